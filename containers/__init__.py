@@ -1,0 +1,40 @@
+"""The composition root. Only this package knows the container.
+
+``container`` is the one ``ApplicationContainer``; ``runtime`` is the live system around it
+(modules, services, reloads, health). Any service provider can be imported by name:
+``from containers import user_service`` then ``user_service()`` builds a ``UserService``.
+"""
+
+from dependency_injector import providers
+
+from containers.application import ApplicationContainer
+from containers.core import CoreContainer
+from containers.registry import ServiceEntry, ServiceRegistry
+from containers.reloading import ReloadFailed, ReloadResult
+from containers.runtime import Runtime
+
+container = ApplicationContainer()
+runtime = Runtime(container)
+
+
+def __getattr__(name: str):
+    """``from containers import user_service``: the application's provider for that service."""
+    if name in runtime.services:
+        return runtime.services.provider(name)
+    for provider in container.providers.values():
+        if isinstance(provider, providers.Container) and name in provider.providers:
+            return getattr(provider, name)
+    raise AttributeError(f"module 'containers' has no attribute {name!r}")
+
+
+__all__ = [
+    "ApplicationContainer",
+    "CoreContainer",
+    "ReloadFailed",
+    "ReloadResult",
+    "Runtime",
+    "ServiceEntry",
+    "ServiceRegistry",
+    "container",
+    "runtime",
+]

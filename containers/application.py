@@ -1,0 +1,20 @@
+"""The application container: the core, and one container per module.
+
+Modules named in settings but not declared here (a project's own) are added by the runtime
+the same way, as ``providers.Container(TheirContainer, core=core, <dependency>=<module>...)``.
+"""
+
+from dependency_injector import containers, providers
+
+from containers.core import CoreContainer
+from modules.accounts import AccountsContainer
+
+
+class ApplicationContainer(containers.DeclarativeContainer):
+    # Views that belong to no module; each module names its own in ``BaseModule.wire``.
+    wiring_config = containers.WiringConfiguration(modules=["marketplace.ops.views"], auto_wire=False)
+
+    config = providers.Configuration()
+
+    core = providers.Container(CoreContainer, config=config.core)
+    accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)

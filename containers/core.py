@@ -1,0 +1,28 @@
+"""What every module may use: configuration, time, the cache, domain events, health."""
+
+from dependency_injector import containers, providers
+from django.core.cache import cache as django_cache
+
+from services.clock import SystemClock
+from services.events import EventPublisher
+from services.health_service import DatabaseProbe, HealthService
+
+
+class CoreContainer(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    # Django's cache proxy resolves the configured backend per thread (Redis or local memory).
+    cache = providers.Object(django_cache)
+    events = providers.ThreadSafeSingleton(EventPublisher)
+
+    # Filled by the runtime at start-up with the live module registry.
+    module_registry = providers.Dependency()
+    database_probe = providers.Singleton(DatabaseProbe)
+    health_service = providers.ThreadSafeSingleton(
+        HealthService,
+        modules=module_registry,
+        database=database_probe,
+        cache=cache,
+        cache_seconds=config.health_cache_seconds.as_float(),
+    )

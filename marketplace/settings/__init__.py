@@ -1,0 +1,4 @@
+"""Settings modes: ``dev`` (the embedded default), ``test`` and ``production``.
+
+Everything that differs between machines comes from the environment (see ``base``).
+"""

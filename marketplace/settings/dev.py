@@ -1,0 +1,11 @@
+"""The embedded default: SQLite under var/, local-memory cache, debug on."""
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY") or "dev-only-secret-key-not-for-production-use-0123456789abcdef"
+if not DEBUG and SECRET_KEY.startswith("dev-only"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")

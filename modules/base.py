@@ -1,0 +1,117 @@
+"""What every module is: metadata, a container of its services, a lifecycle, a health check."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from packaging.requirements import Requirement
+
+from modules.health import Status
+
+
+class ModuleState(StrEnum):
+    REGISTERED = "registered"
+    READY = "ready"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    name: str
+    version: str
+    description: str
+    author: str
+    dependencies: tuple[str, ...]
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(Requirement(spec) for spec in self.dependencies)
+
+    @property
+    def dependency_names(self) -> tuple[str, ...]:
+        return tuple(req.name for req in self.requirements)
+
+
+class BaseModule:
+    """Subclass it, decorate it with ``@module(...)``, override what the module needs.
+
+    ``container_class`` is the module's ``DeclarativeContainer``: the composition root fills
+    its ``DependenciesContainer`` attributes named ``core`` or after a declared dependency.
+    ``urls``/``url_prefix`` mount the module's pages; ``wire`` lists the Python modules whose
+    ``@inject`` functions use its services.
+    """
+
+    info: ClassVar[ModuleInfo | None] = None
+    container_class: ClassVar[type | None] = None
+    urls: ClassVar[str | None] = None
+    url_prefix: ClassVar[str | None] = None
+    wire: ClassVar[tuple[str, ...]] = ()
+    critical: ClassVar[bool] = True
+
+    def __init__(self, container: Any = None):
+        if self.info is None:
+            raise TypeError(f"{type(self).__name__} needs the @module(...) decorator")
+        self._container = container
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>"
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def description(self) -> str:
+        return self.info.description
+
+    @property
+    def author(self) -> str:
+        return self.info.author
+
+    @property
+    def container(self) -> Any:
+        """The container of this module's services: the one it was built with, or the live one."""
+        if self._container is None:
+            from containers import runtime  # a standalone instance joins the running system
+
+            self._container = runtime.module_container(self.name)
+        return self._container
+
+    def get_dependencies(self) -> list[str]:
+        return list(self.info.dependencies)
+
+    def initialize(self) -> bool:
+        return True
+
+    def cleanup(self) -> bool:
+        return True
+
+    def health_checks(self) -> dict[str, Callable[[], dict]]:
+        """Named checks; each returns details or raises. Override to add the module's own."""
+        return {}
+
+    def get_module_health(self) -> dict:
+        checks = {}
+        status = Status.UP
+        for check_name, check in self.health_checks().items():
+            started = time.perf_counter()
+            try:
+                detail = check() or {}
+                check_status = Status.UP
+            except Exception as exc:  # a failing check is a finding, not a crash
+                detail = {"error": f"{type(exc).__name__}: {exc}"}
+                check_status = Status.DOWN
+                status = Status.DOWN
+            checks[check_name] = {
+                "status": str(check_status),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "detail": detail,
+            }
+        return {"module": self.name, "version": self.version, "status": str(status), "checks": checks}

@@ -1,0 +1,58 @@
+"""The service layer's error hierarchy, translated once at the edge (views, commands).
+
+Kept apart from the service files so a hot reload of a service never changes the classes
+the views catch.
+"""
+
+
+class ServiceError(Exception):
+    """A request the service refuses; the message is safe to show to the user."""
+
+    def __init__(self, message: str, *, field: str | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.errors: dict[str, list[str]] = errors or ({field: [message]} if field else {})
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+class Conflict(ServiceError):
+    pass
+
+
+class ServiceUnavailable(ServiceError):
+    pass
+
+
+# accounts
+class AccountsError(ServiceError):
+    pass
+
+
+class RegistrationError(AccountsError):
+    pass
+
+
+class AuthenticationFailed(AccountsError):
+    pass
+
+
+class LoginThrottled(AccountsError):
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProfileError(AccountsError):
+    pass
+
+
+class PasswordChangeError(AccountsError):
+    pass
