@@ -6,12 +6,13 @@ running keeps its old module and globals, so an in-flight request finishes on th
 whole. If any module fails to import, every entry of ``sys.modules`` is put back.
 """
 
+import ast
 import importlib
 import importlib.util
+import os
+import socket
 import sys
 import time
-import socket
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -43,10 +44,40 @@ class ReloadFailed(Exception):
         self.result = result
 
 
+def import_order(names: Iterable[str]) -> list[str]:
+    """``names`` with each module after the ones of the set it imports (read from its source)."""
+    wanted = sorted(set(names))
+    needs: dict[str, set[str]] = {}
+    for name in wanted:
+        spec = importlib.util.find_spec(name)
+        source = spec.loader.get_source(name) if spec and spec.loader else None
+        imported: set[str] = set()
+        if source:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                tree = ast.Module(body=[], type_ignores=[])
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    imported.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module)
+                    imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        needs[name] = {other for other in wanted if other != name and other in imported}
+    ordered: list[str] = []
+    while len(ordered) < len(wanted):
+        ready = [n for n in wanted if n not in ordered and needs[n] <= set(ordered)]
+        if not ready:  # an import cycle: fall back to name order for the rest
+            ready = [n for n in wanted if n not in ordered]
+        ordered.append(ready[0])
+    return ordered
+
+
 def fresh_import(names: Iterable[str]) -> Callable[[], None]:
-    """Re-import ``names`` in order; return an undo. On failure, undo and re-raise."""
+    """Re-import ``names`` (dependencies first); return an undo. On failure, undo and re-raise."""
     importlib.invalidate_caches()
     undo_steps: list[Callable[[], None]] = []
+    names = import_order(names)
 
     def undo() -> None:
         for step in reversed(undo_steps):

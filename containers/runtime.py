@@ -244,7 +244,7 @@ class Runtime:
                 override = (config.get("services") or {}).get(entry.name)
                 if override:
                     sources.add(override.rpartition(".")[0])
-                undo = fresh_import(sorted(sources))
+                undo = fresh_import(sources)
                 generation = self._build(
                     module,
                     type(module).container_class,
@@ -282,8 +282,7 @@ class Runtime:
                 code.update({type(old_module).__module__})
                 if type(old_module).container_class is not None:
                     code.add(type(old_module).container_class.__module__)
-                ordered = sorted(code, key=lambda m: (m == type(old_module).__module__, m))
-                undo = fresh_import(ordered)
+                undo = fresh_import(code)
                 new_cls = self._reloaded_class(old_module)
                 candidate = new_cls()
                 problems = self.modules.problems(candidate=candidate)

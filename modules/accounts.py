@@ -9,6 +9,15 @@ from services.login_throttle import LoginThrottle
 from services.user_service import UserService
 
 
+DEMO_PASSWORD = "demo-password-123"
+DEMO_USERS = [
+    ("alice", "Alice (buyer)", False),
+    ("bob", "Bob's Hardware (vendor)", False),
+    ("carol", "Carol's Books (vendor)", False),
+    ("staff", "Marketplace staff", True),
+]
+
+
 class AccountsContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     core = providers.DependenciesContainer()
@@ -47,6 +56,24 @@ class AccountsModule(BaseModule):
             raise ValueError("accounts.min_password_length must be at least 8")
         get_user_model().objects.exists()
         return True
+
+    def load_demo_data(self) -> list[str]:
+        service = self.container.user_service()
+        created = []
+        for username, display_name, staff in DEMO_USERS:
+            if get_user_model().objects.filter(username=username).exists():
+                continue
+            user = service.register(
+                username=username, email=f"{username}@example.com", password=DEMO_PASSWORD
+            )
+            service.update_profile(
+                user_id=user.pk, display_name=display_name, email=user.email, bio=""
+            )
+            if staff:
+                service.set_staff(user_id=user.pk, is_staff=True)
+            created.append(username)
+        names = ", ".join(u[0] for u in DEMO_USERS)
+        return [f"{len(created)} user(s) created; sign in as {names} with password {DEMO_PASSWORD!r}"]
 
     def health_checks(self):
         return {

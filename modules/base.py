@@ -93,6 +93,10 @@ class BaseModule:
     def cleanup(self) -> bool:
         return True
 
+    def load_demo_data(self) -> list[str]:
+        """Create the module's demo rows if missing; return lines saying what was done."""
+        return []
+
     def health_checks(self) -> dict[str, Callable[[], dict]]:
         """Named checks; each returns details or raises. Override to add the module's own."""
         return {}

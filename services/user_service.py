@@ -136,6 +136,12 @@ class UserService:
             raise NotFound(f"No user with id {user_id!r}.")
         return self.get_profile(user_id=user_id)
 
+    def set_staff(self, *, user_id, is_staff: bool) -> None:
+        """Grant or withdraw staff rights (an operator's act: the admin, or demo data)."""
+        User = get_user_model()
+        if not User.objects.filter(pk=int(user_id)).update(is_staff=bool(is_staff)):
+            raise NotFound(f"No user with id {user_id!r}.")
+
     def change_password(self, *, user_id, old_password: str, new_password: str) -> None:
         user = self.get_user_by_id(user_id)
         if not old_password or not user.check_password(old_password[:PASSWORD_MAX]):

@@ -1,0 +1,103 @@
+import contextlib
+import copy
+
+import pytest
+from django.test import override_settings
+
+from containers import container as app_container
+from containers import runtime as app_runtime
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests leave the run (deselected, counted) on any other database."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    keep, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres") else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", autouse=True)
+def started_runtime(django_db_setup, django_db_blocker):
+    """Modules start once per run, on the test database, as on a server's first request."""
+    with django_db_blocker.unblock():
+        app_runtime.ensure_started()
+    yield app_runtime
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def container():
+    return app_container
+
+
+@pytest.fixture
+def runtime():
+    return app_runtime
+
+
+@pytest.fixture
+def marketplace_config(settings):
+    """``with marketplace_config(accounts={...}, services={...}, reload=[...])``: settings changed
+    and the named services/modules reloaded; both undone at the end of the block."""
+
+    @contextlib.contextmanager
+    def change(reload: list[str] | tuple[str, ...] = (), **slices):
+        from django.conf import settings as live
+
+        updated = copy.deepcopy(live.MARKETPLACE)
+        for key, value in slices.items():
+            if isinstance(value, dict) and isinstance(updated.get(key), dict):
+                updated[key] = {**updated[key], **value}
+            else:
+                updated[key] = value
+        try:
+            with override_settings(MARKETPLACE=updated):
+                for target in reload:
+                    _reload(target)
+                yield
+        finally:
+            for target in reload:
+                _reload(target)
+
+    return change
+
+
+def _reload(target: str) -> None:
+    if target in app_runtime.modules:
+        app_runtime.reload_module(target)
+    else:
+        app_runtime.reload_service(target)
+
+
+@pytest.fixture
+def make_user(db):
+    from containers import user_service
+
+    counter = iter(range(1, 10_000))
+
+    def make(username: str | None = None, password: str = "a sturdy passphrase", **extra):
+        n = next(counter)
+        username = username or f"user{n}"
+        user = user_service().register(
+            username=username, email=extra.pop("email", f"{username}@example.com"), password=password
+        )
+        if extra.get("is_staff"):
+            user_service().set_staff(user_id=user.pk, is_staff=True)
+            user.refresh_from_db()
+        user.raw_password = password
+        return user
+
+    return make

@@ -1,0 +1,135 @@
+"""Hot reloads while eight threads serve an injected view, with a tiny GIL switch interval.
+
+Each good reload writes a new version into the service's source (shown on the register page);
+every tenth writes a syntax error instead, which must be refused. Every response must come
+from a version that was in force while the request ran; nothing may fail or crash; memory must
+not grow with the number of reloads. Prints one JSON report.
+"""
+
+import gc
+import json
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+from boot import boot
+
+runtime = boot()
+
+from django.test import Client  # noqa: E402
+
+from containers import ReloadFailed  # noqa: E402
+from containers.generations import Generation  # noqa: E402
+
+RELOADS = int(sys.argv[1]) if len(sys.argv) > 1 else 240
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+SERVICE = Path.cwd() / "services" / "user_service.py"
+ORIGINAL = SERVICE.read_text()
+LINE = '"min_password_length": self.min_password_length,'
+PATTERN = re.compile(rb"at least (\d+) characters")
+
+state = {"applied": 10, "stop": False}
+lock = threading.Lock()
+errors: list[str] = []
+violations: list[str] = []
+served = [0] * THREADS
+
+
+def rss_kb() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4
+
+
+def census() -> dict:
+    gc.collect()
+    objects = gc.get_objects()
+    return {
+        "rss_kb": rss_kb(),
+        "generations": sum(isinstance(o, Generation) for o in objects),
+        "user_service_classes": sum(isinstance(o, type) and o.__name__ == "UserService" for o in objects),
+        "modules_accounts": sum(
+            type(o).__name__ == "module" and getattr(o, "__name__", "") == "modules.accounts" for o in objects
+        ),
+    }
+
+
+def serve(index: int) -> None:
+    client = Client()
+    while not state["stop"]:
+        low = state["applied"]
+        try:
+            page = client.get("/accounts/register/")
+            high = state["applied"]
+            if page.status_code != 200:
+                errors.append(f"HTTP {page.status_code}")
+                continue
+            shown = int(PATTERN.search(page.content).group(1))
+        except Exception as exc:  # every error is a finding
+            errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        # A reload may commit just before ``applied`` moves: allow the next version at the top.
+        if not (low <= shown <= high + 1) or (shown != 10 and shown < 1000):
+            violations.append(f"saw {shown} while {low}..{high} were in force")
+        served[index] += 1
+
+
+sys.setswitchinterval(1e-6)
+workers = [threading.Thread(target=serve, args=(i,), daemon=True) for i in range(THREADS)]
+for worker in workers:
+    worker.start()
+
+started = time.perf_counter()
+good = refused = unexpected = 0
+baseline = None
+for i in range(1, RELOADS + 1):
+    broken = i % 10 == 0
+    version = 1000 + i
+    source = ORIGINAL.replace(LINE, f'"min_password_length": {version},')
+    SERVICE.write_text(source + ("\ndef broken(:\n" if broken else ""))
+    try:
+        if i % 2:
+            runtime.reload_service("user_service")
+        else:
+            runtime.reload_module("accounts")
+    except ReloadFailed as failed:
+        if broken and "SyntaxError" in (failed.result.error or ""):
+            refused += 1
+        else:
+            unexpected += 1
+            errors.append(f"reload {i}: {failed.result.error}")
+        continue
+    if broken:
+        unexpected += 1
+        errors.append(f"reload {i}: broken code was accepted")
+    state["applied"] = version
+    good += 1
+    if i == 41:
+        sys.setswitchinterval(0.005)
+        baseline = census()
+        sys.setswitchinterval(1e-6)
+
+elapsed = time.perf_counter() - started
+state["stop"] = True
+for worker in workers:
+    worker.join(timeout=30)
+sys.setswitchinterval(0.005)
+final = census()
+
+print(json.dumps({
+    "reloads": RELOADS,
+    "good": good,
+    "refused": refused,
+    "unexpected": unexpected,
+    "threads": THREADS,
+    "requests": sum(served),
+    "per_thread": served,
+    "errors": errors[:10],
+    "error_count": len(errors),
+    "violations": violations[:10],
+    "violation_count": len(violations),
+    "seconds": round(elapsed, 2),
+    "baseline": baseline,
+    "final": final,
+}))
