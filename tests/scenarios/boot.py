@@ -8,7 +8,9 @@ from pathlib import Path
 def boot(db_name: str = "scenario.sqlite3"):
     root = Path.cwd()
     sys.path.insert(0, str(root))
-    db = root / "var" / db_name
+    var = Path(os.environ.get("MARKETPLACE_VAR_DIR", root / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    db = var / db_name
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"

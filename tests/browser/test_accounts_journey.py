@@ -1,0 +1,56 @@
+"""A person registers, signs out, mistypes, signs in and edits their profile, in a real browser."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def fill_form(page, **fields):
+    for name, value in fields.items():
+        page.fill(f"[name={name}]", value)
+
+
+def test_register_sign_out_sign_in_and_edit_profile(page):
+    page.goto("/")
+    page.click("text=Create account")
+    expect(page.locator("h1")).to_have_text("Create an account")
+
+    fill_form(page, username="alice", email="alice@example.com", password="short", password_again="short")
+    page.click("button:has-text('Create account')")
+    expect(page.locator(".field-error").first).to_contain_text("Use at least 10 characters")
+
+    fill_form(page, password="a sturdy passphrase", password_again="a sturdy passphrase")
+    page.click("button:has-text('Create account')")
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+    expect(page.locator(".alert-success")).to_contain_text("Welcome, alice")
+
+    page.click("button:has-text('Sign out')")
+    expect(page.locator(".alert")).to_contain_text("You are signed out")
+
+    page.click("text=Sign in")
+    fill_form(page, username="alice", password="not the password")
+    page.click("button:has-text('Sign in')")
+    expect(page.locator(".alert-error")).to_contain_text("Wrong username or password")
+
+    fill_form(page, username="alice", password="a sturdy passphrase")
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+
+    fill_form(page, display_name="Alice the Buyer", bio="<b>not bold</b>")
+    page.click("button:has-text('Save profile')")
+    expect(page.locator("#profile-name")).to_have_text("Alice the Buyer")
+    expect(page.locator(".bio")).to_have_text("<b>not bold</b>")
+    expect(page.locator(".site-nav")).to_contain_text("Alice the Buyer")
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in_and_back(page, make_user):
+    make_user("bob")
+    page.goto("/accounts/password/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    fill_form(page, username="bob", password="a sturdy passphrase")
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/accounts/password/$"))
+    expect(page.locator("h1")).to_have_text("Change your password")
