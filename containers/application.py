@@ -7,6 +7,7 @@ the same way, as ``providers.Container(TheirContainer, core=core, <dependency>=<
 from dependency_injector import containers, providers
 
 from containers.core import CoreContainer
+from containers.ops import OpsContainer
 from modules.accounts import AccountsContainer
 
 
@@ -17,4 +18,5 @@ class ApplicationContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     core = providers.Container(CoreContainer, config=config.core)
+    ops = providers.Container(OpsContainer, core=core, config=config.ops)
     accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)

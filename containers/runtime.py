@@ -28,7 +28,18 @@ from containers.generations import (
     lookup_qualname,
     service_providers,
 )
-from containers.metrics import MODULE_READY, RELOADS, reload_figures, service_figures
+from containers.metrics import (
+    MODULE_GENERATION,
+    MODULE_READY,
+    MODULE_STATE,
+    RELOAD_DURATION,
+    RELOADS,
+    cache_figures,
+    database_figures,
+    reload_figures,
+    request_figures,
+    service_figures,
+)
 from containers.registry import ServiceEntry, ServiceRegistry
 from containers.reloading import ReloadFailed, ReloadResult, fresh_import
 from modules.base import BaseModule, ModuleState
@@ -104,6 +115,8 @@ class Runtime:
             for name in self.modules.initialization_order():
                 self._compose(name, config)
             self._wire()
+            # A reload refused on this worker leaves it on older code than the files: say so.
+            self.container.core.health_service().add_check("reloads", self.reload_check, critical=False)
             self._booted = True
 
     def ensure_started(self) -> None:
@@ -212,6 +225,10 @@ class Runtime:
     def _publish_states(self) -> None:
         for name, state in self.modules.states().items():
             MODULE_READY.labels(name).set(1 if state == ModuleState.READY else 0)
+            for candidate in ModuleState:
+                MODULE_STATE.labels(name, str(candidate)).set(1 if state == candidate else 0)
+            slot = self._slots.get(name)
+            MODULE_GENERATION.labels(name).set(slot.generation.number if slot else 0)
 
     # lookups
     def module_container(self, name: str):
@@ -261,6 +278,7 @@ class Runtime:
             slot.generation = generation
             self._config = config
             self._register_services(generation, self.module_container(entry.module))
+            self._publish_states()
             return self._succeeded("service", entry.name, module.version, module.version, generation, started)
 
     def reload_module(self, name: str) -> ReloadResult:
@@ -349,6 +367,7 @@ class Runtime:
         )
         self.reloads.append(result)
         RELOADS.labels(kind, target, "ok").inc()
+        RELOAD_DURATION.labels(kind).observe(result.duration_ms / 1000)
         log.info("%s", result)
         return result
 
@@ -365,9 +384,52 @@ class Runtime:
         )
         self.reloads.append(result)
         RELOADS.labels(kind, target, "failed").inc()
+        RELOAD_DURATION.labels(kind).observe(result.duration_ms / 1000)
         return ReloadFailed(result)
 
     # health and metrics
+    def outstanding_failures(self) -> list[ReloadResult]:
+        """Failed reloads no later success has made up for: those targets run older code.
+
+        A module reload re-imports all of its services' code, so it settles their failures too.
+        """
+        outstanding: dict[tuple[str, str], ReloadResult] = {}
+        for result in list(self.reloads):
+            if not result.ok:
+                outstanding[(result.kind, result.target)] = result
+                continue
+            outstanding.pop((result.kind, result.target), None)
+            if result.kind == "module":
+                for key, failed in list(outstanding.items()):
+                    if key[0] == "service" and self._module_of_service(failed.target) == result.target:
+                        del outstanding[key]
+        return list(outstanding.values())
+
+    def _module_of_service(self, name: str) -> str | None:
+        try:
+            return self.services.get(name).module
+        except KeyError:
+            return None
+
+    def reload_check(self) -> dict:
+        failures = self.outstanding_failures()
+        if failures:
+            described = "; ".join(f"{r.kind} {r.target}: {r.error}" for r in failures)
+            raise RuntimeError(f"refused reload(s), previous code still serving: {described}")
+        return {"refused": 0, "reloads": len(self.reloads)}
+
+    def snapshot(self) -> dict:
+        """What this process runs: each module's version, state and generation."""
+        modules = {}
+        for record in self.modules:
+            slot = self._slots.get(record.module.name)
+            modules[record.module.name] = {
+                "version": record.module.version,
+                "state": str(record.state),
+                "generation": slot.generation.number if slot else 0,
+            }
+        return modules
+
     def health(self) -> dict:
         self.ensure_started()
         return self.container.core.health_service().system()
@@ -380,6 +442,9 @@ class Runtime:
             "modules": self.modules.states(),
             "generations": {name: slot.generation.number for name, slot in self._slots.items()},
             "services": service_figures(),
+            "requests": request_figures(),
+            "database": database_figures(),
+            "cache": cache_figures(),
             "reloads": {
                 "totals": reload_figures(),
                 "recent": [r.as_dict() for r in list(self.reloads)[-10:]],

@@ -56,3 +56,8 @@ class ProfileError(AccountsError):
 
 class PasswordChangeError(AccountsError):
     pass
+
+
+# operations
+class OpsError(ServiceError):
+    pass

@@ -21,6 +21,7 @@ def copy_project(destination: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(ROOT / package, destination / package, ignore=ignore)
     shutil.copy2(ROOT / "manage.py", destination / "manage.py")
+    shutil.copy2(ROOT / "gunicorn.conf.py", destination / "gunicorn.conf.py")
     (destination / "var").mkdir(exist_ok=True)
     return destination
 
