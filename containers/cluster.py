@@ -243,7 +243,7 @@ class Cluster:
         from marketplace.logging import current_request_id
 
         opts = self.options()
-        reload_id = uuid.uuid4().hex
+        reload_id = str(uuid.uuid4())
         request_id = current_request_id()
         self._journal_call(
             "open",
@@ -358,9 +358,10 @@ class Cluster:
                 "reload_id": message["id"],
                 "modules": self.modules_snapshot(),
             }
+            # Journal first: once the requester has every answer, every row is there to read.
+            self._journal_call("record_result", reload_id=message["id"], report=report)
             if announce:
                 self._answer(message["id"], report)
-            self._journal_call("record_result", reload_id=message["id"], report=report)
             if self._listener is not None and self._listener_pid == os.getpid():
                 self._listener.beat_soon()
             report["_result"] = result

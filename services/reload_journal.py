@@ -48,10 +48,16 @@ class ReloadEntry:
 
     @property
     def status(self) -> str:
-        """``ok`` everywhere, ``failed`` (rolled back) somewhere, or ``incomplete`` (no answer)."""
+        """``ok`` everywhere, ``failed`` (rolled back) somewhere, or ``incomplete`` (some worker
+        was not reached or did not answer)."""
         if any(not r.ok for r in self.results):
             return "failed"
-        if not self.results or self.missing_workers or len(self.results) < self.expected_workers:
+        if (
+            not self.results
+            or self.broadcast_error
+            or self.missing_workers
+            or len(self.results) < self.expected_workers
+        ):
             return "incomplete"
         return "ok"
 
