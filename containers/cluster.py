@@ -358,12 +358,12 @@ class Cluster:
                 "reload_id": message["id"],
                 "modules": self.modules_snapshot(),
             }
-            # Journal first: once the requester has every answer, every row is there to read.
+            # Journal and presence first: once the requester has every answer, the rows and the
+            # worker table it then reads already say what each worker runs.
             self._journal_call("record_result", reload_id=message["id"], report=report)
+            self._update_presence()
             if announce:
                 self._answer(message["id"], report)
-            if self._listener is not None and self._listener_pid == os.getpid():
-                self._listener.beat_soon()
             report["_result"] = result
             return report
 
@@ -372,6 +372,16 @@ class Cluster:
             return self.runtime.services.get(service).module
         except KeyError:
             return None
+
+    def _update_presence(self) -> None:
+        if not self.listening:
+            return  # a management command or a test process is no worker
+        listener = self._listener
+        try:
+            client = listener.client if threading.current_thread() is listener else self._redis()
+            client.hset(self.options().workers_key, self.worker_id, json.dumps(self.presence()))
+        except Exception as exc:
+            log.warning("could not update this worker's presence: %s", exc)
 
     def _answer(self, reload_id: str, report: dict) -> None:
         opts = self.options()
@@ -507,13 +517,9 @@ class _Listener(threading.Thread):
         self.client = None
         self.connected = threading.Event()
         self._stop_event = threading.Event()
-        self._beat_now = threading.Event()
 
     def stop(self) -> None:
         self._stop_event.set()
-
-    def beat_soon(self) -> None:
-        self._beat_now.set()
 
     def run(self) -> None:
         backoff = 0.2
@@ -574,8 +580,7 @@ class _Listener(threading.Thread):
             message = pubsub.get_message(timeout=0.5)
             if message and message["type"] == "message":
                 self.cluster.on_message(message["data"])
-            if self._beat_now.is_set() or time.monotonic() >= next_beat:
-                self._beat_now.clear()
+            if time.monotonic() >= next_beat:
                 self._heartbeat()
                 next_beat = time.monotonic() + self.options.heartbeat_seconds
 

@@ -150,6 +150,13 @@ def test_a_reload_through_one_request_reaches_every_worker_within_a_second(serve
     assert detail.count('data-ok="yes"') == WORKERS
     assert set(seen) == set(workers), f"only {sorted(seen)} of {workers} serve the new code"
     assert max(seen.values()) <= 1.0, seen
+    # The ops page says which workers run which version: all of them, after this reload.
+    reload_id = re.search(r'data-reload="([0-9a-f-]+)"', staff.get("/ops/").text).group(1)
+    page = staff.get("/ops/").text
+    assert "Workers disagree" not in page
+    for worker in workers:
+        row = re.search(rf'<tr data-worker="{re.escape(worker)}">(.*?)</tr>', page, re.S).group(1)
+        assert f"reload {reload_id[:8]}" in row and ">ready<" in row, row
 
 
 def test_reloads_under_load_fail_no_request_and_broken_ones_roll_back_everywhere(

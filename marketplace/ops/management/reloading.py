@@ -31,7 +31,7 @@ class ReloadCommand(BaseCommand):
             outcome = cluster.reload(
                 self.kind,
                 name,
-                requested_by=f"{user} (command)",
+                requested_by=user,
                 via="command",
                 apply_here=not cluster.broadcasting,
                 wait=options["wait"],
