@@ -24,6 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+# Imported here, in the thread that loads the app, never first in the listener thread: a module
+# imported by two threads at once (the listener, and a request importing django-redis, which
+# imports redis.asyncio) can hand one of them a half-initialised ``redis.client``.
+import redis
+
 from containers.reloading import ReloadFailed, ReloadResult
 
 log = logging.getLogger(__name__)
@@ -172,9 +177,16 @@ class Cluster:
     """The reload fan-out of one process. ``reload()`` is the API the ops page, commands and
     ``MarketplaceConfig`` use; ``start_listener()`` makes this process a worker that hears others."""
 
-    def __init__(self, runtime, journal: Callable[[], object], options: Callable[[], ClusterOptions] | None = None):
+    def __init__(
+        self,
+        runtime,
+        journal: Callable[[], object],
+        options: Callable[[], ClusterOptions] | None = None,
+        identity: Callable[[], str] = worker_id,
+    ):
         self.runtime = runtime
         self._journal = journal
+        self._identity = identity
         self._options_factory = options or ClusterOptions.from_settings
         self._options: ClusterOptions | None = None
         self._lock = threading.Lock()
@@ -203,13 +215,11 @@ class Cluster:
 
     @property
     def worker_id(self) -> str:
-        return worker_id()
+        return self._identity()
 
     def _redis(self):
         """The requester's client (per process: a forked child must not share its sockets)."""
         if self._client is None or self._client_pid != os.getpid():
-            import redis
-
             opts = self.options()
             self._client = redis.Redis.from_url(
                 opts.redis_url,
@@ -555,8 +565,6 @@ class _Listener(threading.Thread):
         self._leave()
 
     def _subscribe(self):
-        import redis
-
         self.client = redis.Redis.from_url(
             self.options.redis_url,
             socket_connect_timeout=2,
@@ -602,6 +610,6 @@ class _Listener(threading.Thread):
     def _leave(self) -> None:
         try:
             if self.client is not None:
-                self.client.hdel(self.options.workers_key, worker_id())
+                self.client.hdel(self.options.workers_key, self.cluster.worker_id)
         except Exception:
             log.debug("could not remove this worker from the presence table", exc_info=True)

@@ -72,6 +72,8 @@ class OpsService:
         except Exception as exc:  # the page must show even with Redis down
             workers = {self._cluster.worker_id: self._cluster.presence()}
             error = f"{type(exc).__name__}: {exc}"
+        # The process answering is shown even when it is no listener (no Redis, or not yet).
+        workers.setdefault(self._cluster.worker_id, self._cluster.presence())
         modules: dict[str, dict] = {}
         for worker, entry in workers.items():
             for name, row in (entry.get("modules") or {}).items():

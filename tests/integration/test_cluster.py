@@ -140,14 +140,9 @@ def test_a_worker_reports_its_presence_and_versions(worker):
 def test_a_reload_waits_for_the_other_workers(worker, runtime, redis_server):
     """A requester in another 'process' (a second Cluster) gets this worker's answer."""
     wait_for(lambda: worker_id() in worker.live_workers(), timeout=5, what="presence")
-    requester = make_cluster(runtime, worker.options())
-    requester_id = "requester:1"
-    requester_worker_id = type(requester).worker_id
-    try:
-        type(requester).worker_id = property(lambda self: requester_id if self is requester else worker_id())
-        outcome = requester.reload("module", "accounts", apply_here=False, wait=5)
-    finally:
-        type(requester).worker_id = requester_worker_id
+    requester = Cluster(runtime, journal=lambda: container.ops.reload_journal(), options=worker.options,
+                        identity=lambda: "requester:1")
+    outcome = requester.reload("module", "accounts", apply_here=False, wait=5)
     assert outcome.broadcast and outcome.expected == [worker_id()]
     assert outcome.ok, outcome.error
     assert list(outcome.results) == [worker_id()] and outcome.missing == []
