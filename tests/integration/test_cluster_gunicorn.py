@@ -159,6 +159,19 @@ def test_a_reload_through_one_request_reaches_every_worker_within_a_second(serve
         assert f"reload {reload_id[:8]}" in row and ">ready<" in row, row
 
 
+def test_management_commands_and_the_master_never_listen(project, server, cluster_redis):
+    import os
+
+    workers = wait_for_workers(cluster_redis.url)
+    env = {**os.environ, **project_env(project, REDIS_URL=cluster_redis.url)}
+    for command in (("migrate", "--noinput"), ("health",), ("load_demo_data",)):
+        done = manage(project, *command, env=env)
+        assert done.returncode == 0, done.stderr
+    # Only the gunicorn workers are there: no master, no command process.
+    assert live_workers(cluster_redis.url) == workers
+    assert str(server.process.pid) not in {w.rpartition(":")[2] for w in workers}
+
+
 def test_reloads_under_load_fail_no_request_and_broken_ones_roll_back_everywhere(
     server, staff, source, cluster_redis
 ):
