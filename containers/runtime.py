@@ -7,6 +7,7 @@ the modules in dependency order the first time the system is used. Hot reloads, 
 metrics all go through here.
 """
 
+import contextlib
 import itertools
 import logging
 import os
@@ -26,6 +27,7 @@ from containers.generations import (
     ModuleSlot,
     install_facade,
     lookup_qualname,
+    pinned,
     service_providers,
 )
 from containers.metrics import MODULE_READY, RELOADS, reload_figures, service_figures
@@ -253,7 +255,8 @@ class Runtime:
                     only={entry.name},
                     base=old,
                 )
-                generation.providers[entry.name]()  # it must at least build before it serves
+                with pinned(generation):
+                    generation.providers[entry.name]()  # it must at least build before it serves
             except Exception as exc:
                 if undo:
                     undo()
@@ -297,9 +300,10 @@ class Runtime:
                         candidate, new_cls.container_class, self.module_container(name), config
                     )
                 new_module = new_cls(container=generation.container if generation else None)
-                if new_module.initialize() is False:
-                    raise RuntimeError("initialize() returned False")
-                health = new_module.get_module_health()
+                with pinned(generation) if generation else contextlib.nullcontext():
+                    if new_module.initialize() is False:
+                        raise RuntimeError("initialize() returned False")
+                    health = new_module.get_module_health()
                 if health["status"] == str(Status.DOWN):
                     raise RuntimeError(f"health check failed: {health['checks']}")
             except Exception as exc:

@@ -1,9 +1,18 @@
 """Generations: built from a module container, routed through the application's facades."""
 
+import threading
+
 import pytest
 from dependency_injector import containers, providers
 
-from containers.generations import GenerationBuilder, GenerationError, ModuleSlot, install_facade, service_providers
+from containers.generations import (
+    GenerationBuilder,
+    GenerationError,
+    ModuleSlot,
+    install_facade,
+    pinned,
+    service_providers,
+)
 from services.errors import ServiceUnavailable
 
 
@@ -174,6 +183,21 @@ def test_a_provider_missing_from_the_generation_says_so(system):
     slot.generation = type(generation)(**{**generation.__dict__, "providers": {}})
     with pytest.raises(ServiceUnavailable, match="no longer provides 'wallet'"):
         app.wallets.wallet()
+
+
+def test_a_pinned_trial_generation_is_seen_by_its_own_thread_only(system):
+    app, slot, build = system
+    trial = build({"backend": "node", "url": "http://trial", "fee_sat": "7"}, number=2)
+    seen_elsewhere = []
+    with pinned(trial):
+        wallet = app.wallets.wallet()
+        # The trial's services meet the trial's siblings, not the generation in force.
+        assert (wallet.fee_sat, wallet.chain.name) == (7, "node")
+        worker = threading.Thread(target=lambda: seen_elsewhere.append(app.wallets.wallet().fee_sat))
+        worker.start()
+        worker.join()
+    assert seen_elsewhere == [150]
+    assert app.wallets.wallet().fee_sat == 150
 
 
 class RicherWallet(Wallet):
