@@ -145,6 +145,14 @@ class Runtime:
             needs["config"] = getattr(self.container.config, name)
         facade = providers.Container(module_cls.container_class, **needs)
         self.container.set_provider(name, facade)
+        # Wiring maps the declarative class's providers onto the instance's by name, so a
+        # project module needs a twin on the class too (its views use string markers anyway).
+        declarative = self.container.declarative_parent
+        if declarative is not None and name not in declarative.providers:
+            twin_needs = {
+                attr: getattr(declarative, attr) for attr in needs if attr != "config"
+            }
+            setattr(declarative, name, providers.Container(module_cls.container_class, **twin_needs))
         return facade
 
     def _check_container_needs(self, module: BaseModule) -> None:
