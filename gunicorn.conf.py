@@ -1,9 +1,9 @@
 """gunicorn settings for the marketplace (read from the working directory by default).
 
 ``gunicorn marketplace.wsgi:application`` with this file gives:
-- Prometheus multiprocess mode: a fresh directory per server run, made here in the master
-  before any worker imports prometheus_client, emptied of a dead worker's live gauges by
-  ``child_exit`` and removed when the server exits, so ``/metrics`` sums every worker.
+- Prometheus multiprocess mode: a fresh directory per server run, made in the master when it
+  starts (before any worker imports prometheus_client), cleared of a dead worker's live gauges
+  by ``child_exit`` and removed when the server exits, so ``/metrics`` sums every worker.
 - The cluster reload listener started in each worker once the app is loaded (never in the
   master), and stopped when the worker exits.
 Everything can be overridden on the command line or with GUNICORN_* style environment below.
@@ -27,26 +27,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 27's control socket sits at one path per user: two servers on a machine would fight
 # over it. Opt in with GUNICORN_CONTROL_SOCKET=1.
 control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "0") != "1"
+# The app loads in each worker, after on_starting has set PROMETHEUS_MULTIPROC_DIR: a preloaded
+# app would import prometheus_client in the master first, in single-process mode.
+preload_app = False
 
-_OWNER = "MARKETPLACE_METRICS_DIR_OWNER"
 
-
-def _metrics_directory() -> str:
-    """One directory per run of this master; a HUP re-reads this file and keeps it."""
-    current = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if current and os.environ.get(_OWNER) == str(os.getpid()) and os.path.isdir(current):
-        return current
+def on_starting(server):
+    """A fresh Prometheus directory for this run, made before any worker exists (workers inherit
+    the variable, and import prometheus_client only after it is set)."""
     path = tempfile.mkdtemp(prefix="marketplace-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    os.environ[_OWNER] = str(os.getpid())
-    return path
-
-
-METRICS_DIR = _metrics_directory()
+    server.log.info("Prometheus multiprocess directory: %s", path)
 
 
 def when_ready(server):
-    server.log.info("Prometheus multiprocess directory: %s", METRICS_DIR)
     if int(server.cfg.workers) > 1 and not os.environ.get("REDIS_URL"):
         server.log.warning(
             "%s workers and no REDIS_URL: a hot reload reaches only the worker that takes it",
@@ -79,5 +73,6 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if os.environ.get(_OWNER) == str(os.getpid()):
-        shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path and os.path.basename(path).startswith("marketplace-metrics-"):
+        shutil.rmtree(path, ignore_errors=True)

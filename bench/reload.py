@@ -178,7 +178,7 @@ def latency_under_reloads(url: str, client, requests: int, blocks: int = 4) -> N
         errors["quiet"] += failed
         stop = threading.Event()
 
-        def reloader() -> None:
+        def reloader(stop: threading.Event = stop) -> None:
             i = 0
             while not stop.is_set():
                 kind, target = ("module", "accounts") if i % 2 else ("service", "user_service")

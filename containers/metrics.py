@@ -6,8 +6,7 @@ per-process files and ``collect()`` reads them all, so figures add up across wor
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, REGISTRY
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 SERVICE_CALLS = Counter(
     "marketplace_service_calls_total", "Service method calls", ["service", "method"]

@@ -7,6 +7,7 @@ the modules in dependency order the first time the system is used. Hot reloads, 
 metrics all go through here.
 """
 
+import contextlib
 import itertools
 import logging
 import os
@@ -26,6 +27,7 @@ from containers.generations import (
     ModuleSlot,
     install_facade,
     lookup_qualname,
+    pinned,
     service_providers,
 )
 from containers.metrics import (
@@ -156,6 +158,14 @@ class Runtime:
             needs["config"] = getattr(self.container.config, name)
         facade = providers.Container(module_cls.container_class, **needs)
         self.container.set_provider(name, facade)
+        # Wiring maps the declarative class's providers onto the instance's by name, so a
+        # project module needs a twin on the class too (its views use string markers anyway).
+        declarative = self.container.declarative_parent
+        if declarative is not None and name not in declarative.providers:
+            twin_needs = {
+                attr: getattr(declarative, attr) for attr in needs if attr != "config"
+            }
+            setattr(declarative, name, providers.Container(module_cls.container_class, **twin_needs))
         return facade
 
     def _check_container_needs(self, module: BaseModule) -> None:
@@ -270,7 +280,8 @@ class Runtime:
                     only={entry.name},
                     base=old,
                 )
-                generation.providers[entry.name]()  # it must at least build before it serves
+                with pinned(generation):
+                    generation.providers[entry.name]()  # it must at least build before it serves
             except Exception as exc:
                 if undo:
                     undo()
@@ -315,9 +326,10 @@ class Runtime:
                         candidate, new_cls.container_class, self.module_container(name), config
                     )
                 new_module = new_cls(container=generation.container if generation else None)
-                if new_module.initialize() is False:
-                    raise RuntimeError("initialize() returned False")
-                health = new_module.get_module_health()
+                with pinned(generation) if generation else contextlib.nullcontext():
+                    if new_module.initialize() is False:
+                        raise RuntimeError("initialize() returned False")
+                    health = new_module.get_module_health()
                 if health["status"] == str(Status.DOWN):
                     raise RuntimeError(f"health check failed: {health['checks']}")
             except Exception as exc:

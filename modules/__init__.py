@@ -3,12 +3,11 @@
 ``from modules import ModuleRegistry, BaseModule, module, AccountsModule``
 """
 
+from modules.accounts import AccountsContainer, AccountsModule  # noqa: E402  (needs the above)
 from modules.base import BaseModule, ModuleInfo, ModuleState
 from modules.decorators import module
 from modules.health import Status
 from modules.registry import ModuleGraphError, ModuleRegistry
-
-from modules.accounts import AccountsContainer, AccountsModule  # noqa: E402  (needs the above)
 
 __all__ = [
     "AccountsContainer",

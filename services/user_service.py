@@ -4,8 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate as django_authenticate
-from django.contrib.auth import get_user_model
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email

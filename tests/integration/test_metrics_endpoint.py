@@ -77,7 +77,8 @@ def test_module_states_generations_and_reloads_are_exported(client, runtime):
     text = scrape(client)
     assert metric_value(text, "marketplace_module_state", module="accounts", state="ready") == 1
     assert metric_value(text, "marketplace_module_state", module="accounts", state="failed") == 0
-    assert metric_value(text, "marketplace_module_generation", module="accounts") == runtime.generation("accounts").number
+    generation = runtime.generation("accounts").number
+    assert metric_value(text, "marketplace_module_generation", module="accounts") == generation
     assert metric_value(text, "marketplace_reloads_total", kind="module", target="accounts", outcome="ok") >= 1
     assert metric_value(text, "marketplace_reload_duration_seconds_count", kind="module") >= 1
     assert metric_value(text, "marketplace_service_calls_total", service="user_service") >= 1

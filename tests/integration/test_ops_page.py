@@ -78,10 +78,12 @@ def test_a_confirmed_reload_applies_records_and_reports(staff_client, runtime):
     assert runtime.generation("accounts").number > before
 
     request = ReloadRequest.objects.get()
-    assert (request.kind, request.target, request.via, request.requested_by) == ("module", "accounts", "page", "opsstaff")
+    what = (request.kind, request.target, request.via, request.requested_by)
+    assert what == ("module", "accounts", "page", "opsstaff")
     assert request.user.username == "opsstaff" and request.request_id == "ops-test-1"
     result = WorkerReloadResult.objects.get(request=request)
-    assert result.ok and result.worker == runtime_worker() and result.generation == runtime.generation("accounts").number
+    assert result.ok and result.worker == runtime_worker()
+    assert result.generation == runtime.generation("accounts").number
     assert result.modules["accounts"]["state"] == "ready"
     assert response["Location"] == f"/ops/reloads/{request.pk}/"
 
