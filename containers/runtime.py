@@ -143,6 +143,11 @@ class Runtime:
             needs["config"] = getattr(self.container.config, name)
         facade = providers.Container(module_cls.container_class, **needs)
         self.container.set_provider(name, facade)
+        # container.wire() maps the declarative class's providers onto the instance's: a module
+        # added here needs a namesake on the class as well, or wiring fails with a KeyError.
+        declared = self.container.declarative_parent
+        if declared is not None and name not in declared.providers:
+            setattr(declared, name, providers.Container(module_cls.container_class))
         return facade
 
     def _check_container_needs(self, module: BaseModule) -> None:

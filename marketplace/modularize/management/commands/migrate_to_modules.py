@@ -1,0 +1,133 @@
+"""``python manage.py migrate_to_modules``: the project's plain apps, checked, planned, made modules."""
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from marketplace.modularize import report as text
+from marketplace.modularize.analysis import analyse
+from marketplace.modularize.discovery import UnknownApp
+from marketplace.modularize.plan import apply_plan, build_plan, default_author, default_target
+
+
+class Command(BaseCommand):
+    help = (
+        "Turn the project's own Django apps into modules of the modular system. "
+        "--validate-only checks each app (its code imports; its migrations are complete and "
+        "applied; whether a module exists for it), infers the dependency graph from model "
+        "relations and imports and reports cycles with their path, and lists every direct "
+        "model use in views (file:line) as work to move into a service; exit 1 when something "
+        "blocks (import errors, missing or unapplied migrations, cycles). --dry-run prints the "
+        "plan, in dependency order: per app the module file and container, the service with "
+        "one method per direct model use, the test file, the views to update and the settings "
+        "line to add. With neither, the plan is carried out: new files only (an existing file "
+        "is never overwritten, a second run changes nothing), then the new modules are loaded "
+        "and validated with the module registry. Settings are never edited: the exact "
+        'MARKETPLACE["modules"] entry is printed. Files go to modules/<app>.py, '
+        "services/<app>_service.py and tests/[integration/]test_<app>_service.py under the "
+        "project root (settings.BASE_DIR) or --target."
+    )
+
+    def add_arguments(self, parser):
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--validate-only",
+            action="store_true",
+            help="Check the apps and report; change nothing. Exit 1 when something blocks.",
+        )
+        mode.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the migration plan and the code it would write; change nothing.",
+        )
+        parser.add_argument(
+            "--apps",
+            nargs="+",
+            metavar="APP",
+            help="App labels (or dotted app names) to migrate; default: every app of the project "
+            "(Django's and installed packages' apps are never included).",
+        )
+        parser.add_argument(
+            "--target",
+            metavar="DIR",
+            help="Directory that receives modules/, services/ and tests/ (default: settings.BASE_DIR).",
+        )
+        parser.add_argument(
+            "--author",
+            help="Author written in the generated @module(...) metadata (default: '<project> team').",
+        )
+        parser.add_argument(
+            "--database",
+            default="default",
+            help="Database alias whose migration state is checked (default: 'default').",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print one JSON document on stdout (progress lines go to stderr).",
+        )
+
+    def handle(self, *args, **options):
+        as_json = options["json"]
+        progress = sys.stderr if as_json else self.stdout
+        target = Path(options["target"]).resolve() if options["target"] else default_target()
+        root = default_target()
+        try:
+            analysis = analyse(root=root, wanted=options["apps"], database=options["database"])
+        except UnknownApp as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+
+        labels = [r.label for r in analysis.reports]
+        if not as_json:
+            self.stdout.write(f"migrate_to_modules: {len(labels)} app(s) in {root}: {', '.join(labels) or 'none'}")
+        for index, report in enumerate(analysis.reports, 1):
+            progress.write(text.app_line(report, index, len(labels)) + "\n")
+        document = {
+            "root": str(root),
+            "mode": "validate" if options["validate_only"] else "dry-run" if options["dry_run"] else "migrate",
+            "apps": [r.as_dict(root) for r in analysis.reports],
+            "graph": {
+                "order": labels,
+                "edges": [e.as_dict() for e in analysis.graph.edges()],
+                "cycles": [" -> ".join(c) for c in analysis.cycles],
+            },
+            "problems": analysis.problems,
+            "warnings": analysis.warnings,
+            "blockers": analysis.blockers,
+            "ok": analysis.ok,
+        }
+
+        if options["validate_only"]:
+            self._finish(document, as_json, text.validation(analysis) + text.blockers(analysis))
+            return
+
+        plan = build_plan(analysis, target=target, author=options["author"] or default_author())
+        document["plan"] = plan.as_dict(root)
+        if options["dry_run"] or not analysis.ok:
+            lines = text.validation(analysis) + text.plan_text(plan, root) + text.blockers(analysis)
+            if not analysis.ok and not options["dry_run"]:
+                lines.append("Nothing was written: fix what blocks, then run the command again.")
+            self._finish(document, as_json, lines)
+            return
+
+        outcome = apply_plan(plan, root)
+        for index, app in enumerate(plan.apps, 1):
+            written = [str(f.path.relative_to(target)) for f in app.files if not f.exists]
+            progress.write(f"[{index}/{len(plan.apps)}] {app.app.label}: wrote {', '.join(written) or 'nothing'}\n")
+        document["result"] = outcome.as_dict()
+        document["ok"] = not outcome.problems
+        lines = text.plan_text(plan, root, full=False) + text.outcome_text(outcome)
+        if plan.apps and not outcome.problems:
+            lines += ["", "Next: add the settings line above, update the views as listed, and run the new tests."]
+        self._finish(document, as_json, lines)
+
+    def _finish(self, document: dict, as_json: bool, lines: list[str]) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(document, indent=2, default=str))
+        else:
+            self.stdout.write("\n".join(lines))
+        if not document["ok"]:
+            count = len(document["blockers"]) or len(document.get("result", {}).get("problems", []))
+            raise CommandError(f"{count} blocking problem(s); see above", returncode=1)
