@@ -85,17 +85,20 @@ class DependencyGraph:
         wanted = list(dict.fromkeys(selected if selected is not None else self.nodes))
         chosen = set(wanted)
         order: list[str] = []
+        done: set[str] = set()
         visiting: set[str] = set()
 
         def visit(node: str) -> None:
-            if node in order or node in visiting:
+            # Through unselected apps too: a -> b -> c puts c before a even when b is left out.
+            if node in done or node in visiting:
                 return
             visiting.add(node)
             for dep in self.dependencies(node):
-                if dep in chosen:
-                    visit(dep)
+                visit(dep)
             visiting.discard(node)
-            order.append(node)
+            done.add(node)
+            if node in chosen:
+                order.append(node)
 
         for node in wanted:
             visit(node)

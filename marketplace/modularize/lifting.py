@@ -16,6 +16,7 @@ from marketplace.modularize.naming import identifier
 from marketplace.modularize.orm_scan import FormRef, ModelRef
 
 GENERIC_ATTRS = {"pk", "id"}
+REQUEST_PARTS = {"GET": "query", "POST": "form_data", "FILES": "files", "META": "meta", "COOKIES": "cookies"}
 # ``int(request.POST["quantity"])`` is parsing input: the view keeps it, the service gets an int.
 CONVERTERS = {"int", "float", "str", "bool", "Decimal"}
 
@@ -83,6 +84,8 @@ def suggest_name(node: ast.AST) -> str:
     if isinstance(node, ast.Attribute):
         if node.attr == "cleaned_data":
             return "data"
+        if node.attr in REQUEST_PARTS:
+            return REQUEST_PARTS[node.attr]
         if node.attr in GENERIC_ATTRS and isinstance(node.value, ast.Attribute | ast.Name):
             return f"{suggest_name(node.value)}_{node.attr}"
         return node.attr

@@ -155,8 +155,12 @@ def default_author() -> str:
 
 
 def url_prefix_of(urls_module: str) -> str | None:
-    """Where the project's root URLconf mounts an app's URLconf, if it does."""
-    for entry in get_resolver().url_patterns:
+    """Where the project's root URLconf mounts an app's URLconf, if it does (and if it loads)."""
+    try:
+        patterns = get_resolver().url_patterns
+    except Exception:  # a broken URLconf is reported by the import check, not here
+        return None
+    for entry in patterns:
         if isinstance(entry, URLResolver):
             name = entry.urlconf_name
             name = getattr(name, "__name__", name)
