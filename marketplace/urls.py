@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from containers import runtime
 from marketplace import views
+from marketplace.design import views as design_views
 from marketplace.ops import views as ops_views
 
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("health/live", ops_views.live, name="health-live"),
     path("health/ready", ops_views.ready, name="health-ready"),
     path("health/", ops_views.health, name="health"),
+    path("design/", design_views.components, name="design"),
     path("admin/", admin.site.urls),
     *module_urls(),
 ]
