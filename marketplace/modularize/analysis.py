@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,7 +199,7 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
         problems.append(f"database unreachable, migrations cannot be checked: {exc}")
         states = {}
 
-    found, module_problems = checks.find_modules([a.label.lower() for a in chosen])
+    found, module_problems = checks.find_modules([a.label.lower() for a in every])
     for message in module_problems:
         target = next((r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None)
         if target is not None:
@@ -242,8 +243,6 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
 
 
 def _valid_name(name: str) -> bool:
-    import re
-
     return bool(re.match(r"^[a-z][a-z0-9_]*$", name))
 
 

@@ -96,6 +96,7 @@ class OrmUse:
     form_instance: ast.AST | None = field(default=None, repr=False)
     form_variable: str | None = None
     new_instance: bool = False  # the saved instance was built in the view, never saved before
+    instances: dict[str, ModelRef] = field(default_factory=dict, repr=False)  # known at this point
 
     @property
     def kind(self) -> str:
@@ -312,6 +313,7 @@ class ViewScanner:
             expr=expr,
             statement=statement,
             function=scope.function,
+            instances=dict(scope.instances),
             **extra,
         )
         self.uses.append(use)

@@ -184,23 +184,16 @@ def _tests_dir(target: Path) -> Path:
 def build_plan(analysis: Analysis, *, target: Path, author: str) -> Plan:
     target = target.resolve()
     root = analysis.root
-    new_names = {r.label: r.label.lower() for r in analysis.reports if r.module is None}
-    module_of: dict[str, tuple[str, str, str]] = {}  # app label -> (module name, version, class path)
-    for report in analysis.reports:
-        if report.module is not None:
-            module_of[report.label] = (report.module.name, report.module.version, report.module.path)
-    for found in analysis.modules.values():
-        for other in (r for r in analysis.reports if r.module is None):
-            if found.belongs_to(other.app):
-                module_of[other.label] = (found.name, found.version, found.path)
     every = local_apps()
+    module_of: dict[str, tuple[str, str, str]] = {}  # app label -> (module name, version, class path)
     for app in every:
-        if app.label not in module_of:
-            owner = next((m for m in analysis.modules.values() if m.belongs_to(app)), None)
-            if owner is not None:
-                module_of[app.label] = (owner.name, owner.version, owner.path)
-    for label, name in new_names.items():
-        module_of[label] = (name, "1.0.0", f"modules.{name}.{camel(name)}Module")
+        owner = next((m for m in analysis.modules.values() if m.belongs_to(app)), None)
+        if owner is not None:
+            module_of[app.label] = (owner.name, owner.version, owner.path)
+    for report in analysis.reports:
+        if report.module is None:
+            name = report.label.lower()
+            module_of[report.label] = (name, "1.0.0", f"modules.{name}.{camel(name)}Module")
 
     plans: list[AppPlan] = []
     warnings = list(analysis.warnings) + _placement_warnings(target)

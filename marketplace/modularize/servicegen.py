@@ -65,13 +65,14 @@ class Method:
 
     @property
     def signature_key(self) -> tuple:
-        return (self.name, tuple(self.body), tuple((p.name, p.source) for p in self.params))
+        """Two uses with this key are one method (the views may pass the values differently)."""
+        return (self.name, tuple(self.body), tuple(p.name for p in self.params))
 
     def origin(self) -> str:
         places = sorted({f"{u.file}:{u.line} ({u.view})" for u in self.uses})
         return ", ".join(places)
 
-    def source(self, imports: Imports) -> list[str]:
+    def source(self) -> list[str]:
         params = []
         for p in self.params:
             params.append(f"{p.name}: {p.annotation}" if p.annotation else p.name)
@@ -111,12 +112,12 @@ class ServiceBuilder:
         existing = next((m for m in self.methods if m.signature_key == method.signature_key), None)
         if existing is not None:
             existing.uses.append(use)
-            method = existing
-        else:
-            if method.name in self._names:
-                method.name = self._unique(method.name, use)
-            self._names.add(method.name)
-            self.methods.append(method)
+            self.changes.append(self._change(use, method))  # this view's own arguments
+            return existing
+        if method.name in self._names:
+            method.name = self._unique(method.name, use)
+        self._names.add(method.name)
+        self.methods.append(method)
         self.changes.append(self._change(use, method))
         return method
 
@@ -133,7 +134,7 @@ class ServiceBuilder:
         kept = set(scanner.imports) | set(scanner.model_aliases)
         function_locals = _locals(use.function)
         instances = dict(_instances_of(use))
-        reserved = {"transaction", "NotFound", "QuerySet", "fields", "result"}
+        reserved = {"transaction", "NotFound", "QuerySet", "fields", "result", "rows", "name", "value"}
         params = ParamSet(reserved)
         lifter = Lifter(kept=kept, function_locals=function_locals, instances=instances, params=params,
                         text=self.texts.get(use.file, ""))
@@ -145,140 +146,12 @@ class ServiceBuilder:
         many = plural(noun)
         op = use.operation
         body: list[str] = []
-        returns = None
         method = Method(name="", operation=op, model=model, params=[], returns=None, body=body, uses=[use])
-
-        if use.via == "manager":
-            expr = lifter.lift(use.expr)
-            if isinstance(expr, ast.Attribute):  # a bare manager handed around: its queryset
-                expr = ast.Call(func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[])
-            code = ast.unparse(expr)
-            if use.kind == "write":
-                body += ["with transaction.atomic():", f"    return {code}"]
-            else:
-                body.append(f"return {code}")
-            returns = self._returns(op, model)
-            method.name = {
-                "get": f"get_{noun}", "first": f"get_first_{noun}", "last": f"get_latest_{noun}",
-                "latest": f"get_latest_{noun}", "earliest": f"get_earliest_{noun}",
-                "list": f"list_{many}", "values": f"list_{many}", "count": f"count_{many}",
-                "exists": f"has_{many}", "aggregate": f"summarize_{many}", "in_bulk": f"get_{many}_in_bulk",
-                "create": f"create_{noun}", "get_or_create": f"get_or_create_{noun}",
-                "update_or_create": f"update_or_create_{noun}", "bulk_create": f"create_{many}",
-                "bulk_update": f"update_{many}", "update": f"update_{many}", "delete": f"delete_{many}",
-            }[op]
-            method.query = (use.expr, scanner, None)
-        elif use.via == "shortcut":
-            call: ast.Call = use.expr
-            first = call.args[0]
-            model_local = self._model_local(model)
-            if scanner.model_of(first) is not None:
-                query = ast.Attribute(value=ast.Name(id=model_local, ctx=ast.Load()),
-                                      attr=model.default_manager, ctx=ast.Load())
-            else:
-                query = first
-            lookup = "get" if op == "get_or_404" else "filter"
-            rebuilt = ast.Call(
-                func=ast.Attribute(value=query, attr=lookup, ctx=ast.Load()),
-                args=list(call.args[1:]), keywords=list(call.keywords),
-            )
-            code = ast.unparse(lifter.lift(ast.fix_missing_locations(rebuilt)))
-            not_found = self.imports.use("services.errors", "NotFound")
-            message = f"No {model.spoken} matches the given query."
-            if op == "get_or_404":
-                body += [
-                    "try:",
-                    f"    return {code}",
-                    f"except {model_local}.DoesNotExist:",
-                    f"    raise {not_found}({message!r}) from None",
-                ]
-                returns = model_local
-                method.name = f"get_{noun}"
-            else:
-                body += [
-                    f"rows = list({code})",
-                    "if not rows:",
-                    f"    raise {not_found}({message!r})",
-                    "return rows",
-                ]
-                returns = f"list[{model_local}]"
-                method.name = f"list_{many}"
-            method.query = (rebuilt, scanner, None)
-        elif use.via == "instance":
-            var = use.receiver
-            moved = [ast.unparse(lifter.lift(stmt)) for stmt in use.moved]
-            call_code = ast.unparse(lifter.lift(use.expr))
-            param = next(p for p in params if p.key == var)
-            if op == "save":
-                body += ["with transaction.atomic():", *(f"    {m}" for m in moved), f"    {call_code}",
-                         f"return {param.name}"]
-                returns = self._model_local(model)
-                if use.new_instance:
-                    method.name = f"create_{noun}"
-                else:
-                    method.name = f"update_{noun}" if moved else f"save_{noun}"
-                for stmt in use.moved:
-                    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
-                    if stmt.value is not None:
-                        method.assigned[target.attr] = _assigned(
-                            lifter.lift(stmt.value), scanner,
-                            added=isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add),
-                            augmented=isinstance(stmt, ast.AugAssign),
-                        )
-            else:
-                body += ["with transaction.atomic():", f"    {call_code}"]
-                method.name = f"delete_{noun}"
-                returns = "None"
-        elif use.via == "related":
-            expr = lifter.lift(use.expr)
-            verb = op.removeprefix("related_")
-            attr = use.related_attr
-            if verb == "create":
-                body += ["with transaction.atomic():", f"    return {ast.unparse(expr)}"]
-                returns = self._model_local(use.related_model) if use.related_model else None
-                target = snake(use.related_model.name) if use.related_model else singular(attr)
-                method.name = f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
-            else:
-                body += ["with transaction.atomic():", f"    {ast.unparse(expr)}"]
-                word = singular(attr) if verb in ("add", "remove") else attr
-                method.name = f"{verb}_{noun}_{word}"
-                returns = "None"
-                if use.related_model is not None:
-                    for arg in expr.args:
-                        if isinstance(arg, ast.Name):
-                            p = params.by_name(arg.id)
-                            if p is not None and p.model is None:
-                                p.model = use.related_model
-            method.related_attr = attr
-            method.related_model = use.related_model
-            method.query = (use.expr, scanner, use.related_model)
-        elif use.via == "form":
-            form = use.form
-            data = params.add(f"{use.form_variable}.cleaned_data", "data", form=form)
-            data.annotation = "dict"
-            model_local = self._model_local(model)
-            var = noun
-            pops = [f"{m} = fields.pop({m!r}, None)" for m in form.many_to_many]
-            sets = [f"    if {m} is not None:\n        {var}.{m}.set({m})" for m in form.many_to_many]
-            if op == "form_update":
-                instance = params.add(
-                    ast.unparse(use.form_instance), _instance_name(use.form_instance, noun), model=model
-                )
-                instance.annotation = model_local
-                var = instance.name
-                sets = [f"    if {m} is not None:\n        {var}.{m}.set({m})" for m in form.many_to_many]
-                body += ["fields = dict(data)", *pops, "with transaction.atomic():",
-                         "    for name, value in fields.items():",
-                         f"        setattr({var}, name, value)",
-                         f"    {var}.save()", *sets, f"return {var}"]
-                method.name = f"update_{noun}"
-            else:
-                body += ["fields = dict(data)", *pops, "with transaction.atomic():",
-                         f"    {var} = {model_local}.{model.default_manager}.create(**fields)", *sets,
-                         f"return {var}"]
-                method.name = f"create_{noun}"
-            returns = model_local
-            method.form = form
+        build = {
+            "manager": self._from_manager, "shortcut": self._from_shortcut, "instance": self._from_instance,
+            "related": self._from_related, "form": self._from_form,
+        }[use.via]
+        returns = build(method, use, scanner, lifter, params, noun, many)
         self._import_names(scanner, method, params)
         if any(line.startswith("with transaction") or "\nwith transaction" in line for line in body):
             self.imports.use("django.db", "transaction")
@@ -291,6 +164,131 @@ class ServiceBuilder:
         # split multi-line entries so indentation stays right
         method.body = [part for line in body for part in line.split("\n")]
         return method
+
+    # one builder per kind of use: each fills the method's name and body, returns the return type
+    def _from_manager(self, method, use, scanner, lifter, params, noun, many) -> str | None:
+        expr = lifter.lift(use.expr)
+        if isinstance(expr, ast.Attribute):  # a bare manager handed around: its queryset
+            expr = ast.Call(func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[])
+        code = ast.unparse(expr)
+        if use.kind == "write":
+            method.body += ["with transaction.atomic():", f"    return {code}"]
+        else:
+            method.body.append(f"return {code}")
+        method.name = {
+            "get": f"get_{noun}", "first": f"get_first_{noun}", "last": f"get_latest_{noun}",
+            "latest": f"get_latest_{noun}", "earliest": f"get_earliest_{noun}",
+            "list": f"list_{many}", "values": f"list_{many}", "count": f"count_{many}",
+            "exists": f"has_{many}", "aggregate": f"summarize_{many}", "in_bulk": f"get_{many}_in_bulk",
+            "create": f"create_{noun}", "get_or_create": f"get_or_create_{noun}",
+            "update_or_create": f"update_or_create_{noun}", "bulk_create": f"create_{many}",
+            "bulk_update": f"update_{many}", "update": f"update_{many}", "delete": f"delete_{many}",
+        }[use.operation]
+        method.query = (use.expr, scanner, None)
+        return self._returns(use.operation, use.model)
+
+    def _from_shortcut(self, method, use, scanner, lifter, params, noun, many) -> str | None:
+        """``get_object_or_404(Order, ...)`` becomes ``Order.objects.get(...)`` raising NotFound."""
+        model = use.model
+        call: ast.Call = use.expr
+        first = call.args[0]
+        model_local = self._model_local(model)
+        if scanner.model_of(first) is not None:
+            query = ast.Attribute(value=ast.Name(id=model_local, ctx=ast.Load()),
+                                  attr=model.default_manager, ctx=ast.Load())
+        else:
+            query = first  # a queryset: get_object_or_404(Order.objects.filter(...), pk=pk)
+        rebuilt = ast.Call(
+            func=ast.Attribute(value=query, attr="get" if use.operation == "get_or_404" else "filter",
+                               ctx=ast.Load()),
+            args=list(call.args[1:]), keywords=list(call.keywords),
+        )
+        code = ast.unparse(lifter.lift(ast.fix_missing_locations(rebuilt)))
+        not_found = self.imports.use("services.errors", "NotFound")
+        message = f"No {model.spoken} matches the given query."
+        method.query = (rebuilt, scanner, None)
+        if use.operation == "get_or_404":
+            method.body += ["try:", f"    return {code}", f"except {model_local}.DoesNotExist:",
+                            f"    raise {not_found}({message!r}) from None"]
+            method.name = f"get_{noun}"
+            return model_local
+        method.body += [f"rows = list({code})", "if not rows:", f"    raise {not_found}({message!r})",
+                        "return rows"]
+        method.name = f"list_{many}"
+        return f"list[{model_local}]"
+
+    def _from_instance(self, method, use, scanner, lifter, params, noun, many) -> str | None:
+        """``order.save()`` (with the ``order.x = ...`` lines before it) or ``order.delete()``."""
+        moved = [ast.unparse(lifter.lift(stmt)) for stmt in use.moved]
+        call_code = ast.unparse(lifter.lift(use.expr))
+        param = next(p for p in params if p.key == use.receiver)
+        if use.operation != "save":
+            method.body += ["with transaction.atomic():", f"    {call_code}"]
+            method.name = f"delete_{noun}"
+            return "None"
+        method.body += ["with transaction.atomic():", *(f"    {m}" for m in moved), f"    {call_code}",
+                        f"return {param.name}"]
+        if use.new_instance:
+            method.name = f"create_{noun}"
+        else:
+            method.name = f"update_{noun}" if moved else f"save_{noun}"
+        for stmt in use.moved:
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+            if stmt.value is not None:
+                method.assigned[target.attr] = _assigned(
+                    lifter.lift(stmt.value), scanner,
+                    added=isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add),
+                    augmented=isinstance(stmt, ast.AugAssign),
+                )
+        return self._model_local(use.model)
+
+    def _from_related(self, method, use, scanner, lifter, params, noun, many) -> str | None:
+        """``order.lines.create(...)``, ``post.tags.add(tag)``: writes through a related manager."""
+        expr = lifter.lift(use.expr)
+        verb = use.operation.removeprefix("related_")
+        attr = use.related_attr
+        method.related_attr = attr
+        method.related_model = use.related_model
+        method.query = (use.expr, scanner, use.related_model)
+        if verb == "create":
+            method.body += ["with transaction.atomic():", f"    return {ast.unparse(expr)}"]
+            target = snake(use.related_model.name) if use.related_model else singular(attr)
+            method.name = f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
+            return self._model_local(use.related_model) if use.related_model else None
+        method.body += ["with transaction.atomic():", f"    {ast.unparse(expr)}"]
+        method.name = f"{verb}_{noun}_{singular(attr) if verb in ('add', 'remove') else attr}"
+        if use.related_model is not None:  # what is added or removed is a row of the related model
+            for arg in expr.args:
+                param = params.by_name(arg.id) if isinstance(arg, ast.Name) else None
+                if param is not None and param.model is None:
+                    param.model = use.related_model
+        return "None"
+
+    def _from_form(self, method, use, scanner, lifter, params, noun, many) -> str | None:
+        """A ModelForm's ``save()``: the service takes the cleaned data (and the instance it edits)."""
+        form = use.form
+        data = params.add(f"{use.form_variable}.cleaned_data", "data", form=form)
+        data.annotation = "dict"
+        model_local = self._model_local(use.model)
+        pops = [f"{m} = fields.pop({m!r}, None)" for m in form.many_to_many]
+        if use.operation == "form_update":
+            instance = params.add(
+                ast.unparse(use.form_instance), _instance_name(use.form_instance, noun), model=use.model
+            )
+            var = instance.name
+            saving = ["    for name, value in fields.items():", f"        setattr({var}, name, value)",
+                      f"    {var}.save()"]
+            method.name = f"update_{noun}"
+        else:
+            var = noun
+            saving = [f"    {var} = {model_local}.{use.model.default_manager}.create(**fields)"]
+            method.name = f"create_{noun}"
+        sets = [f"    if {m} is not None:\n        {var}.{m}.set({m})" for m in form.many_to_many]
+        method.body += ["fields = dict(data)", *pops, "with transaction.atomic():", *saving, *sets,
+                        f"return {var}"]
+        method.form = form
+        return model_local
+
 
     def _returns(self, op: str, model: ModelRef | None) -> str | None:
         if model is None:
@@ -422,7 +420,7 @@ class ServiceBuilder:
         out = [f"class {class_name}:", f'    """{doc}"""']
         for method in self.methods:
             out.append("")
-            out.extend(method.source(self.imports))
+            out.extend(method.source())
         return out
 
 
@@ -431,6 +429,7 @@ def _locals(function) -> set[str]:
 
 
 def _instances_of(use: OrmUse):
+    yield from use.instances.items()
     if use.receiver and use.model is not None:
         yield use.receiver, use.model
 

@@ -243,11 +243,11 @@ def test_generated_code_follows_the_project_conventions(migrated):
     files = migrated["files"]
     service = files["services/shop_service.py"]
     assert "dependency_injector" not in service and "containers" not in service
-    assert "    def create_order(self, *, customer, note: str) -> Order:" in service
+    assert "    def create_order(self, *, customer: Customer, note: str) -> Order:" in service
     assert "        with transaction.atomic():\n            return Order.objects.create(customer=customer, note=note)" in service
     assert "            raise NotFound(\"No order matches the given query.\") from None" in service
     # The view's parsing stays in the view; the service gets the parsed value.
-    assert "def create_order_line(self, *, order: Order, product, quantity: int) -> OrderLine:" in service
+    assert "def create_order_line(self, *, order: Order, product: Product, quantity: int) -> OrderLine:" in service
     assert "return order.lines.create(product=product, quantity=quantity)" in service
     module = files["modules/shop.py"]
     assert "class ShopContainer(containers.DeclarativeContainer):" in module
