@@ -27,8 +27,21 @@ GROUP_KINDS = {
     "shadow": "shadow",
 }
 REQUIRED_GROUPS = ("color", "space", "text", "radius", "font")
-GENERIC_FONTS = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "ui-serif",
-                 "ui-sans-serif", "ui-monospace", "ui-rounded", "math", "emoji", "-apple-system"}
+GENERIC_FONTS = {
+    "serif",
+    "sans-serif",
+    "monospace",
+    "cursive",
+    "fantasy",
+    "system-ui",
+    "ui-serif",
+    "ui-sans-serif",
+    "ui-monospace",
+    "ui-rounded",
+    "math",
+    "emoji",
+    "-apple-system",
+}
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _REFERENCE = re.compile(r"^\{([a-z0-9-]+)\.([a-z0-9-]+)\}$")
@@ -137,10 +150,20 @@ def _resolve_references(tokens: list[Token], problems: list[str], invalid: set[s
         elif target.key == token.key:
             problems.append(f"{token.key}: refers to itself")
         elif target.kind != token.kind:
-            problems.append(f"{token.key}: a {token.kind} cannot refer to {target.key}, a {target.kind}")
+            problems.append(
+                f"{token.key}: a {token.kind} cannot refer to {target.key}, a {target.kind}"
+            )
         else:
-            resolved.append(Token(token.group, token.name, token.kind, f"var({target.custom_property})",
-                                  token.raw, token.reference))
+            resolved.append(
+                Token(
+                    token.group,
+                    token.name,
+                    token.kind,
+                    f"var({target.custom_property})",
+                    token.raw,
+                    token.reference,
+                )
+            )
     return resolved
 
 
@@ -156,9 +179,16 @@ def _to_css(kind: str, value) -> tuple[str, str]:
         return "", f"{value!r} must be a string"
     text = value.strip()
     if kind == "colour":
-        if _HEX.match(text) or _COLOUR_FUNCTION.match(text.lower()) or text.lower() in ("transparent", "currentcolor"):
+        if (
+            _HEX.match(text)
+            or _COLOUR_FUNCTION.match(text.lower())
+            or text.lower() in ("transparent", "currentcolor")
+        ):
             return text.lower() if text.startswith("#") else text, ""
-        return "", f"{value!r} is not a colour (use #rgb, #rrggbb, #rrggbbaa, rgb(...), hsl(...) or transparent)"
+        return (
+            "",
+            f"{value!r} is not a colour (use #rgb, #rrggbb, #rrggbbaa, rgb(...), hsl(...) or transparent)",
+        )
     if kind == "length":
         match = _LENGTH.match(text)
         if not match:

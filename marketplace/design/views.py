@@ -8,7 +8,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from marketplace.design.forms import SpecimenForm
-from marketplace.design.tokens import CSS_FILE, TOKENS_FILE, TokenError, build, by_group, display_path, load_tokens
+from marketplace.design.tokens import (
+    CSS_FILE,
+    TOKENS_FILE,
+    TokenError,
+    build,
+    by_group,
+    display_path,
+    load_tokens,
+)
 from marketplace.forms import apply_service_error
 from services.errors import ServiceError
 
@@ -20,9 +28,27 @@ ALERTS = [
 ]
 BADGES = [("up", "serving"), ("degraded", "degraded"), ("down", "unavailable")]
 ROWS = [
-    {"order": "#1042", "buyer": "alice", "vendor": "Bob's Hardware", "amount_sat": 150_000, "status": ("up", "paid")},
-    {"order": "#1043", "buyer": "alice", "vendor": "Carol's Books", "amount_sat": 2_500, "status": ("degraded", "disputed")},
-    {"order": "#1044", "buyer": "dave", "vendor": "Bob's Hardware", "amount_sat": 99_000_000, "status": ("down", "refunded")},
+    {
+        "order": "#1042",
+        "buyer": "alice",
+        "vendor": "Bob's Hardware",
+        "amount_sat": 150_000,
+        "status": ("up", "paid"),
+    },
+    {
+        "order": "#1043",
+        "buyer": "alice",
+        "vendor": "Carol's Books",
+        "amount_sat": 2_500,
+        "status": ("degraded", "disputed"),
+    },
+    {
+        "order": "#1044",
+        "buyer": "dave",
+        "vendor": "Bob's Hardware",
+        "amount_sat": 99_000_000,
+        "status": ("down", "refunded"),
+    },
 ]
 
 

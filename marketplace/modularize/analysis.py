@@ -54,8 +54,11 @@ class AppReport:
             "label": self.app.label,
             "name": self.app.name,
             "path": self.app.relative(self.app.path, root),
-            "imports": {"ok": not self.import_problems, "modules": len(self.imported),
-                        "errors": [p.__dict__ for p in self.import_problems]},
+            "imports": {
+                "ok": not self.import_problems,
+                "modules": len(self.imported),
+                "errors": [p.__dict__ for p in self.import_problems],
+            },
             "migrations": self.migrations.as_dict() if self.migrations else None,
             "module": self.module.as_dict() if self.module else None,
             "depends_on": self.dependencies,
@@ -89,7 +92,9 @@ class Analysis:
         return next((r for r in self.reports if r.label == label), None)
 
 
-def relation_edges(app: LocalApp, packages: dict[str, str], root: Path) -> tuple[list[Edge], set[str]]:
+def relation_edges(
+    app: LocalApp, packages: dict[str, str], root: Path
+) -> tuple[list[Edge], set[str]]:
     """Edges from the app's models to other apps' models (FK, one-to-one, many-to-many, parents)."""
     edges, external = [], set()
     local_labels = set(packages.values())
@@ -104,7 +109,15 @@ def relation_edges(app: LocalApp, packages: dict[str, str], root: Path) -> tuple
             kind = type(f).__name__
             detail = f"{model._meta.label}.{f.name} -> {f.related_model._meta.label} ({kind})"
             if target in local_labels:
-                edges.append(Edge(app.label, target, "relation", detail, *_where(model, lines.get(f.name), root)))
+                edges.append(
+                    Edge(
+                        app.label,
+                        target,
+                        "relation",
+                        detail,
+                        *_where(model, lines.get(f.name), root),
+                    )
+                )
             else:
                 external.add(target)
         for parent in model._meta.parents:
@@ -112,7 +125,9 @@ def relation_edges(app: LocalApp, packages: dict[str, str], root: Path) -> tuple
             if target != app.label:
                 detail = f"{model._meta.label} inherits {parent._meta.label}"
                 if target in local_labels:
-                    edges.append(Edge(app.label, target, "relation", detail, *_where(model, None, root)))
+                    edges.append(
+                        Edge(app.label, target, "relation", detail, *_where(model, None, root))
+                    )
                 else:
                     external.add(target)
     return edges, external
@@ -128,8 +143,10 @@ def _field_lines(model) -> dict[str, int]:
         if isinstance(node, ast.ClassDef) and node.name == model.__name__:
             return {
                 t.id: stmt.lineno
-                for stmt in node.body if isinstance(stmt, ast.Assign)
-                for t in stmt.targets if isinstance(t, ast.Name)
+                for stmt in node.body
+                if isinstance(stmt, ast.Assign)
+                for t in stmt.targets
+                if isinstance(t, ast.Name)
             } | {"": node.lineno}
     return {}
 
@@ -153,8 +170,16 @@ def import_edges(app: LocalApp, packages: dict[str, str], root: Path) -> list[Ed
         for imp in file_imports(tree, app.module_name(file), file.name == "__init__.py", text):
             target = owner(imp.target, packages) or owner(imp.module, packages)
             if target and target != app.label:
-                edges.append(Edge(app.label, target, "import", imp.statement.splitlines()[0],
-                                  app.relative(file, root), imp.line))
+                edges.append(
+                    Edge(
+                        app.label,
+                        target,
+                        "import",
+                        imp.statement.splitlines()[0],
+                        app.relative(file, root),
+                        imp.line,
+                    )
+                )
     return edges
 
 
@@ -166,8 +191,14 @@ def scan_orm(app: LocalApp, root: Path, resolver) -> tuple[list[OrmUse], dict, d
         except (SyntaxError, UnicodeDecodeError):
             continue
         shown = app.relative(file, root)
-        scanner = ViewScanner(resolver=resolver, text=text, tree=tree, module_name=app.module_name(file),
-                              is_package=file.name == "__init__.py", file=shown)
+        scanner = ViewScanner(
+            resolver=resolver,
+            text=text,
+            tree=tree,
+            module_name=app.module_name(file),
+            is_package=file.name == "__init__.py",
+            file=shown,
+        )
         uses.extend(scanner.scan())
         scanners[shown] = scanner
         texts[shown] = text
@@ -201,7 +232,9 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
 
     found, module_problems = checks.find_modules([a.label.lower() for a in every])
     for message in module_problems:
-        target = next((r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None)
+        target = next(
+            (r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None
+        )
         if target is not None:
             target.module_problem = message
         else:

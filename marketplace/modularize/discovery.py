@@ -122,7 +122,9 @@ def select(available: list[LocalApp], wanted: list[str] | None) -> list[LocalApp
         elif app not in chosen:
             chosen.append(app)
     if unknown:
-        installed = {c.label for c in apps.get_app_configs()} | {c.name for c in apps.get_app_configs()}
+        installed = {c.label for c in apps.get_app_configs()} | {
+            c.name for c in apps.get_app_configs()
+        }
         problems = []
         for key in unknown:
             if key in installed:

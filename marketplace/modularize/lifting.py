@@ -16,7 +16,13 @@ from marketplace.modularize.naming import identifier
 from marketplace.modularize.orm_scan import FormRef, ModelRef
 
 GENERIC_ATTRS = {"pk", "id"}
-REQUEST_PARTS = {"GET": "query", "POST": "form_data", "FILES": "files", "META": "meta", "COOKIES": "cookies"}
+REQUEST_PARTS = {
+    "GET": "query",
+    "POST": "form_data",
+    "FILES": "files",
+    "META": "meta",
+    "COOKIES": "cookies",
+}
 # ``int(request.POST["quantity"])`` is parsing input: the view keeps it, the service gets an int.
 CONVERTERS = {"int", "float", "str", "bool", "Decimal"}
 
@@ -27,7 +33,9 @@ class Param:
     source: str  # what the view passes, as the view wrote it
     model: ModelRef | None = None  # holds an instance of this model
     annotation: str | None = None
-    feeds: tuple[str, str] | None = None  # (model label, lookup or field) it is compared with or stored in
+    feeds: tuple[str, str] | None = (
+        None  # (model label, lookup or field) it is compared with or stored in
+    )
     form: FormRef | None = None  # the cleaned data of this ModelForm
     key: str = ""  # the value's code, normalised (ast.unparse): how uses of it are recognised
 
@@ -46,8 +54,15 @@ class ParamSet:
     def by_name(self, name: str) -> Param | None:
         return next((p for p in self if p.name == name), None)
 
-    def add(self, source: str, suggestion: str, *, model: ModelRef | None = None, shown: str = "",
-            **extra) -> Param:
+    def add(
+        self,
+        source: str,
+        suggestion: str,
+        *,
+        model: ModelRef | None = None,
+        shown: str = "",
+        **extra,
+    ) -> Param:
         """``source`` (normalised code) identifies the value; ``shown`` is how the view wrote it."""
         if source in self._by_source:
             return self._by_source[source]
@@ -96,7 +111,9 @@ def _bound_by(node: ast.AST) -> set[str]:
     names: set[str] = set()
     if isinstance(node, ast.Lambda):
         a = node.args
-        names.update(x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x)
+        names.update(
+            x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x
+        )
     elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
         for gen in node.generators:
             names.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
@@ -104,8 +121,15 @@ def _bound_by(node: ast.AST) -> set[str]:
 
 
 class Lifter:
-    def __init__(self, *, kept: set[str], function_locals: set[str], instances: dict[str, ModelRef],
-                 params: ParamSet, text: str = ""):
+    def __init__(
+        self,
+        *,
+        kept: set[str],
+        function_locals: set[str],
+        instances: dict[str, ModelRef],
+        params: ParamSet,
+        text: str = "",
+    ):
         self.kept = kept  # names the view file imports (and model aliases)
         self.function_locals = function_locals
         self.instances = instances
@@ -121,7 +145,8 @@ class Lifter:
 
     def kept_names(self, node: ast.AST) -> set[str]:
         return {
-            n.id for n in ast.walk(node)
+            n.id
+            for n in ast.walk(node)
             if isinstance(n, ast.Name) and not self.liftable(n.id, frozenset())
         }
 
@@ -132,13 +157,22 @@ class Lifter:
         source = ast.unparse(node)
         shown = (ast.get_source_segment(self.text, node) or "") if self.text else ""
         model = self.instances.get(node.id) if isinstance(node, ast.Name) else None
-        param = self.params.add(source, suggestion or suggest_name(node), model=model,
-                                shown=shown if "\n" not in shown else "")
+        param = self.params.add(
+            source,
+            suggestion or suggest_name(node),
+            model=model,
+            shown=shown if "\n" not in shown else "",
+        )
         return ast.Name(id=param.name, ctx=ast.Load())
 
     def _is_conversion(self, node: ast.Call, bound) -> bool:
-        if not (isinstance(node.func, ast.Name) and node.func.id in CONVERTERS
-                and node.func.id not in self.function_locals and len(node.args) == 1 and not node.keywords):
+        if not (
+            isinstance(node.func, ast.Name)
+            and node.func.id in CONVERTERS
+            and node.func.id not in self.function_locals
+            and len(node.args) == 1
+            and not node.keywords
+        ):
             return False
         arg = node.args[0]
         if isinstance(arg, ast.Call):
@@ -149,8 +183,11 @@ class Lifter:
     def _is_dict_get(self, node: ast.Call, bound) -> bool:
         func = node.func
         if not (
-            isinstance(func, ast.Attribute) and func.attr == "get" and not node.keywords
-            and 1 <= len(node.args) <= 2 and isinstance(node.args[0], ast.Constant)
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and not node.keywords
+            and 1 <= len(node.args) <= 2
+            and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
         ):
             return False
@@ -175,14 +212,20 @@ class Lifter:
             for kw in node.keywords:
                 kw.value = self._lift(kw.value, bound)
             return node
-        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(getattr(node, "ctx", None), ast.Load):
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(
+            getattr(node, "ctx", None), ast.Load
+        ):
             root = _path_root(node)
             if root and root not in self.instances and self.liftable(root, bound):
                 return self._param(node)
         inner = bound | _bound_by(node)
         for name, value in ast.iter_fields(node):
             if isinstance(value, list):
-                setattr(node, name, [self._lift(v, inner) if isinstance(v, ast.AST) else v for v in value])
+                setattr(
+                    node,
+                    name,
+                    [self._lift(v, inner) if isinstance(v, ast.AST) else v for v in value],
+                )
             elif isinstance(value, ast.AST):
                 setattr(node, name, self._lift(value, inner))
         return node

@@ -19,20 +19,43 @@ from typing import Protocol
 from marketplace.modularize.source import Import, module_level_imports
 
 WRITE_METHODS = {
-    "create", "get_or_create", "update_or_create", "bulk_create", "bulk_update", "update", "delete",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "delete",
 }
 READ_TERMINALS = {
-    "get": "get", "first": "first", "last": "last", "earliest": "earliest", "latest": "latest",
-    "count": "count", "exists": "exists", "aggregate": "aggregate", "in_bulk": "in_bulk",
+    "get": "get",
+    "first": "first",
+    "last": "last",
+    "earliest": "earliest",
+    "latest": "latest",
+    "count": "count",
+    "exists": "exists",
+    "aggregate": "aggregate",
+    "in_bulk": "in_bulk",
 }
 VALUES_METHODS = {"values", "values_list"}
 RELATED_WRITES = {"create", "add", "remove", "set", "clear"}
 SHORTCUTS = {"get_object_or_404": "get", "get_list_or_404": "list"}
-INSTANCE_OPERATIONS = {"get", "first", "last", "earliest", "latest", "create", "get_or_create",
-                       "update_or_create"}
-WRITE_OPERATIONS = WRITE_METHODS | {"save", "form_create", "form_update"} | {
-    f"related_{m}" for m in RELATED_WRITES
+INSTANCE_OPERATIONS = {
+    "get",
+    "first",
+    "last",
+    "earliest",
+    "latest",
+    "create",
+    "get_or_create",
+    "update_or_create",
 }
+WRITE_OPERATIONS = (
+    WRITE_METHODS
+    | {"save", "form_create", "form_update"}
+    | {f"related_{m}" for m in RELATED_WRITES}
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,9 @@ class OrmUse:
     statement: ast.stmt = field(repr=False)
     function: ast.AST | None = field(repr=False, default=None)
     receiver: str | None = None  # the instance variable a save/delete/related write acts on
-    moved: list[ast.stmt] = field(default_factory=list, repr=False)  # ``order.x = ...`` before a save
+    moved: list[ast.stmt] = field(
+        default_factory=list, repr=False
+    )  # ``order.x = ...`` before a save
     related_attr: str | None = None
     related_model: ModelRef | None = None
     form: FormRef | None = None
@@ -170,8 +195,16 @@ class _Scope:
 
 
 class ViewScanner:
-    def __init__(self, *, resolver: Resolver, text: str, tree: ast.Module, module_name: str,
-                 is_package: bool, file: str):
+    def __init__(
+        self,
+        *,
+        resolver: Resolver,
+        text: str,
+        tree: ast.Module,
+        module_name: str,
+        is_package: bool,
+        file: str,
+    ):
         self.resolver = resolver
         self.text = text
         self.tree = tree
@@ -193,7 +226,11 @@ class ViewScanner:
     # what names stand for
     def _find_model_aliases(self) -> None:
         for node in self.tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
                 model = self._user_model_call(node.value)
                 if model is not None:
                     self.model_aliases[node.targets[0].id] = model
@@ -337,7 +374,9 @@ class ViewScanner:
                 outer = parent
             else:
                 break
-        self._record(outer, chain_operation(methods, indexed), model, statement, scope, view, "manager")
+        self._record(
+            outer, chain_operation(methods, indexed), model, statement, scope, view, "manager"
+        )
 
     def _shortcut(self, call, statement, scope, view) -> bool:
         name = call.func.id if isinstance(call.func, ast.Name) else None
@@ -347,7 +386,9 @@ class ViewScanner:
         model = self.model_of(first) or self._chain_model(first)
         if model is None:
             return False
-        self._record(call, self.shortcuts[name] + "_or_404", model, statement, scope, view, "shortcut")
+        self._record(
+            call, self.shortcuts[name] + "_or_404", model, statement, scope, view, "shortcut"
+        )
         return True
 
     def _chain_model(self, node: ast.AST) -> ModelRef | None:
@@ -373,16 +414,40 @@ class ViewScanner:
             var = receiver.id
             if func.attr in ("save", "delete") and var in scope.instances:
                 model = scope.instances[var]
-                moved = self._moved_assignments(var, call, statement, block, index) if func.attr == "save" else []
-                self._record(call, func.attr, model, statement, scope, view, "instance",
-                             receiver=var, moved=moved, new_instance=var in scope.unsaved)
+                moved = (
+                    self._moved_assignments(var, call, statement, block, index)
+                    if func.attr == "save"
+                    else []
+                )
+                self._record(
+                    call,
+                    func.attr,
+                    model,
+                    statement,
+                    scope,
+                    view,
+                    "instance",
+                    receiver=var,
+                    moved=moved,
+                    new_instance=var in scope.unsaved,
+                )
                 scope.unsaved.discard(var)
                 return True
             if func.attr == "save" and var in scope.forms and not _commit_false(call):
                 form, instance = scope.forms[var]
                 operation = "form_update" if instance is not None else "form_create"
-                self._record(call, operation, form.model, statement, scope, view, "form",
-                             form=form, form_instance=instance, form_variable=var)
+                self._record(
+                    call,
+                    operation,
+                    form.model,
+                    statement,
+                    scope,
+                    view,
+                    "form",
+                    form=form,
+                    form_instance=instance,
+                    form_variable=var,
+                )
                 return True
         if (
             isinstance(receiver, ast.Attribute)
@@ -395,8 +460,18 @@ class ViewScanner:
             if related_label is None and owner.related:
                 return False  # not a related manager of that model: something else
             related = self.resolver.by_label(related_label) if related_label else None
-            self._record(call, f"related_{func.attr}", owner, statement, scope, view, "related",
-                         receiver=receiver.value.id, related_attr=receiver.attr, related_model=related)
+            self._record(
+                call,
+                f"related_{func.attr}",
+                owner,
+                statement,
+                scope,
+                view,
+                "related",
+                receiver=receiver.value.id,
+                related_attr=receiver.attr,
+                related_model=related,
+            )
             return True
         return False
 
@@ -433,19 +508,30 @@ class ViewScanner:
                     scope.unsaved.discard(name)
                 if isinstance(target, ast.Name):
                     self._bind_value(target.id, value, scope)
-                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+                elif (
+                    isinstance(target, ast.Tuple)
+                    and target.elts
+                    and isinstance(target.elts[0], ast.Name)
+                ):
                     use = self._by_expr.get(id(value))
                     if use and use.operation in ("get_or_create", "update_or_create") and use.model:
                         scope.instances[target.elts[0].id] = use.model
-        elif isinstance(statement, ast.For | ast.AsyncFor) and isinstance(statement.target, ast.Name):
+        elif isinstance(statement, ast.For | ast.AsyncFor) and isinstance(
+            statement.target, ast.Name
+        ):
             use = self._by_expr.get(id(statement.iter))
             if use and use.model and use.operation in ("list", "list_or_404"):
                 scope.instances[statement.target.id] = use.model
 
     def _bind_value(self, name: str, value: ast.AST, scope: _Scope) -> None:
         use = self._by_expr.get(id(value))
-        if use is not None and use.model is not None and (
-            use.operation in INSTANCE_OPERATIONS or use.operation in ("get_or_404", "form_create", "form_update")
+        if (
+            use is not None
+            and use.model is not None
+            and (
+                use.operation in INSTANCE_OPERATIONS
+                or use.operation in ("get_or_404", "form_create", "form_update")
+            )
         ):
             scope.instances[name] = use.model
             return

@@ -22,10 +22,10 @@ from django.urls import URLResolver, get_resolver
 from marketplace.apps import MarketplaceConfig
 from marketplace.modularize.analysis import Analysis, AppReport, app_models
 from marketplace.modularize.discovery import LocalApp, local_apps
+from marketplace.modularize.lifting import Param
 from marketplace.modularize.naming import Imports, camel, snake
 from marketplace.modularize.render import module_file, service_file, test_file
 from marketplace.modularize.resolver import lookup_field, model_ref
-from marketplace.modularize.lifting import Param
 from marketplace.modularize.servicegen import Method, ServiceBuilder, ViewChange
 from marketplace.modularize.testgen import TestWriter
 
@@ -38,8 +38,12 @@ class PlannedFile:
     exists: bool = False
 
     def as_dict(self, root: Path) -> dict:
-        return {"kind": self.kind, "path": _shown(self.path, root), "exists": self.exists,
-                "lines": self.content.count("\n")}
+        return {
+            "kind": self.kind,
+            "path": _shown(self.path, root),
+            "exists": self.exists,
+            "lines": self.content.count("\n"),
+        }
 
 
 @dataclass
@@ -108,14 +112,21 @@ class AppPlan:
             "module": self.name,
             "module_class": f"modules.{self.name}.{self.module_class}",
             "container": self.container_class if self.builder else None,
-            "service": f"services.{self.service_module}.{self.service_class}" if self.builder else None,
+            "service": f"services.{self.service_module}.{self.service_class}"
+            if self.builder
+            else None,
             "dependencies": self.dependencies,
             "urls": self.urls,
             "url_prefix": self.url_prefix,
             "wire": self.wire,
             "methods": [
-                {"name": m.name, "operation": m.operation, "params": [p.name for p in m.params],
-                 "from": m.origin()} for m in self.methods
+                {
+                    "name": m.name,
+                    "operation": m.operation,
+                    "params": [p.name for p in m.params],
+                    "from": m.origin(),
+                }
+                for m in self.methods
             ],
             "files": [f.as_dict(root) for f in self.files],
             "view_changes": [c.as_dict() for c in self.view_changes],
@@ -185,7 +196,9 @@ def build_plan(analysis: Analysis, *, target: Path, author: str) -> Plan:
     target = target.resolve()
     root = analysis.root
     every = local_apps()
-    module_of: dict[str, tuple[str, str, str]] = {}  # app label -> (module name, version, class path)
+    module_of: dict[
+        str, tuple[str, str, str]
+    ] = {}  # app label -> (module name, version, class path)
     for app in every:
         owner = next((m for m in analysis.modules.values() if m.belongs_to(app)), None)
         if owner is not None:
@@ -226,8 +239,15 @@ def _module_closure(label: str, analysis: Analysis, module_of) -> list[str]:
     return seen
 
 
-def _app_plan(report: AppReport, analysis: Analysis, module_of, target: Path, root: Path, author: str,
-              local_packages: set[str]) -> AppPlan:
+def _app_plan(
+    report: AppReport,
+    analysis: Analysis,
+    module_of,
+    target: Path,
+    root: Path,
+    author: str,
+    local_packages: set[str],
+) -> AppPlan:
     app = report.app
     name = app.label.lower()
     title = app.verbose_name if app.verbose_name.lower() != app.label.lower() else camel(app.label)
@@ -254,8 +274,11 @@ def _app_plan(report: AppReport, analysis: Analysis, module_of, target: Path, ro
     builder = None
     if report.orm_uses or models:
         builder = ServiceBuilder(
-            scanners=report.scanners, texts=report.texts, service_var=f"{name}_service",
-            provide=f"{name}.{name}_service", field_info=_field_info,
+            scanners=report.scanners,
+            texts=report.texts,
+            service_var=f"{name}_service",
+            provide=f"{name}.{name}_service",
+            field_info=_field_info,
         )
         builder.imports = Imports(local_packages=local_packages)
         for use in report.orm_uses:
@@ -289,7 +312,9 @@ def _app_plan(report: AppReport, analysis: Analysis, module_of, target: Path, ro
             f"{urls_module} is not mounted by the root URLconf; the module mounts it at {name}/"
         )
     if report.external:
-        plan.notes.append(f"uses models of {', '.join(report.external)} (outside the project): nothing to declare")
+        plan.notes.append(
+            f"uses models of {', '.join(report.external)} (outside the project): nothing to declare"
+        )
     tests_dir = _tests_dir(target)
     test_imports = Imports(local_packages=local_packages)
     writer = TestWriter(imports=test_imports, field_info=_field_info)
@@ -298,8 +323,16 @@ def _app_plan(report: AppReport, analysis: Analysis, module_of, target: Path, ro
     plan.untested = writer.result.untested
     files = [PlannedFile("module", target / "modules" / f"{name}.py", module_file(plan))]
     if builder is not None:
-        files.append(PlannedFile("service", target / "services" / f"{name}_service.py", service_file(plan)))
-    files.append(PlannedFile("test", tests_dir / f"test_{name}_service.py", test_file(plan, writer.result, test_imports)))
+        files.append(
+            PlannedFile("service", target / "services" / f"{name}_service.py", service_file(plan))
+        )
+    files.append(
+        PlannedFile(
+            "test",
+            tests_dir / f"test_{name}_service.py",
+            test_file(plan, writer.result, test_imports),
+        )
+    )
     for f in files:
         f.exists = f.path.exists()
     plan.files = files
@@ -351,7 +384,9 @@ def _settings_lines(modules: list[str], changed: bool) -> list[str]:
         lines.append(f'MARKETPLACE["modules"] = [{listed}]')
     lines.append(f"or in the environment: MARKETPLACE_MODULES={','.join(modules)}")
     if not any(isinstance(c, MarketplaceConfig) for c in apps.get_app_configs()):
-        lines.append('and in INSTALLED_APPS: "marketplace.apps.MarketplaceConfig" (it starts the modules)')
+        lines.append(
+            'and in INSTALLED_APPS: "marketplace.apps.MarketplaceConfig" (it starts the modules)'
+        )
     return lines
 
 

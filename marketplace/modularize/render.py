@@ -8,7 +8,10 @@ def module_file(plan) -> str:
     imports = Imports(local_packages={"modules", "services"})
     imports.use("modules.base", "BaseModule")
     imports.use("modules.decorators", "module")
-    lines = [f'"""{plan.title}: the {plan.app.label} app as a module (written by migrate_to_modules)."""', ""]
+    lines = [
+        f'"""{plan.title}: the {plan.app.label} app as a module (written by migrate_to_modules)."""',
+        "",
+    ]
     body: list[str] = []
     if plan.models:
         imports.use("django.apps", "apps")
@@ -46,7 +49,9 @@ def module_file(plan) -> str:
     if plan.wire:
         attrs.append(f"    wire = ({', '.join(repr(w) for w in plan.wire)},)")
     if not attrs and not plan.models:
-        attrs.append(f'    """{plan.title} has no models and no pages: a name other modules can depend on."""')
+        attrs.append(
+            f'    """{plan.title} has no models and no pages: a name other modules can depend on."""'
+        )
     body += attrs
     if plan.models:
         body += [
@@ -81,14 +86,18 @@ def service_file(plan) -> str:
         '"""',
         "",
     ]
-    doc = (f"The {plan.name} module's use cases; views receive it by injection "
-           f'(``Provide["{plan.provide}"]``).')
+    doc = (
+        f"The {plan.name} module's use cases; views receive it by injection "
+        f'(``Provide["{plan.provide}"]``).'
+    )
     body = builder.render_class(plan.service_class, doc)
     return double_quoted("\n".join(head + builder.imports.lines() + ["", ""] + body) + "\n")
 
 
 def test_file(plan, tests: TestFile, imports: Imports) -> str:
-    head = [f'"""The {plan.name} module and {plan.service_class} on the real database (written by migrate_to_modules).']
+    head = [
+        f'"""The {plan.name} module and {plan.service_class} on the real database (written by migrate_to_modules).'
+    ]
     if tests.untested:
         head += ["", "Not exercised here (no argument could be derived; test them by hand):"]
         head += [f"- {entry}" for entry in tests.untested]
@@ -131,8 +140,13 @@ def test_file(plan, tests: TestFile, imports: Imports) -> str:
             body = [part for line in case.lines for part in line.split("\n")]
             cases += ["", "", f"def {case.name}(service):"] + [f"    {line}" for line in body]
     if tests.cases:
-        for module, name in (("itertools", None), ("uuid", None), ("datetime", "timedelta"),
-                             ("decimal", "Decimal"), ("django.utils", "timezone")):
+        for module, name in (
+            ("itertools", None),
+            ("uuid", None),
+            ("datetime", "timedelta"),
+            ("decimal", "Decimal"),
+            ("django.utils", "timezone"),
+        ):
             imports.use(module, name)
     text = head + [""] + imports.lines() + ["", "pytestmark = pytest.mark.django_db"] + cases
     if tests.cases:

@@ -5,7 +5,7 @@ first), so resolving a name never runs new code.
 """
 
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -24,11 +24,17 @@ def model_ref(model: type[models.Model]) -> ModelRef:
     opts = model._meta
     related = {}
     for rel in opts.get_fields():
-        if rel.is_relation and (rel.one_to_many or rel.many_to_many) and rel.related_model is not None:
+        if (
+            rel.is_relation
+            and (rel.one_to_many or rel.many_to_many)
+            and rel.related_model is not None
+        ):
             accessor = rel.get_accessor_name() if rel.auto_created else rel.name
             if accessor:
                 related[accessor] = rel.related_model._meta.label
-    managers = tuple(dict.fromkeys([m.name for m in opts.managers] + ["_default_manager", "_base_manager"]))
+    managers = tuple(
+        dict.fromkeys([m.name for m in opts.managers] + ["_default_manager", "_base_manager"])
+    )
     return ModelRef(
         label=opts.label,
         name=model.__name__,
@@ -63,11 +69,17 @@ class DjangoResolver:
         base_fields = getattr(obj, "base_fields", None)
         if not (isinstance(obj, type) and model is not None and base_fields is not None):
             return None
-        model_fields = {f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete}
+        model_fields = {
+            f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete
+        }
         fields = tuple(name for name in base_fields if name in model_fields)
         many = tuple(f.name for f in model._meta.many_to_many if f.name in fields)
         return FormRef(
-            name=obj.__name__, module=obj.__module__, model=_cached_ref(model), fields=fields, many_to_many=many
+            name=obj.__name__,
+            module=obj.__module__,
+            model=_cached_ref(model),
+            fields=fields,
+            many_to_many=many,
         )
 
     def user_model(self) -> ModelRef | None:
@@ -80,7 +92,7 @@ class DjangoResolver:
             return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_ref(model) -> ModelRef:
     return model_ref(model)
 
@@ -112,5 +124,5 @@ def lookup_field(label: str, lookup: str):
         field = candidate
         path.append(name)
         if not field.is_relation and i < len(parts) - 1:
-            return field, path, "__".join(parts[i + 1:])
+            return field, path, "__".join(parts[i + 1 :])
     return field, path, "exact"

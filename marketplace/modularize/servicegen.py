@@ -15,17 +15,51 @@ from marketplace.modularize.naming import Imports, plural, singular, snake
 from marketplace.modularize.orm_scan import FormRef, ModelRef, OrmUse, ViewScanner, function_locals
 from marketplace.modularize.source import Import
 
-SELF_SATISFYING = {"exact", "iexact", "contains", "icontains", "startswith", "istartswith",
-                   "endswith", "iendswith", "gte", "lte", "in"}
+SELF_SATISFYING = {
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "gte",
+    "lte",
+    "in",
+}
 PY_TYPES = {
-    "CharField": "str", "TextField": "str", "SlugField": "str", "EmailField": "str", "URLField": "str",
-    "IntegerField": "int", "BigIntegerField": "int", "SmallIntegerField": "int",
-    "PositiveIntegerField": "int", "PositiveSmallIntegerField": "int", "PositiveBigIntegerField": "int",
-    "AutoField": "int", "BigAutoField": "int", "SmallAutoField": "int", "BooleanField": "bool",
+    "CharField": "str",
+    "TextField": "str",
+    "SlugField": "str",
+    "EmailField": "str",
+    "URLField": "str",
+    "IntegerField": "int",
+    "BigIntegerField": "int",
+    "SmallIntegerField": "int",
+    "PositiveIntegerField": "int",
+    "PositiveSmallIntegerField": "int",
+    "PositiveBigIntegerField": "int",
+    "AutoField": "int",
+    "BigAutoField": "int",
+    "SmallAutoField": "int",
+    "BooleanField": "bool",
     "FloatField": "float",
 }
-TYPED_LOOKUPS = {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith",
-                 "iendswith", "gt", "gte", "lt", "lte"}
+TYPED_LOOKUPS = {
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+}
 
 
 @dataclass
@@ -87,14 +121,25 @@ class Method:
         doc = textwrap.wrap(self.doc or f"Moved from {self.origin()}.", width=88)
         doc[0] = '"""' + doc[0]
         doc[-1] += '"""'
-        return head + [f"        {line}" for line in doc] + [f"        {line}" if line else "" for line in self.body]
+        return (
+            head
+            + [f"        {line}" for line in doc]
+            + [f"        {line}" if line else "" for line in self.body]
+        )
 
 
 class ServiceBuilder:
     """Collects the methods of one service from the uses found in one app's views."""
 
-    def __init__(self, *, scanners: dict[str, ViewScanner], texts: dict[str, str], service_var: str,
-                 provide: str, field_info=None):
+    def __init__(
+        self,
+        *,
+        scanners: dict[str, ViewScanner],
+        texts: dict[str, str],
+        service_var: str,
+        provide: str,
+        field_info=None,
+    ):
         self.scanners = scanners  # by shown file path: the scanner that read it (imports, models)
         self.texts = texts
         self.service_var = service_var
@@ -134,10 +179,24 @@ class ServiceBuilder:
         kept = set(scanner.imports) | set(scanner.model_aliases)
         function_locals = _locals(use.function)
         instances = dict(_instances_of(use))
-        reserved = {"transaction", "NotFound", "QuerySet", "fields", "result", "rows", "name", "value"}
+        reserved = {
+            "transaction",
+            "NotFound",
+            "QuerySet",
+            "fields",
+            "result",
+            "rows",
+            "name",
+            "value",
+        }
         params = ParamSet(reserved)
-        lifter = Lifter(kept=kept, function_locals=function_locals, instances=instances, params=params,
-                        text=self.texts.get(use.file, ""))
+        lifter = Lifter(
+            kept=kept,
+            function_locals=function_locals,
+            instances=instances,
+            params=params,
+            text=self.texts.get(use.file, ""),
+        )
         params.reserved |= lifter.kept_names(use.expr)
         for moved in use.moved:
             params.reserved |= lifter.kept_names(moved)
@@ -146,14 +205,21 @@ class ServiceBuilder:
         many = plural(noun)
         op = use.operation
         body: list[str] = []
-        method = Method(name="", operation=op, model=model, params=[], returns=None, body=body, uses=[use])
+        method = Method(
+            name="", operation=op, model=model, params=[], returns=None, body=body, uses=[use]
+        )
         build = {
-            "manager": self._from_manager, "shortcut": self._from_shortcut, "instance": self._from_instance,
-            "related": self._from_related, "form": self._from_form,
+            "manager": self._from_manager,
+            "shortcut": self._from_shortcut,
+            "instance": self._from_instance,
+            "related": self._from_related,
+            "form": self._from_form,
         }[use.via]
         returns = build(method, use, scanner, lifter, params, noun, many)
         self._import_names(scanner, method, params)
-        if any(line.startswith("with transaction") or "\nwith transaction" in line for line in body):
+        if any(
+            line.startswith("with transaction") or "\nwith transaction" in line for line in body
+        ):
             self.imports.use("django.db", "transaction")
         method.params = list(params)
         method.returns = returns
@@ -169,20 +235,33 @@ class ServiceBuilder:
     def _from_manager(self, method, use, scanner, lifter, params, noun, many) -> str | None:
         expr = lifter.lift(use.expr)
         if isinstance(expr, ast.Attribute):  # a bare manager handed around: its queryset
-            expr = ast.Call(func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[])
+            expr = ast.Call(
+                func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[]
+            )
         code = ast.unparse(expr)
         if use.kind == "write":
             method.body += ["with transaction.atomic():", f"    return {code}"]
         else:
             method.body.append(f"return {code}")
         method.name = {
-            "get": f"get_{noun}", "first": f"get_first_{noun}", "last": f"get_latest_{noun}",
-            "latest": f"get_latest_{noun}", "earliest": f"get_earliest_{noun}",
-            "list": f"list_{many}", "values": f"list_{many}", "count": f"count_{many}",
-            "exists": f"has_{many}", "aggregate": f"summarize_{many}", "in_bulk": f"get_{many}_in_bulk",
-            "create": f"create_{noun}", "get_or_create": f"get_or_create_{noun}",
-            "update_or_create": f"update_or_create_{noun}", "bulk_create": f"create_{many}",
-            "bulk_update": f"update_{many}", "update": f"update_{many}", "delete": f"delete_{many}",
+            "get": f"get_{noun}",
+            "first": f"get_first_{noun}",
+            "last": f"get_latest_{noun}",
+            "latest": f"get_latest_{noun}",
+            "earliest": f"get_earliest_{noun}",
+            "list": f"list_{many}",
+            "values": f"list_{many}",
+            "count": f"count_{many}",
+            "exists": f"has_{many}",
+            "aggregate": f"summarize_{many}",
+            "in_bulk": f"get_{many}_in_bulk",
+            "create": f"create_{noun}",
+            "get_or_create": f"get_or_create_{noun}",
+            "update_or_create": f"update_or_create_{noun}",
+            "bulk_create": f"create_{many}",
+            "bulk_update": f"update_{many}",
+            "update": f"update_{many}",
+            "delete": f"delete_{many}",
         }[use.operation]
         method.query = (use.expr, scanner, None)
         return self._returns(use.operation, use.model)
@@ -194,26 +273,41 @@ class ServiceBuilder:
         first = call.args[0]
         model_local = self._model_local(model)
         if scanner.model_of(first) is not None:
-            query = ast.Attribute(value=ast.Name(id=model_local, ctx=ast.Load()),
-                                  attr=model.default_manager, ctx=ast.Load())
+            query = ast.Attribute(
+                value=ast.Name(id=model_local, ctx=ast.Load()),
+                attr=model.default_manager,
+                ctx=ast.Load(),
+            )
         else:
             query = first  # a queryset: get_object_or_404(Order.objects.filter(...), pk=pk)
         rebuilt = ast.Call(
-            func=ast.Attribute(value=query, attr="get" if use.operation == "get_or_404" else "filter",
-                               ctx=ast.Load()),
-            args=list(call.args[1:]), keywords=list(call.keywords),
+            func=ast.Attribute(
+                value=query,
+                attr="get" if use.operation == "get_or_404" else "filter",
+                ctx=ast.Load(),
+            ),
+            args=list(call.args[1:]),
+            keywords=list(call.keywords),
         )
         code = ast.unparse(lifter.lift(ast.fix_missing_locations(rebuilt)))
         not_found = self.imports.use("services.errors", "NotFound")
         message = f"No {model.spoken} matches the given query."
         method.query = (rebuilt, scanner, None)
         if use.operation == "get_or_404":
-            method.body += ["try:", f"    return {code}", f"except {model_local}.DoesNotExist:",
-                            f"    raise {not_found}({message!r}) from None"]
+            method.body += [
+                "try:",
+                f"    return {code}",
+                f"except {model_local}.DoesNotExist:",
+                f"    raise {not_found}({message!r}) from None",
+            ]
             method.name = f"get_{noun}"
             return model_local
-        method.body += [f"rows = list({code})", "if not rows:", f"    raise {not_found}({message!r})",
-                        "return rows"]
+        method.body += [
+            f"rows = list({code})",
+            "if not rows:",
+            f"    raise {not_found}({message!r})",
+            "return rows",
+        ]
         method.name = f"list_{many}"
         return f"list[{model_local}]"
 
@@ -226,8 +320,12 @@ class ServiceBuilder:
             method.body += ["with transaction.atomic():", f"    {call_code}"]
             method.name = f"delete_{noun}"
             return "None"
-        method.body += ["with transaction.atomic():", *(f"    {m}" for m in moved), f"    {call_code}",
-                        f"return {param.name}"]
+        method.body += [
+            "with transaction.atomic():",
+            *(f"    {m}" for m in moved),
+            f"    {call_code}",
+            f"return {param.name}",
+        ]
         if use.new_instance:
             method.name = f"create_{noun}"
         else:
@@ -236,7 +334,8 @@ class ServiceBuilder:
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
             if stmt.value is not None:
                 method.assigned[target.attr] = _assigned(
-                    lifter.lift(stmt.value), scanner,
+                    lifter.lift(stmt.value),
+                    scanner,
                     added=isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add),
                     augmented=isinstance(stmt, ast.AugAssign),
                 )
@@ -253,7 +352,9 @@ class ServiceBuilder:
         if verb == "create":
             method.body += ["with transaction.atomic():", f"    return {ast.unparse(expr)}"]
             target = snake(use.related_model.name) if use.related_model else singular(attr)
-            method.name = f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
+            method.name = (
+                f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
+            )
             return self._model_local(use.related_model) if use.related_model else None
         method.body += ["with transaction.atomic():", f"    {ast.unparse(expr)}"]
         method.name = f"{verb}_{noun}_{singular(attr) if verb in ('add', 'remove') else attr}"
@@ -273,22 +374,32 @@ class ServiceBuilder:
         pops = [f"{m} = fields.pop({m!r}, None)" for m in form.many_to_many]
         if use.operation == "form_update":
             instance = params.add(
-                ast.unparse(use.form_instance), _instance_name(use.form_instance, noun), model=use.model
+                ast.unparse(use.form_instance),
+                _instance_name(use.form_instance, noun),
+                model=use.model,
             )
             var = instance.name
-            saving = ["    for name, value in fields.items():", f"        setattr({var}, name, value)",
-                      f"    {var}.save()"]
+            saving = [
+                "    for name, value in fields.items():",
+                f"        setattr({var}, name, value)",
+                f"    {var}.save()",
+            ]
             method.name = f"update_{noun}"
         else:
             var = noun
             saving = [f"    {var} = {model_local}.{use.model.default_manager}.create(**fields)"]
             method.name = f"create_{noun}"
         sets = [f"    if {m} is not None:\n        {var}.{m}.set({m})" for m in form.many_to_many]
-        method.body += ["fields = dict(data)", *pops, "with transaction.atomic():", *saving, *sets,
-                        f"return {var}"]
+        method.body += [
+            "fields = dict(data)",
+            *pops,
+            "with transaction.atomic():",
+            *saving,
+            *sets,
+            f"return {var}",
+        ]
         method.form = form
         return model_local
-
 
     def _returns(self, op: str, model: ModelRef | None) -> str | None:
         if model is None:
@@ -299,11 +410,22 @@ class ServiceBuilder:
         if op == "values":
             return self.imports.use("django.db.models", "QuerySet")
         return {
-            "get": local, "first": f"{local} | None", "last": f"{local} | None", "latest": local,
-            "earliest": local, "count": "int", "exists": "bool", "aggregate": "dict", "in_bulk": "dict",
-            "create": local, "get_or_create": f"tuple[{local}, bool]",
-            "update_or_create": f"tuple[{local}, bool]", "bulk_create": f"list[{local}]",
-            "bulk_update": "int", "update": "int", "delete": "tuple[int, dict[str, int]]",
+            "get": local,
+            "first": f"{local} | None",
+            "last": f"{local} | None",
+            "latest": local,
+            "earliest": local,
+            "count": "int",
+            "exists": "bool",
+            "aggregate": "dict",
+            "in_bulk": "dict",
+            "create": local,
+            "get_or_create": f"tuple[{local}, bool]",
+            "update_or_create": f"tuple[{local}, bool]",
+            "bulk_create": f"list[{local}]",
+            "bulk_update": "int",
+            "update": "int",
+            "delete": "tuple[int, dict[str, int]]",
         }.get(op)
 
     def _model_local(self, model: ModelRef) -> str:
@@ -356,9 +478,24 @@ class ServiceBuilder:
             for call, owner in _lookup_calls(original, scanner, owner_override):
                 if isinstance(call.func, ast.Attribute) and call.func.attr == "exclude":
                     strong = False
-                if call.args and not (isinstance(call.func, ast.Attribute) and call.func.attr in (
-                        "order_by", "select_related", "prefetch_related", "only", "defer", "values",
-                        "values_list", "add", "remove", "set", "latest", "earliest")):
+                if call.args and not (
+                    isinstance(call.func, ast.Attribute)
+                    and call.func.attr
+                    in (
+                        "order_by",
+                        "select_related",
+                        "prefetch_related",
+                        "only",
+                        "defer",
+                        "values",
+                        "values_list",
+                        "add",
+                        "remove",
+                        "set",
+                        "latest",
+                        "earliest",
+                    )
+                ):
                     strong = False
                 for kw in call.keywords:
                     if kw.arg is None:
@@ -392,7 +529,7 @@ class ServiceBuilder:
         lines = self.texts[use.file].splitlines()
         start = use.first_line
         end = use.statement.end_lineno
-        before = "\n".join(lines[start - 1:end])
+        before = "\n".join(lines[start - 1 : end])
         args = ", ".join(f"{p.name}={p.source}" for p in method.params)
         call = f"{self.service_var}.{method.name}({args})"
         statement = use.statement
@@ -412,7 +549,12 @@ class ServiceBuilder:
             inner = "\n".join("    " + line for line in after.splitlines())
             after = f"{indent}try:\n{inner}\n{indent}except NotFound:\n{indent}    raise Http404 from None"
         return ViewChange(
-            file=use.file, line=start, end_line=end, view=use.view, before=before, after=after,
+            file=use.file,
+            line=start,
+            end_line=end,
+            view=use.view,
+            before=before,
+            after=after,
             method=method.name,
         )
 
@@ -487,9 +629,17 @@ def _lookup_calls(node: ast.AST, scanner: ViewScanner, owner_override: ModelRef 
     def walk(current: ast.AST, owner: ModelRef | None) -> None:
         if isinstance(current, ast.Call):
             model = chain_model(current.func)
-            name = current.func.attr if isinstance(current.func, ast.Attribute) else getattr(current.func, "id", "")
-            if model is None and owner_override is not None and isinstance(current.func, ast.Attribute) \
-                    and isinstance(current.func.value, ast.Attribute):
+            name = (
+                current.func.attr
+                if isinstance(current.func, ast.Attribute)
+                else getattr(current.func, "id", "")
+            )
+            if (
+                model is None
+                and owner_override is not None
+                and isinstance(current.func, ast.Attribute)
+                and isinstance(current.func.value, ast.Attribute)
+            ):
                 model = owner_override
             if model is not None:
                 found.append((current, model))
@@ -505,10 +655,10 @@ def _lookup_calls(node: ast.AST, scanner: ViewScanner, owner_override: ModelRef 
 
 def _replace_span(lines: list[str], statement: ast.stmt, expr: ast.AST, replacement: str) -> str:
     """The statement's source with ``expr`` (located by ast's UTF-8 byte offsets) replaced."""
-    chunk = [line.encode() for line in lines[statement.lineno - 1:statement.end_lineno]]
+    chunk = [line.encode() for line in lines[statement.lineno - 1 : statement.end_lineno]]
     first = expr.lineno - statement.lineno
     last = expr.end_lineno - statement.lineno
     head = chunk[first][: expr.col_offset]
-    tail = chunk[last][expr.end_col_offset:]
-    new = chunk[:first] + [head + replacement.encode() + tail] + chunk[last + 1:]
+    tail = chunk[last][expr.end_col_offset :]
+    new = chunk[:first] + [head + replacement.encode() + tail] + chunk[last + 1 :]
     return "\n".join(part.decode() for part in new)

@@ -13,8 +13,18 @@ from marketplace.modularize.lifting import Param
 from marketplace.modularize.naming import Imports
 from marketplace.modularize.servicegen import SELF_SATISFYING, Assigned, Method
 
-READS = {"get", "get_or_404", "first", "last", "latest", "earliest", "list", "list_or_404", "count",
-         "exists"}
+READS = {
+    "get",
+    "get_or_404",
+    "first",
+    "last",
+    "latest",
+    "earliest",
+    "list",
+    "list_or_404",
+    "count",
+    "exists",
+}
 
 HELPERS = '''
 
@@ -109,7 +119,9 @@ class TestWriter:
 
     # arguments
     def _path_from_row(self, method: Method, param: Param) -> str | None:
-        if not (method.strong and param.feeds and method.model and param.feeds[0] == method.model.label):
+        if not (
+            method.strong and param.feeds and method.model and param.feeds[0] == method.model.label
+        ):
             return None
         info = self.field_info(*param.feeds)
         if info is None or info[0] is None or info[2] not in SELF_SATISFYING:
@@ -120,15 +132,29 @@ class TestWriter:
 
     def _argument(self, method: Method, param: Param, row: str | None) -> str | None:
         if param.model is not None:
-            if row and method.model and param.model.label == method.model.label and method.operation in (
-                "save", "delete", "form_update", "related_create", "related_add", "related_remove",
-                "related_set", "related_clear",
+            if (
+                row
+                and method.model
+                and param.model.label == method.model.label
+                and method.operation
+                in (
+                    "save",
+                    "delete",
+                    "form_update",
+                    "related_create",
+                    "related_add",
+                    "related_remove",
+                    "related_set",
+                    "related_clear",
+                )
             ):
                 return row
             return f"make({self.model(param.model)})"
         if param.form is not None:
             model = self.model(param.form.model)
-            items = "".join(f"\n    {name!r}: sample({model}, {name!r})," for name in param.form.fields)
+            items = "".join(
+                f"\n    {name!r}: sample({model}, {name!r})," for name in param.form.fields
+            )
             return "{" + items + "\n}"
         if row:
             from_row = self._path_from_row(method, param)
@@ -162,7 +188,8 @@ class TestWriter:
         op = method.operation
         model = self.model(method.model) if method.model else None
         needs_row = model is not None and (
-            (method.strong and op in READS) or op in ("save", "delete", "form_update")
+            (method.strong and op in READS)
+            or op in ("save", "delete", "form_update")
             or op.startswith("related_")
         )
         setup: list[str] = []
@@ -190,10 +217,14 @@ class TestWriter:
             return None
         return setup + checks
 
-    def _checks(self, method: Method, model: str | None, row: str | None, call: str) -> list[str] | None:
+    def _checks(
+        self, method: Method, model: str | None, row: str | None, call: str
+    ) -> list[str] | None:
         op = method.operation
-        strong = method.strong and row is not None and all(
-            self._path_from_row(method, p) or p.model is not None for p in method.params
+        strong = (
+            method.strong
+            and row is not None
+            and all(self._path_from_row(method, p) or p.model is not None for p in method.params)
         )
         if model is None:
             return None
@@ -201,7 +232,11 @@ class TestWriter:
         if op in ("get", "get_or_404", "first", "last", "latest", "earliest"):
             if strong:
                 return [f"assert {call} == row"]
-            errors = self.imports.use("services.errors", "NotFound") if op == "get_or_404" else f"{model}.DoesNotExist"
+            errors = (
+                self.imports.use("services.errors", "NotFound")
+                if op == "get_or_404"
+                else f"{model}.DoesNotExist"
+            )
             return [
                 "try:",
                 f"    result = {call}",
@@ -214,8 +249,13 @@ class TestWriter:
                 return [f"assert row in {call}"]
             if op == "list_or_404":
                 errors = self.imports.use("services.errors", "NotFound")
-                return ["try:", f"    result = {call}", f"except {errors}:", "    result = []",
-                        f"assert all(isinstance(item, {model}) for item in result)"]
+                return [
+                    "try:",
+                    f"    result = {call}",
+                    f"except {errors}:",
+                    "    result = []",
+                    f"assert all(isinstance(item, {model}) for item in result)",
+                ]
             return [f"assert all(isinstance(item, {model}) for item in {call})"]
         if op == "values":
             return [f"assert isinstance(list({call}), list)"]
@@ -228,7 +268,10 @@ class TestWriter:
         if op == "create":
             return [f"result = {call}", f"assert {manager}.filter(pk=result.pk).exists()"]
         if op in ("get_or_create", "update_or_create"):
-            return [f"instance, _created = {call}", f"assert {manager}.filter(pk=instance.pk).exists()"]
+            return [
+                f"instance, _created = {call}",
+                f"assert {manager}.filter(pk=instance.pk).exists()",
+            ]
         if op == "bulk_create":
             return [f"assert all(item.pk for item in {call})"]
         if op in ("update", "bulk_update"):
@@ -238,7 +281,11 @@ class TestWriter:
         if op == "delete":
             return [call, f"assert not {manager}.filter(pk=row.pk).exists()"]
         if op == "save":
-            sums = [a for a, v in method.assigned.items() if isinstance(v, Assigned) and v.added and v.param]
+            sums = [
+                a
+                for a, v in method.assigned.items()
+                if isinstance(v, Assigned) and v.added and v.param
+            ]
             lines = [f"{attr}_before = row.{attr}" for attr in sums]
             lines += [f"result = {call}", "row.refresh_from_db()", "assert result.pk == row.pk"]
             for attr, value in method.assigned.items():
@@ -246,24 +293,31 @@ class TestWriter:
                     continue
                 if value.augmented:
                     if attr in sums:
-                        lines.append(f"assert row.{attr} == {attr}_before + {value.param.name}_value")
+                        lines.append(
+                            f"assert row.{attr} == {attr}_before + {value.param.name}_value"
+                        )
                     continue
                 if value.param is not None:
                     lines.append(f"assert row.{attr} == {value.param.name}_value")
                 elif value.has_literal:
                     lines.append(f"assert row.{attr} == {value.literal!r}")
                 elif value.constant is not None:
-                    lines.append(f"assert row.{attr} == {self.model(value.constant[0])}.{value.constant[1]}")
+                    lines.append(
+                        f"assert row.{attr} == {self.model(value.constant[0])}.{value.constant[1]}"
+                    )
             return lines
         if op == "form_create":
             return [f"result = {call}", f"assert {manager}.filter(pk=result.pk).exists()"] + [
-                f"assert list(result.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many
+                f"assert list(result.{m}.all()) == data_value[{m!r}]"
+                for m in method.form.many_to_many
             ]
         if op == "form_update":
             plain = [f for f in method.form.fields if f not in method.form.many_to_many]
             lines = [call, "row.refresh_from_db()"]
             lines += [f"assert row.{f} == data_value[{f!r}]" for f in plain]
-            lines += [f"assert list(row.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many]
+            lines += [
+                f"assert list(row.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many
+            ]
             return lines
         if op.startswith("related_"):
             attr = method.related_attr

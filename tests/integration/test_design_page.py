@@ -37,7 +37,14 @@ def page(client, make_user):
 
 
 def test_staff_see_every_token(page):
-    for key in ("color.primary", "color.input-bg", "space.3", "text.2xl", "radius.pill", "font.mono"):
+    for key in (
+        "color.primary",
+        "color.input-bg",
+        "space.3",
+        "text.2xl",
+        "radius.pill",
+        "font.mono",
+    ):
         assert f'data-token="{key}"' in page
     assert "--color-primary" in page and "= color.surface" in page  # a reference shows its target
     assert "is stale" not in page
@@ -47,7 +54,9 @@ def test_staff_see_buttons_in_every_state(page):
     buttons = re.findall(r"<button[^>]*>", page)
     assert any("disabled" in b and 'class="danger"' in b for b in buttons)
     assert any("disabled" not in b and 'class="secondary"' in b for b in buttons)
-    assert 'class="button" aria-disabled="true"' in page and 'class="button secondary small"' in page
+    assert (
+        'class="button" aria-disabled="true"' in page and 'class="button secondary small"' in page
+    )
 
 
 def test_forms_are_rendered_by_the_real_partial_in_each_state(page):
@@ -57,8 +66,13 @@ def test_forms_are_rendered_by_the_real_partial_in_each_state(page):
     assert errors.count('class="field has-error"') == 5  # title, email, price, category, agree
     assert "Enter a valid email address." in errors
     assert "Bitcoin amounts have at most 8 decimal places." in errors  # BtcAmountField's own check
-    assert 'class="alert alert-error" role="alert">The vendor is not accepting orders right now.' in errors
-    assert valid.startswith("valid") and "has-error" not in valid and 'value="Trezor Model T"' in valid
+    assert (
+        'class="alert alert-error" role="alert">The vendor is not accepting orders right now.'
+        in errors
+    )
+    assert (
+        valid.startswith("valid") and "has-error" not in valid and 'value="Trezor Model T"' in valid
+    )
     assert "disabled" in valid  # the read-only shipping field
 
 

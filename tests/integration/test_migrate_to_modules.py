@@ -56,7 +56,9 @@ def migrated(tmp_path_factory):
     modules = ",".join(found["dry_run_json"].json["plan"]["settings"]["modules"])
     found["modules_setting"] = modules
     found["runtime"] = project.manage(
-        "shell", "-c", RUNTIME_CHECK,
+        "shell",
+        "-c",
+        RUNTIME_CHECK,
         env={"DJANGO_SETTINGS_MODULE": "legacy.settings_modular", "LEGACY_MODULES": modules},
     )
     return found
@@ -103,7 +105,9 @@ def test_the_cycle_is_reported_with_its_path_and_blocks(blocked):
     apps = {app["label"]: app for app in report["apps"]}
     assert apps["blog"]["blockers"] == [] and apps["blog"]["ok"] is True
     assert apps["shop"]["blockers"] == ["dependency cycle: inventory -> shop -> inventory"]
-    assert "dependency cycle: inventory -> shop -> inventory" in run.stderr + "".join(report["blockers"])
+    assert "dependency cycle: inventory -> shop -> inventory" in run.stderr + "".join(
+        report["blockers"]
+    )
     text = blocked["validate_text"]
     assert text.code == 1
     assert "inventory -> shop -> inventory" in text.stdout
@@ -113,8 +117,18 @@ def test_the_cycle_is_reported_with_its_path_and_blocks(blocked):
 def test_the_graph_comes_from_relations_and_imports(blocked):
     edges = blocked["validate"].json["graph"]["edges"]
     found = {(e["source"], e["target"], e["kind"], e["detail"]) for e in edges}
-    assert ("shop", "inventory", "relation", "shop.OrderLine.product -> inventory.Product (ForeignKey)") in found
-    assert ("blog", "inventory", "relation", "blog.Post.product -> inventory.Product (ForeignKey)") in found
+    assert (
+        "shop",
+        "inventory",
+        "relation",
+        "shop.OrderLine.product -> inventory.Product (ForeignKey)",
+    ) in found
+    assert (
+        "blog",
+        "inventory",
+        "relation",
+        "blog.Post.product -> inventory.Product (ForeignKey)",
+    ) in found
     assert ("inventory", "shop", "import", "from shop.models import OrderLine") in found
     apps = {app["label"]: app for app in blocked["validate"].json["apps"]}
     assert apps["blog"]["external_dependencies"] == ["auth"]  # Post.author -> auth.User, outside
@@ -167,14 +181,18 @@ def test_bad_app_names_are_refused_clearly(blocked):
     assert blocked["unknown_app"].code == 2
     assert "no installed app is labelled 'warehouse'" in blocked["unknown_app"].stderr
     assert blocked["django_app"].code == 2
-    assert "auth is installed but is not one of the project's own apps" in blocked["django_app"].stderr
+    assert (
+        "auth is installed but is not one of the project's own apps" in blocked["django_app"].stderr
+    )
 
 
 def test_an_app_outside_the_cycle_can_be_migrated_alone(blocked):
     run = blocked["blog_only"]
     assert run.code == 0, run
     assert blocked["files_after_blog_only"] == [
-        "modules/blog.py", "services/blog_service.py", "tests/test_blog_service.py",
+        "modules/blog.py",
+        "services/blog_service.py",
+        "tests/test_blog_service.py",
     ]
     plan = run.json["plan"]["apps"][0]
     # inventory has no module yet: the dependency is noted, not declared (the registry would refuse it)
@@ -210,16 +228,24 @@ def test_the_dry_run_lists_the_view_changes(migrated):
     assert "- shop/views.py:37 cancel_order -> shop_service.update_order()" in out
     assert "      -     order.status = Order.CANCELLED\n      -     order.save()\n" in out
     assert "      +     order = shop_service.update_order(order=order)" in out
-    assert "      +         order = shop_service.get_order(pk=pk, user=request.user)\n" \
-           "      +     except NotFound:\n      +         raise Http404 from None" in out
+    assert (
+        "      +         order = shop_service.get_order(pk=pk, user=request.user)\n"
+        "      +     except NotFound:\n      +         raise Http404 from None" in out
+    )
     assert 'Provide["shop.shop_service"]' in out
 
 
 def test_the_json_plan_names_every_method_and_file(migrated):
     plan = {app["app"]: app for app in migrated["dry_run_json"].json["plan"]["apps"]}
     assert [m["name"] for m in plan["shop"]["methods"]] == [
-        "list_orders", "get_order", "get_customer", "get_product", "create_order",
-        "create_order_line", "update_order", "delete_order",
+        "list_orders",
+        "get_order",
+        "get_customer",
+        "get_product",
+        "create_order",
+        "create_order_line",
+        "update_order",
+        "delete_order",
     ]
     assert plan["shop"]["module_class"] == "modules.shop.ShopModule"
     assert plan["shop"]["wire"] == ["shop.views"] and plan["shop"]["url_prefix"] == "shop/"
@@ -229,13 +255,22 @@ def test_the_json_plan_names_every_method_and_file(migrated):
 def test_the_run_creates_only_new_files(migrated):
     assert migrated["run"].code == 0, migrated["run"]
     assert migrated["created"] == [
-        "modules/blog.py", "modules/inventory.py", "modules/shop.py",
-        "services/blog_service.py", "services/inventory_service.py", "services/shop_service.py",
-        "tests/test_blog_service.py", "tests/test_inventory_service.py", "tests/test_shop_service.py",
+        "modules/blog.py",
+        "modules/inventory.py",
+        "modules/shop.py",
+        "services/blog_service.py",
+        "services/inventory_service.py",
+        "services/shop_service.py",
+        "tests/test_blog_service.py",
+        "tests/test_inventory_service.py",
+        "tests/test_shop_service.py",
     ]
     assert migrated["edited"] == []
     out = migrated["run"].stdout
-    assert "[2/3] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py" in out
+    assert (
+        "[2/3] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py"
+        in out
+    )
     assert "Loaded and validated with the module registry: inventory, shop, blog" in out
 
 
@@ -244,18 +279,26 @@ def test_generated_code_follows_the_project_conventions(migrated):
     service = files["services/shop_service.py"]
     assert "dependency_injector" not in service and "containers" not in service
     assert "    def create_order(self, *, customer: Customer, note: str) -> Order:" in service
-    assert "        with transaction.atomic():\n            return Order.objects.create(customer=customer, note=note)" in service
-    assert "            raise NotFound(\"No order matches the given query.\") from None" in service
+    assert (
+        "        with transaction.atomic():\n            return Order.objects.create(customer=customer, note=note)"
+        in service
+    )
+    assert '            raise NotFound("No order matches the given query.") from None' in service
     # The view's parsing stays in the view; the service gets the parsed value.
-    assert "def create_order_line(self, *, order: Order, product: Product, quantity: int) -> OrderLine:" in service
+    assert (
+        "def create_order_line(self, *, order: Order, product: Product, quantity: int) -> OrderLine:"
+        in service
+    )
     assert "return order.lines.create(product=product, quantity=quantity)" in service
     module = files["modules/shop.py"]
     assert "class ShopContainer(containers.DeclarativeContainer):" in module
     assert 'dependencies=["inventory>=1.0"]' in module
     assert 'urls = "shop.urls"' in module and 'wire = ("shop.views",)' in module
     blog = files["services/blog_service.py"]
-    assert "    def create_post(self, *, post: Post, user) -> Post:" in blog  # form.save(commit=False) + save()
-    assert "        tags = fields.pop(\"tags\", None)" in blog  # the ModelForm's many-to-many field
+    assert (
+        "    def create_post(self, *, post: Post, user) -> Post:" in blog
+    )  # form.save(commit=False) + save()
+    assert '        tags = fields.pop("tags", None)' in blog  # the ModelForm's many-to-many field
 
 
 def test_a_second_run_changes_nothing(migrated):
@@ -274,8 +317,14 @@ def test_the_generated_tests_run_and_pass(migrated):
     run = migrated["generated_tests"]
     assert run.code == 0, run
     assert " passed" in run.stdout and "failed" not in run.stdout and "skipped" not in run.stdout
-    for name in ("test_get_order", "test_update_order", "test_update_product", "test_add_post_tag",
-                 "test_update_post", "test_the_module_passes_the_registry_validation"):
+    for name in (
+        "test_get_order",
+        "test_update_order",
+        "test_update_product",
+        "test_add_post_tag",
+        "test_update_post",
+        "test_the_module_passes_the_registry_validation",
+    ):
         assert f"::{name} PASSED" in run.stdout
 
 
@@ -300,13 +349,22 @@ def broken(tmp_path_factory):
     project.break_the_cycle()
     assert project.manage("migrate", "-v0").code == 0
     models = project.root / "blog" / "models.py"
-    models.write_text(models.read_text() + "\n\nclass Comment(models.Model):\n    post = models.ForeignKey(Post, on_delete=models.CASCADE)\n")
+    models.write_text(
+        models.read_text()
+        + "\n\nclass Comment(models.Model):\n    post = models.ForeignKey(Post, on_delete=models.CASCADE)\n"
+    )
     views = project.root / "shop" / "views.py"
-    views.write_text(views.read_text().replace("from .models import Customer, Order", "from .models import Customer, Order, Refund"))
+    views.write_text(
+        views.read_text().replace(
+            "from .models import Customer, Order", "from .models import Customer, Order, Refund"
+        )
+    )
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     return {
         "validate": project.manage(CMD, "--validate-only", "--json"),
-        "target": project.manage(CMD, "--dry-run", "--apps", "inventory", "--target", str(elsewhere)),
+        "target": project.manage(
+            CMD, "--dry-run", "--apps", "inventory", "--target", str(elsewhere)
+        ),
         "elsewhere": elsewhere,
     }
 
@@ -316,7 +374,10 @@ def test_missing_migrations_and_import_errors_block(broken):
     assert run.code == 1, run
     apps = {app["label"]: app for app in run.json["apps"]}
     assert apps["blog"]["migrations"]["missing"] == ["Create model Comment"]
-    assert any("makemigrations blog would write: Create model Comment" in b for b in apps["blog"]["blockers"])
+    assert any(
+        "makemigrations blog would write: Create model Comment" in b
+        for b in apps["blog"]["blockers"]
+    )
     errors = {e["module"]: e for e in apps["shop"]["imports"]["errors"]}
     assert sorted(errors) == ["shop.urls", "shop.views"]  # urls fails through the views it imports
     assert (errors["shop.views"]["file"], errors["shop.views"]["line"]) == ("shop/views.py", 8)
@@ -331,5 +392,7 @@ def test_target_moves_where_files_go(broken):
     where = broken["elsewhere"]
     assert f"file      {where}/modules/inventory.py (new)" in run.stdout
     assert f"file      {where}/services/inventory_service.py (new)" in run.stdout
-    assert f"warning: {where} is not on sys.path: modules written there will not import" in run.stdout
+    assert (
+        f"warning: {where} is not on sys.path: modules written there will not import" in run.stdout
+    )
     assert list(where.iterdir()) == []

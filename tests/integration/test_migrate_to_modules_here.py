@@ -46,4 +46,6 @@ def test_a_run_here_plans_and_writes_nothing(tmp_path):
 
 def test_unknown_apps_are_an_error():
     with pytest.raises(CommandError, match="no installed app is labelled 'wallet'"):
-        call_command("migrate_to_modules", "--validate-only", "--apps", "wallet", stdout=io.StringIO())
+        call_command(
+            "migrate_to_modules", "--validate-only", "--apps", "wallet", stdout=io.StringIO()
+        )

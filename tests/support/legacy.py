@@ -34,13 +34,17 @@ class Run:
 class LegacyProject:
     def __init__(self, destination: Path):
         self.root = destination
-        shutil.copytree(LEGACY, destination, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
+        shutil.copytree(
+            LEGACY, destination, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3")
+        )
         self.database = destination / "db.sqlite3"
 
     def env(self, **extra) -> dict:
         environment = {
-            k: v for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MARKETPLACE_MODULES"}
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MARKETPLACE_MODULES"}
         }
         environment.update(
             PYTHONPATH=os.pathsep.join([str(self.root), str(ROOT)]),
@@ -53,16 +57,34 @@ class LegacyProject:
 
     def manage(self, *args: str, env: dict | None = None, timeout: float = 180) -> Run:
         completed = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=self.root, env=self.env(**(env or {})),
-            capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "manage.py", *args],
+            cwd=self.root,
+            env=self.env(**(env or {})),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return Run(completed.returncode, completed.stdout, completed.stderr)
 
     def pytest(self, *args: str, timeout: float = 300) -> Run:
         completed = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ds=legacy.settings",
-             "--rootdir", str(self.root), *args],
-            cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=timeout,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--ds=legacy.settings",
+                "--rootdir",
+                str(self.root),
+                *args,
+            ],
+            cwd=self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return Run(completed.returncode, completed.stdout, completed.stderr)
 
@@ -72,7 +94,9 @@ class LegacyProject:
         text = views.read_text().replace("from shop.models import OrderLine\n\n", "")
         views.write_text(text[: text.index("\n\ndef product_orders")] + "\n")
         urls = self.root / "inventory" / "urls.py"
-        urls.write_text("".join(l for l in urls.read_text().splitlines(True) if "product_orders" not in l))
+        urls.write_text(
+            "".join(l for l in urls.read_text().splitlines(True) if "product_orders" not in l)
+        )
 
     def snapshot(self) -> dict[str, str]:
         """Every file of the project with its content (to prove what a command changed)."""

@@ -23,8 +23,13 @@ def test_longer_and_overlapping_cycles_are_each_found():
 
 
 def test_an_acyclic_graph_has_no_cycles_and_orders_dependencies_first():
-    g = graph("orders>wallets", "orders>catalog", "catalog>accounts", "wallets>accounts",
-              nodes="orders wallets catalog accounts")
+    g = graph(
+        "orders>wallets",
+        "orders>catalog",
+        "catalog>accounts",
+        "wallets>accounts",
+        nodes="orders wallets catalog accounts",
+    )
     assert g.cycles() == []
     order = g.order()
     assert order.index("accounts") < order.index("wallets") < order.index("orders")
@@ -44,10 +49,38 @@ def test_order_terminates_on_a_cycle():
 def test_self_edges_are_ignored_and_evidence_is_kept_per_pair():
     g = DependencyGraph(["shop", "inventory"])
     g.add(Edge("shop", "shop", "import", "from . import models"))
-    g.add(Edge("shop", "inventory", "relation", "shop.OrderLine.product -> inventory.Product (ForeignKey)"))
-    g.add(Edge("shop", "inventory", "import", "from inventory.models import Product", "shop/models.py", 4))
-    g.add(Edge("shop", "inventory", "import", "from inventory.models import Product", "shop/models.py", 4))
+    g.add(
+        Edge(
+            "shop",
+            "inventory",
+            "relation",
+            "shop.OrderLine.product -> inventory.Product (ForeignKey)",
+        )
+    )
+    g.add(
+        Edge(
+            "shop",
+            "inventory",
+            "import",
+            "from inventory.models import Product",
+            "shop/models.py",
+            4,
+        )
+    )
+    g.add(
+        Edge(
+            "shop",
+            "inventory",
+            "import",
+            "from inventory.models import Product",
+            "shop/models.py",
+            4,
+        )
+    )
     assert g.dependencies("shop") == ["inventory"]
     assert g.dependants("inventory") == ["shop"]
     assert [e.kind for e in g.evidence("shop", "inventory")] == ["relation", "import"]
-    assert str(g.evidence("shop", "inventory")[1]) == "import: from inventory.models import Product (shop/models.py:4)"
+    assert (
+        str(g.evidence("shop", "inventory")[1])
+        == "import: from inventory.models import Product (shop/models.py:4)"
+    )

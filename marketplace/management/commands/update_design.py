@@ -27,11 +27,15 @@ class Command(BaseCommand):
             help="Write nothing; exit 1 (printing the difference) when the compiled CSS is stale.",
         )
         parser.add_argument(
-            "--tokens", default=str(TOKENS_FILE), metavar="FILE",
+            "--tokens",
+            default=str(TOKENS_FILE),
+            metavar="FILE",
             help="The tokens file (default: marketplace/design/tokens.toml).",
         )
         parser.add_argument(
-            "--output", default=str(CSS_FILE), metavar="FILE",
+            "--output",
+            default=str(CSS_FILE),
+            metavar="FILE",
             help="The CSS file to write or check (default: marketplace/static/marketplace/tokens.css).",
         )
 
@@ -53,11 +57,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"{shown} does not exist.")
             else:
                 diff = difflib.unified_diff(
-                    current.splitlines(), compiled.splitlines(),
-                    fromfile=f"{shown} (on disk)", tofile=f"{shown} (from the tokens)", lineterm="",
+                    current.splitlines(),
+                    compiled.splitlines(),
+                    fromfile=f"{shown} (on disk)",
+                    tofile=f"{shown} (from the tokens)",
+                    lineterm="",
                 )
                 self.stdout.write("\n".join(diff))
-            raise CommandError(f"{shown} is stale: run python manage.py update_design", returncode=1)
+            raise CommandError(
+                f"{shown} is stale: run python manage.py update_design", returncode=1
+            )
 
         if current == compiled:
             self.stdout.write(f"{shown} is already up to date.")

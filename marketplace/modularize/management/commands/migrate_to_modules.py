@@ -83,12 +83,18 @@ class Command(BaseCommand):
 
         labels = [r.label for r in analysis.reports]
         if not as_json:
-            self.stdout.write(f"migrate_to_modules: {len(labels)} app(s) in {root}: {', '.join(labels) or 'none'}")
+            self.stdout.write(
+                f"migrate_to_modules: {len(labels)} app(s) in {root}: {', '.join(labels) or 'none'}"
+            )
         for index, report in enumerate(analysis.reports, 1):
             progress.write(text.app_line(report, index, len(labels)) + "\n")
         document = {
             "root": str(root),
-            "mode": "validate" if options["validate_only"] else "dry-run" if options["dry_run"] else "migrate",
+            "mode": "validate"
+            if options["validate_only"]
+            else "dry-run"
+            if options["dry_run"]
+            else "migrate",
             "apps": [r.as_dict(root) for r in analysis.reports],
             "graph": {
                 "order": labels,
@@ -117,12 +123,17 @@ class Command(BaseCommand):
         outcome = apply_plan(plan, root)
         for index, app in enumerate(plan.apps, 1):
             written = [str(f.path.relative_to(target)) for f in app.files if not f.exists]
-            progress.write(f"[{index}/{len(plan.apps)}] {app.app.label}: wrote {', '.join(written) or 'nothing'}\n")
+            progress.write(
+                f"[{index}/{len(plan.apps)}] {app.app.label}: wrote {', '.join(written) or 'nothing'}\n"
+            )
         document["result"] = outcome.as_dict()
         document["ok"] = not outcome.problems
         lines = text.plan_text(plan, root, full=False) + text.outcome_text(outcome)
         if plan.apps and not outcome.problems:
-            lines += ["", "Next: add the settings line above, update the views as listed, and run the new tests."]
+            lines += [
+                "",
+                "Next: add the settings line above, update the views as listed, and run the new tests.",
+            ]
         self._finish(document, as_json, lines)
 
     def _finish(self, document: dict, as_json: bool, lines: list[str]) -> None:
