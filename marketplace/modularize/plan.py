@@ -329,7 +329,7 @@ def _app_plan(
     files.append(
         PlannedFile(
             "test",
-            tests_dir / f"test_{name}_service.py",
+            tests_dir / (f"test_{name}_service.py" if builder else f"test_{name}_module.py"),
             test_file(plan, writer.result, test_imports),
         )
     )

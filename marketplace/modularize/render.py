@@ -77,9 +77,17 @@ def module_file(plan) -> str:
 
 def service_file(plan) -> str:
     builder = plan.builder
-    head = [
-        f'"""{plan.title}: the rules the {plan.app.label} app\'s views applied to its models, moved here',
-        "by migrate_to_modules.",
+    if plan.view_changes:
+        summary = [
+            f'"""{plan.title}: what the {plan.app.label} app\'s views did to its models, moved here by',
+            "migrate_to_modules.",
+        ]
+    else:
+        summary = [
+            f'"""{plan.title}: reads of the {plan.app.label} app\'s models, written by migrate_to_modules',
+            "(its views never used them directly; add the app's use cases here).",
+        ]
+    head = summary + [
         "",
         "A plain class (no container import): each method is one use case, named by verb, with",
         "keyword-only arguments; writes run in one transaction the service owns.",
@@ -95,13 +103,16 @@ def service_file(plan) -> str:
 
 
 def test_file(plan, tests: TestFile, imports: Imports) -> str:
-    head = [
-        f'"""The {plan.name} module and {plan.service_class} on the real database (written by migrate_to_modules).'
-    ]
+    subject = f"The {plan.name} module" + (
+        f" and {plan.service_class}" if plan.service_class else ""
+    )
+    head = [f'"""{subject} on the real database (written by migrate_to_modules).']
     if tests.untested:
         head += ["", "Not exercised here (no argument could be derived; test them by hand):"]
         head += [f"- {entry}" for entry in tests.untested]
-    head.append('"""')
+        head.append('"""')
+    else:
+        head[0] += '"""'
     imports.use("pytest")
     imports.use("modules.registry", "ModuleRegistry")
     imports.use(f"modules.{plan.name}", plan.module_class)

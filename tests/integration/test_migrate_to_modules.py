@@ -1,8 +1,9 @@
 """``migrate_to_modules`` on a legacy project (``tests/fixtures/legacy_project``), in subprocesses.
 
-The project has three plain apps (inventory, shop, blog), views that use the ORM directly and
-one dependency cycle (inventory's views import shop's models; shop's models point at
-inventory's). Each scenario works on its own copy with its own SQLite database.
+The project has five plain apps: inventory, shop and blog with views that use the ORM directly,
+notes (models, no views) and pricing (code, no models); and one dependency cycle (inventory's
+views import shop's models; shop's models point at inventory's). Each scenario works on its own
+copy with its own SQLite database.
 """
 
 import pytest
@@ -111,7 +112,7 @@ def test_the_cycle_is_reported_with_its_path_and_blocks(blocked):
     text = blocked["validate_text"]
     assert text.code == 1
     assert "inventory -> shop -> inventory" in text.stdout
-    assert "import: from shop.models import OrderLine (inventory/views.py:5)" in text.stdout
+    assert "import: from shop.models import OrderLine (inventory/views.py:6)" in text.stdout
 
 
 def test_the_graph_comes_from_relations_and_imports(blocked):
@@ -130,6 +131,8 @@ def test_the_graph_comes_from_relations_and_imports(blocked):
         "blog.Post.product -> inventory.Product (ForeignKey)",
     ) in found
     assert ("inventory", "shop", "import", "from shop.models import OrderLine") in found
+    assert ("inventory", "pricing", "import", "from pricing.formatting import format_sat") in found
+    assert ("notes", "shop", "relation", "notes.Note.order -> shop.Order (ForeignKey)") in found
     apps = {app["label"]: app for app in blocked["validate"].json["apps"]}
     assert apps["blog"]["external_dependencies"] == ["auth"]  # Post.author -> auth.User, outside
 
@@ -171,7 +174,7 @@ def test_direct_orm_use_is_work_not_a_blocker(blocked):
 
 def test_a_blocked_plan_changes_nothing(blocked):
     assert blocked["dry_run"].code == 1
-    assert "Plan: 3 module(s)" in blocked["dry_run"].stdout
+    assert "Plan: 5 module(s)" in blocked["dry_run"].stdout
     assert blocked["run"].code == 1
     assert "Nothing was written" in blocked["run"].stdout
     assert blocked["unchanged"] is True
@@ -211,6 +214,10 @@ def test_the_dry_run_prints_the_plan_in_dependency_order_and_writes_nothing(migr
     run = migrated["dry_run"]
     assert run.code == 0, run
     out = run.stdout
+    assert out.index("== pricing -> module 'pricing'") < out.index(
+        "== inventory -> module 'inventory'"
+    )
+    assert out.index("== shop -> module 'shop'") < out.index("== notes -> module 'notes'")
     assert out.index("== inventory -> module 'inventory'") < out.index("== shop -> module 'shop'")
     assert out.index("== inventory -> module 'inventory'") < out.index("== blog -> module 'blog'")
     assert "ShopModule in modules/shop.py (dependencies: inventory>=1.0)" in out
@@ -218,8 +225,10 @@ def test_the_dry_run_prints_the_plan_in_dependency_order_and_writes_nothing(migr
     assert "file      tests/test_shop_service.py (new)" in out
     assert "    def list_orders(self, *, user) -> QuerySet[Order]:" in out
     assert '        return Order.objects.filter(customer__user=user).order_by("-created")' in out
-    assert '  MARKETPLACE = {"modules": ["inventory", "shop", "blog"]}' in out
-    assert "or in the environment: MARKETPLACE_MODULES=inventory,shop,blog" in out
+    assert '  MARKETPLACE = {"modules": ["pricing", "inventory", "shop", "blog", "notes"]}' in out
+    assert "or in the environment: MARKETPLACE_MODULES=pricing,inventory,shop,blog,notes" in out
+    assert "InventoryModule in modules/inventory.py (dependencies: pricing>=1.0)" in out
+    assert "PricingModule in modules/pricing.py (dependencies: none)" in out
     assert migrated["dry_run_changed_nothing"] is True
 
 
@@ -257,21 +266,30 @@ def test_the_run_creates_only_new_files(migrated):
     assert migrated["created"] == [
         "modules/blog.py",
         "modules/inventory.py",
+        "modules/notes.py",
+        "modules/pricing.py",  # no models, no views: a module without a container
         "modules/shop.py",
         "services/blog_service.py",
         "services/inventory_service.py",
+        "services/notes_service.py",
         "services/shop_service.py",
         "tests/test_blog_service.py",
         "tests/test_inventory_service.py",
+        "tests/test_notes_service.py",
+        "tests/test_pricing_module.py",
         "tests/test_shop_service.py",
     ]
     assert migrated["edited"] == []
     out = migrated["run"].stdout
     assert (
-        "[2/3] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py"
+        "[3/5] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py"
         in out
     )
-    assert "Loaded and validated with the module registry: inventory, shop, blog" in out
+    assert "[1/5] pricing: wrote modules/pricing.py, tests/test_pricing_module.py" in out
+    assert (
+        "Loaded and validated with the module registry: pricing, inventory, shop, blog, notes"
+        in out
+    )
 
 
 def test_generated_code_follows_the_project_conventions(migrated):
@@ -299,6 +317,11 @@ def test_generated_code_follows_the_project_conventions(migrated):
         "    def create_post(self, *, post: Post, user) -> Post:" in blog
     )  # form.save(commit=False) + save()
     assert '        tags = fields.pop("tags", None)' in blog  # the ModelForm's many-to-many field
+    # An app whose views never touch its models still gets reads, and the module checks its tables.
+    assert "    def get_note(self, *, pk: int) -> Note:" in files["services/notes_service.py"]
+    notes = files["modules/notes.py"]
+    assert 'MODELS = ("notes.Note",)' in notes and "urls =" not in notes and "wire =" not in notes
+    assert "container_class" not in files["modules/pricing.py"]
 
 
 def test_a_second_run_changes_nothing(migrated):
@@ -306,9 +329,11 @@ def test_a_second_run_changes_nothing(migrated):
     assert run.code == 0, run
     assert run.json["plan"]["apps"] == []
     assert {app["label"]: app["module"]["class"] for app in run.json["apps"]} == {
+        "pricing": "modules.pricing.PricingModule",
         "inventory": "modules.inventory.InventoryModule",
         "shop": "modules.shop.ShopModule",
         "blog": "modules.blog.BlogModule",
+        "notes": "modules.notes.NotesModule",
     }
     assert migrated["changed_by_second_run"] is False
 
@@ -323,7 +348,9 @@ def test_the_generated_tests_run_and_pass(migrated):
         "test_update_product",
         "test_add_post_tag",
         "test_update_post",
+        "test_get_note",
         "test_the_module_passes_the_registry_validation",
+        "test_the_module_starts_and_is_healthy",
     ):
         assert f"::{name} PASSED" in run.stdout
 
@@ -335,8 +362,19 @@ def test_the_generated_modules_run_in_the_modular_runtime(migrated):
     import json
 
     found = json.loads(report)
-    assert found["states"] == {"inventory": "ready", "shop": "ready", "blog": "ready"}
-    assert found["services"] == ["blog_service", "inventory_service", "shop_service"]
+    assert found["states"] == {
+        "pricing": "ready",
+        "inventory": "ready",
+        "shop": "ready",
+        "blog": "ready",
+        "notes": "ready",
+    }
+    assert found["services"] == [
+        "blog_service",
+        "inventory_service",
+        "notes_service",
+        "shop_service",
+    ]
     assert found["orders"] == ["first"] and found["posts"] == 0
     assert found["health"] == "UP"
     assert found["reload_service"] is True and found["reload_module"] is True
