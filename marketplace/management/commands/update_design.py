@@ -1,23 +1,39 @@
 """``python manage.py update_design``: compile the design tokens into ``tokens.css``; ``--check`` in CI."""
 
+import argparse
 import difflib
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
 from marketplace.design.tokens import CSS_FILE, TOKENS_FILE, TokenError, build, display_path
 
 
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 class Command(BaseCommand):
-    help = (
-        "Compile the design tokens (colours, spacing, type scale, radii, fonts) of "
-        "marketplace/design/tokens.toml into the CSS custom properties the templates use, "
-        "written to marketplace/static/marketplace/tokens.css (generated, never edited by hand). "
-        "Invalid tokens (a bad colour, an unknown unit, a missing group...) are reported one by "
-        "one and nothing is written. With --check, nothing is written either: exit 1 with a diff "
-        "when tokens.css is not what the tokens compile to. Staff see every token and component "
-        "at /design/."
-    )
+    help = """Compile the design tokens into the CSS custom properties every page uses.
+
+The tokens (colours, spacing, type scale, radii, fonts, line heights) live in one file,
+marketplace/design/tokens.toml; the command writes marketplace/static/marketplace/tokens.css
+(generated: never edit it), which base.html links before site.css. Invalid tokens are reported
+one per line (a bad colour, an unknown unit, a missing required group, a reference to a token
+that does not exist) and nothing is written. Staff see every token and component at /design/.
+
+Exit status: 0 when the file is written or already current; 1 for invalid tokens, and with
+--check when tokens.css is stale (the difference is printed). CI runs it with --check.
+
+Examples:
+  python manage.py update_design
+  python manage.py update_design --check"""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = HelpFormatter  # keep the paragraphs of the help above
+        return parser
+
     requires_system_checks = []
 
     def add_arguments(self, parser):

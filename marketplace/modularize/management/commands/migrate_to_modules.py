@@ -1,10 +1,11 @@
 """``python manage.py migrate_to_modules``: the project's plain apps, checked, planned, made modules."""
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
 from marketplace.modularize import report as text
 from marketplace.modularize.analysis import analyse
@@ -12,25 +13,48 @@ from marketplace.modularize.discovery import UnknownApp
 from marketplace.modularize.plan import apply_plan, build_plan, default_author, default_target
 
 
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 class Command(BaseCommand):
     # A project with a broken import fails Django's URL checks; reporting it is this command's job.
     requires_system_checks = []
-    help = (
-        "Turn the project's own Django apps into modules of the modular system. "
-        "--validate-only checks each app (its code imports; its migrations are complete and "
-        "applied; whether a module exists for it), infers the dependency graph from model "
-        "relations and imports and reports cycles with their path, and lists every direct "
-        "model use in views (file:line) as work to move into a service; exit 1 when something "
-        "blocks (import errors, missing or unapplied migrations, cycles). --dry-run prints the "
-        "plan, in dependency order: per app the module file and container, the service with "
-        "one method per direct model use, the test file, the views to update and the settings "
-        "line to add. With neither, the plan is carried out: new files only (an existing file "
-        "is never overwritten, a second run changes nothing), then the new modules are loaded "
-        "and validated with the module registry. Settings are never edited: the exact "
-        'MARKETPLACE["modules"] entry is printed. Files go to modules/<app>.py, '
-        "services/<app>_service.py and tests/[integration/]test_<app>_service.py under the "
-        "project root (settings.BASE_DIR) or --target."
-    )
+    help = """Turn the project's own Django apps into modules of the modular system.
+
+Modes:
+  --validate-only  check each app: its code imports; its migrations are complete and applied
+                   (as makemigrations --check and showmigrations tell); whether a module exists
+                   for it. Infer the dependency graph from model relations (foreign keys,
+                   one-to-one, many-to-many) and imports, and report cycles with their path
+                   (shop -> inventory -> shop). List every direct model use in views (file:line)
+                   as work to move into a service.
+  --dry-run        print the plan, in dependency order: per app the module file and its
+                   container, the service (one method per direct model use, the operation moved
+                   into it), the test file, the views to update and the settings line to add.
+  (neither)        carry the plan out: new files only, never overwriting one, so a second run
+                   changes nothing; then load the new modules and validate them with the module
+                   registry. Settings are not edited: the exact MARKETPLACE["modules"] entry is
+                   printed.
+
+Files go under the project root (settings.BASE_DIR) or --target: modules/<app>.py,
+services/<app>_service.py, tests/integration/test_<app>_service.py (tests/ when there is no
+integration folder). In another project these folders, without __init__.py, extend the modular
+system's modules and services packages. Add "marketplace.modularize" to INSTALLED_APPS there.
+
+Exit status: 0 when nothing blocks; 1 when something does (an import error, missing or
+unapplied migrations, a cycle; direct model use in views is work, not a blocker); 2 for an
+unknown app.
+
+Examples:
+  python manage.py migrate_to_modules --validate-only
+  python manage.py migrate_to_modules --dry-run --apps shop blog
+  python manage.py migrate_to_modules --json > plan.json"""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = HelpFormatter  # keep the paragraphs of the help above
+        return parser
 
     def add_arguments(self, parser):
         mode = parser.add_mutually_exclusive_group()
