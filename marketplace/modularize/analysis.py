@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import models
+from packaging.requirements import Requirement
 
 from marketplace.modularize import checks
 from marketplace.modularize.discovery import LocalApp, local_apps, select
@@ -34,6 +35,8 @@ class AppReport:
     scanners: dict[str, ViewScanner] = field(default_factory=dict, repr=False)
     texts: dict[str, str] = field(default_factory=dict, repr=False)
     cycles: list[list[str]] = field(default_factory=list)
+    # The app uses another module's app, but its module does not declare that dependency.
+    undeclared: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -65,6 +68,7 @@ class AppReport:
             "external_dependencies": self.external,
             "orm_uses": [u.as_dict() for u in self.orm_uses],
             "cycles": [format_cycle(c) for c in self.cycles],
+            "undeclared_dependencies": self.undeclared,
             "blockers": self.blockers,
             "ok": not self.blockers,
         }
@@ -262,6 +266,7 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
             elif not _valid_name(name):
                 report.module_problem = f"app label {label!r} cannot name a module ({NAME_RULE})"
 
+    _undeclared(reports.values(), every, found, graph)
     touching = [c for c in cycles if any(n in reports for n in c)]
     order = graph.order(list(reports))
     return Analysis(
@@ -273,6 +278,27 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
         problems=problems,
         warnings=warnings,
     )
+
+
+def _undeclared(reports, every, found, graph) -> None:
+    """An existing module whose app needs another module's app should say so in @module(...)."""
+    module_of = {}
+    for app in every:
+        owner = next((m for m in found.values() if m.belongs_to(app)), None)
+        if owner is not None:
+            module_of[app.label] = owner
+    for report in reports:
+        if report.module is None:
+            continue
+        declared = {Requirement(spec).name for spec in report.module.dependencies}
+        for dep in report.dependencies:
+            needed = module_of.get(dep)
+            if needed is not None and needed.name not in declared and needed.name != report.module.name:
+                why = graph.evidence(report.label, dep)[0]
+                report.undeclared.append(
+                    f"module {report.module.name} does not declare {needed.name!r} among its "
+                    f"dependencies, yet its app needs {dep} ({why})"
+                )
 
 
 def _valid_name(name: str) -> bool:

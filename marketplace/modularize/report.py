@@ -67,6 +67,8 @@ def validation(analysis: Analysis) -> list[str]:
     else:
         out.append("Direct model use in views: none")
     for report in analysis.reports:
+        out.extend(f"warning: {u}" for u in report.undeclared)
+    for report in analysis.reports:
         if report.external:
             out.append(
                 f"{report.label} also uses models of {', '.join(report.external)} (outside the project)"

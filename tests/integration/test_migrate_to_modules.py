@@ -54,6 +54,11 @@ def migrated(tmp_path_factory):
     found["second_run"] = project.manage(CMD, "--json")
     found["changed_by_second_run"] = project.snapshot() != after
     found["generated_tests"] = project.pytest("tests", "-vv")
+    shop_module = project.root / "modules" / "shop.py"
+    declared = shop_module.read_text()
+    shop_module.write_text(declared.replace('dependencies=["inventory>=1.0"]', "dependencies=[]"))
+    found["undeclared"] = project.manage(CMD, "--validate-only", "--json", "--apps", "shop")
+    shop_module.write_text(declared)
     modules = ",".join(found["dry_run_json"].json["plan"]["settings"]["modules"])
     found["modules_setting"] = modules
     found["runtime"] = project.manage(
@@ -434,3 +439,14 @@ def test_target_moves_where_files_go(broken):
         f"warning: {where} is not on sys.path: modules written there will not import" in run.stdout
     )
     assert list(where.iterdir()) == []
+
+
+def test_a_module_that_omits_a_dependency_its_app_has_is_warned_about(migrated):
+    run = migrated["undeclared"]
+    assert run.code == 0, run  # a warning, not a blocker
+    (shop,) = run.json["apps"]
+    assert shop["undeclared_dependencies"] == [
+        "module shop does not declare 'inventory' among its dependencies, yet its app needs "
+        "inventory (relation: shop.OrderLine.product -> inventory.Product (ForeignKey) "
+        "(shop/models.py:25))"
+    ]
