@@ -293,7 +293,11 @@ def _undeclared(reports, every, found, graph) -> None:
         declared = {Requirement(spec).name for spec in report.module.dependencies}
         for dep in report.dependencies:
             needed = module_of.get(dep)
-            if needed is not None and needed.name not in declared and needed.name != report.module.name:
+            if (
+                needed is not None
+                and needed.name not in declared
+                and needed.name != report.module.name
+            ):
                 why = graph.evidence(report.label, dep)[0]
                 report.undeclared.append(
                     f"module {report.module.name} does not declare {needed.name!r} among its "

@@ -5,7 +5,7 @@ first), so resolving a name never runs new code.
 """
 
 import sys
-from functools import cache, lru_cache
+from functools import cache
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
