@@ -36,6 +36,8 @@ def load_config(settings: Any = None) -> dict:
     config.setdefault("modules", ["accounts"])
     config.setdefault("services", {})
     config.setdefault("core", {})
+    # A project that adopts the runtime with only MARKETPLACE = {"modules": [...]} still boots.
+    config["core"].setdefault("health_cache_seconds", 2)
     if not isinstance(config["modules"], list | tuple) or not config["modules"]:
         raise ImproperlyConfigured("MARKETPLACE['modules'] must be a non-empty list of module names")
     return config

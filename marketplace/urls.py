@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from containers import runtime
 from marketplace import views
+from marketplace.design import views as design_views
 from marketplace.ops import views as ops_views
 
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("health/", ops_views.health, name="health"),
     path("metrics", ops_views.metrics, name="metrics"),
     path("ops/", include("marketplace.ops.urls")),
+    path("design/", design_views.components, name="design"),
     path("admin/", admin.site.urls),
     *module_urls(),
 ]

@@ -3,7 +3,9 @@
 ``from modules import ModuleRegistry, BaseModule, module, AccountsModule``
 """
 
-from modules.accounts import AccountsContainer, AccountsModule  # noqa: E402  (needs the above)
+from pkgutil import extend_path
+
+from modules.accounts import AccountsContainer, AccountsModule
 from modules.base import BaseModule, ModuleInfo, ModuleState
 from modules.decorators import module
 from modules.health import Status
@@ -20,3 +22,7 @@ __all__ = [
     "Status",
     "module",
 ]
+
+# A project's own ``modules/`` and ``services/`` folders (without ``__init__.py``) on sys.path
+# extend this package, so ``modules.shop`` may live in the project that migrated its shop app.
+__path__ = extend_path(__path__, __name__)

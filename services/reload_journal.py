@@ -11,8 +11,15 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from marketplace.ops.models import ReloadRequest, WorkerReloadResult
 from services.errors import NotFound
+
+
+def _models():
+    # Imported on use: the modular system runs (and its tools import it) in projects where the
+    # journal's tables are not installed; only recording a reload needs them.
+    from marketplace.ops.models import ReloadRequest, WorkerReloadResult
+
+    return ReloadRequest, WorkerReloadResult
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,7 @@ class ReloadJournal:
         origin: str,
         request_id: str = "",
     ) -> None:
+        ReloadRequest, WorkerReloadResult = _models()
         ReloadRequest.objects.create(
             id=reload_id,
             kind=kind,
@@ -95,6 +103,7 @@ class ReloadJournal:
         expected_workers: int,
         missing_workers: list[str],
     ) -> None:
+        ReloadRequest, WorkerReloadResult = _models()
         ReloadRequest.objects.filter(pk=reload_id).update(
             broadcast=broadcast,
             broadcast_error=broadcast_error[:300],
@@ -104,6 +113,7 @@ class ReloadJournal:
 
     def record_result(self, *, reload_id: str, report: dict) -> None:
         """One worker's result; a repeated report from the same worker is ignored."""
+        ReloadRequest, WorkerReloadResult = _models()
         try:
             with transaction.atomic():
                 WorkerReloadResult.objects.create(
@@ -121,10 +131,12 @@ class ReloadJournal:
             log.info("reload %s: result of %s already recorded", reload_id, report["worker"])
 
     def recent(self, *, limit: int = 20) -> list[ReloadEntry]:
+        ReloadRequest, WorkerReloadResult = _models()
         rows = ReloadRequest.objects.prefetch_related("results").order_by("-requested_at")[:limit]
         return [self._entry(row) for row in rows]
 
     def get(self, *, reload_id: str) -> ReloadEntry:
+        ReloadRequest, WorkerReloadResult = _models()
         try:
             row = ReloadRequest.objects.prefetch_related("results").get(pk=reload_id)
         except (ReloadRequest.DoesNotExist, ValidationError, ValueError, TypeError):
@@ -132,7 +144,7 @@ class ReloadJournal:
         return self._entry(row)
 
     @staticmethod
-    def _entry(row: ReloadRequest) -> ReloadEntry:
+    def _entry(row) -> ReloadEntry:
         return ReloadEntry(
             id=str(row.pk),
             kind=row.kind,

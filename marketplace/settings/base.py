@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "marketplace.apps.MarketplaceConfig",
+    "marketplace.modularize",
     "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
 ]

@@ -1,0 +1,165 @@
+"""The text of the files a migration writes: module, service, test. Project conventions throughout."""
+
+from marketplace.modularize.naming import Imports, double_quoted
+from marketplace.modularize.testgen import HELPERS, TestFile
+
+
+def module_file(plan) -> str:
+    imports = Imports(local_packages={"modules", "services"})
+    imports.use("modules.base", "BaseModule")
+    imports.use("modules.decorators", "module")
+    lines = [
+        f'"""{plan.title}: the {plan.app.label} app as a module (written by migrate_to_modules)."""',
+        "",
+    ]
+    body: list[str] = []
+    if plan.models:
+        imports.use("django.apps", "apps")
+        body += ["", f"MODELS = {tuple(plan.models)!r}", ""]
+    if plan.service_class:
+        imports.use("dependency_injector", "containers")
+        imports.use("dependency_injector", "providers")
+        imports.use(f"services.{plan.service_module}", plan.service_class)
+        body += [
+            "",
+            f"class {plan.container_class}(containers.DeclarativeContainer):",
+            "    config = providers.Configuration()",
+            "",
+            f"    {plan.service_name} = providers.Factory({plan.service_class})",
+            "",
+        ]
+    deps = ", ".join(repr(d) for d in plan.dependencies)
+    body += [
+        "",
+        "@module(",
+        f"    name={plan.name!r},",
+        '    version="1.0.0",',
+        f"    description={plan.description!r},",
+        f"    author={plan.author!r},",
+        f"    dependencies=[{deps}],",
+        ")",
+        f"class {plan.module_class}(BaseModule):",
+    ]
+    attrs = []
+    if plan.service_class:
+        attrs.append(f"    container_class = {plan.container_class}")
+    if plan.urls:
+        attrs.append(f"    urls = {plan.urls!r}")
+        attrs.append(f"    url_prefix = {plan.url_prefix!r}")
+    if plan.wire:
+        attrs.append(f"    wire = ({', '.join(repr(w) for w in plan.wire)},)")
+    if not attrs and not plan.models:
+        attrs.append(
+            f'    """{plan.title} has no models and no pages: a name other modules can depend on."""'
+        )
+    body += attrs
+    if plan.models:
+        body += [
+            "",
+            "    def initialize(self) -> bool:",
+            "        self._tables()  # refuse to serve on a database without the app's tables",
+            "        return True",
+            "",
+            "    def health_checks(self):",
+            '        return {"tables": self._tables}',
+            "",
+            "    @staticmethod",
+            "    def _tables() -> dict:",
+            "        found = {}",
+            "        for label in MODELS:",
+            "            model = apps.get_model(label)",
+            "            model._default_manager.exists()  # raises when the table is missing",
+            "            found[label] = model._meta.db_table",
+            "        return found",
+        ]
+    return double_quoted("\n".join(lines + imports.lines() + [""] + body) + "\n")
+
+
+def service_file(plan) -> str:
+    builder = plan.builder
+    if plan.view_changes:
+        summary = [
+            f'"""{plan.title}: what the {plan.app.label} app\'s views did to its models, moved here by',
+            "migrate_to_modules.",
+        ]
+    else:
+        summary = [
+            f'"""{plan.title}: reads of the {plan.app.label} app\'s models, written by migrate_to_modules',
+            "(its views never used them directly; add the app's use cases here).",
+        ]
+    head = summary + [
+        "",
+        "A plain class (no container import): each method is one use case, named by verb, with",
+        "keyword-only arguments; writes run in one transaction the service owns.",
+        '"""',
+        "",
+    ]
+    doc = (
+        f"The {plan.name} module's use cases; views receive it by injection "
+        f'(``Provide["{plan.provide}"]``).'
+    )
+    body = builder.render_class(plan.service_class, doc)
+    return double_quoted("\n".join(head + builder.imports.lines() + ["", ""] + body) + "\n")
+
+
+def test_file(plan, tests: TestFile, imports: Imports) -> str:
+    subject = f"The {plan.name} module" + (
+        f" and {plan.service_class}" if plan.service_class else ""
+    )
+    head = [f'"""{subject} on the real database (written by migrate_to_modules).']
+    if tests.untested:
+        head += ["", "Not exercised here (no argument could be derived; test them by hand):"]
+        head += [f"- {entry}" for entry in tests.untested]
+        head.append('"""')
+    else:
+        head[0] += '"""'
+    imports.use("pytest")
+    imports.use("modules.registry", "ModuleRegistry")
+    imports.use(f"modules.{plan.name}", plan.module_class)
+    for dep in plan.dependency_classes:
+        imports.use(*dep)
+    cases: list[str] = []
+    cases += [
+        "",
+        "",
+        "def test_the_module_passes_the_registry_validation():",
+        f"    registry = ModuleRegistry([{', '.join(plan.registry_members)}])",
+        "    registry.validate()",
+        f"    assert registry.initialization_order()[-1] == {plan.name!r}",
+        "",
+        "",
+        "def test_the_module_starts_and_is_healthy():",
+        f"    module = {plan.module_class}({plan.container_class + '()' if plan.service_class else ''})",
+        "    assert module.initialize() is True",
+        '    assert module.get_module_health()["status"] == "UP"',
+    ]
+    if plan.service_class:
+        imports.use(f"modules.{plan.name}", plan.container_class)
+        imports.use(f"services.{plan.service_module}", plan.service_class)
+        cases += [
+            "",
+            "",
+            "@pytest.fixture",
+            "def service():",
+            f"    return {plan.container_class}().{plan.service_name}()",
+            "",
+            "",
+            "def test_the_container_builds_the_service(service):",
+            f"    assert isinstance(service, {plan.service_class})",
+        ]
+        for case in tests.cases:
+            body = [part for line in case.lines for part in line.split("\n")]
+            cases += ["", "", f"def {case.name}(service):"] + [f"    {line}" for line in body]
+    if tests.cases:
+        for module, name in (
+            ("itertools", None),
+            ("uuid", None),
+            ("datetime", "timedelta"),
+            ("decimal", "Decimal"),
+            ("django.utils", "timezone"),
+        ):
+            imports.use(module, name)
+    text = head + [""] + imports.lines() + ["", "pytestmark = pytest.mark.django_db"] + cases
+    if tests.cases:
+        text += HELPERS.rstrip("\n").split("\n")
+    return double_quoted("\n".join(text) + "\n")
