@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 
 from containers.core import CoreContainer
 from modules.accounts import AccountsContainer
+from modules.wallets import WalletsContainer
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
@@ -18,3 +19,4 @@ class ApplicationContainer(containers.DeclarativeContainer):
 
     core = providers.Container(CoreContainer, config=config.core)
     accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)
+    wallets = providers.Container(WalletsContainer, core=core, accounts=accounts, config=config.wallets)

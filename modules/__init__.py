@@ -9,6 +9,7 @@ from modules.health import Status
 from modules.registry import ModuleGraphError, ModuleRegistry
 
 from modules.accounts import AccountsContainer, AccountsModule  # noqa: E402  (needs the above)
+from modules.wallets import WalletsContainer, WalletsModule  # noqa: E402
 
 __all__ = [
     "AccountsContainer",
@@ -19,5 +20,7 @@ __all__ = [
     "ModuleRegistry",
     "ModuleState",
     "Status",
+    "WalletsContainer",
+    "WalletsModule",
     "module",
 ]

@@ -56,3 +56,40 @@ class ProfileError(AccountsError):
 
 class PasswordChangeError(AccountsError):
     pass
+
+
+# wallets
+class WalletError(ServiceError):
+    pass
+
+
+class InvalidAmount(WalletError):
+    pass
+
+
+class InsufficientFunds(WalletError):
+    pass
+
+
+class IdempotencyConflict(WalletError):
+    """The key was used before for a different request; nothing was moved."""
+
+
+class InvalidAddress(WalletError):
+    pass
+
+
+class WithdrawalError(WalletError):
+    pass
+
+
+class DepositError(WalletError):
+    pass
+
+
+class EscrowError(WalletError):
+    pass
+
+
+class ChainBackendError(WalletError):
+    """The chain backend (a bitcoin node) could not be reached or answered nonsense."""
