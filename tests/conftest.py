@@ -7,6 +7,7 @@ from django.test import override_settings
 from containers import container as app_container
 from containers import runtime as app_runtime
 from tests.support.servers import redis_server  # noqa: F401  (a session fixture)
+from tests.support.wallets import *  # noqa: F401,F403  (wallets fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
