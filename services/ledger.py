@@ -16,6 +16,7 @@ Hot path: one locking SELECT, two INSERTs and one UPDATE.
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ from services.errors import (
     WalletError,
 )
 from services.money import MAX_SATS, format_btc
+
+log = logging.getLogger(__name__)
 
 KEY_MAX = 200  # a caller's key; the service prefixes it, hence the column's 220
 ENTRY_KEY_MAX = 220
@@ -158,6 +161,8 @@ class Ledger:
             except OperationalError as exc:
                 if not outermost or attempt == DEADLOCK_RETRIES - 1 or not _retryable(exc):
                     raise
+                # Locks are taken in a fixed order, so this should never happen: say so loudly.
+                log.warning("ledger entry %s retried after %s", kind, exc.__cause__.sqlstate)
         raise AssertionError("unreachable")
 
     def find(self, idempotency_key: str) -> JournalEntry | None:
