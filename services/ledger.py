@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -239,9 +240,8 @@ class Ledger:
 
     @staticmethod
     def _select_for_update(codes: list[str]) -> dict[str, _Locked]:
-        query = _locking_query(len(codes))
-        with connection.cursor() as cursor:
-            cursor.execute(query, codes)
+        with _hot_cursor() as cursor:
+            cursor.execute(_locking_query(len(codes)), codes)
             return {row[1]: _Locked(*row) for row in cursor.fetchall()}
 
     def _create(self, ref: AccountRef) -> None:
@@ -353,9 +353,39 @@ SELECT id FROM entry
 def _write_in_one_statement(entry: _NewEntry, moves: list[tuple[int, int, int]]) -> int:
     values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(moves))
     params = [*entry, *(value for move in moves for value in move)]
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(_WRITE_SQL.format(values=values), params)
         return cursor.fetchone()[0]
+
+
+@contextmanager
+def _hot_cursor():
+    """On PostgreSQL, a server-side-binding psycopg cursor whose statements are prepared once
+    per connection (the two hot-path statements then skip parsing and planning); database
+    errors still arrive as Django's (``IntegrityError`` for a replayed key). Elsewhere, Django's."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+        yield _Prepared(raw)
+
+
+class _Prepared:
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def execute(self, sql, params):
+        return self._cursor.execute(sql, params, prepare=True)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def fetchall(self):
+        return self._cursor.fetchall()
 
 
 def _shortfall(account: _Locked, needed: int) -> WalletError:

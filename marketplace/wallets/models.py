@@ -64,18 +64,30 @@ class JournalEntry(models.Model):
     # What was asked, hashed: a replay of the key with other parameters is refused.
     request_hash = models.CharField(max_length=64)
     memo = models.CharField(max_length=200, blank=True, default="")
-    order_ref = models.CharField(max_length=100, blank=True, default="", db_index=True)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    order_ref = models.CharField(max_length=100, blank=True, default="")
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals", db_index=False
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "wallets_journal_entry"
         verbose_name_plural = "journal entries"
+        # Partial indexes: most entries have no order, reversal or author, and every index an
+        # INSERT must update is paid on each payment.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="wallets_entry_reversed_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="wallets_entry_by_author"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind}"
@@ -83,7 +95,8 @@ class JournalEntry(models.Model):
 
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by ``wallets_posting_history`` (account, -id), which also serves the foreign key.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
     amount_sat = models.BigIntegerField()
 
     class Meta:
