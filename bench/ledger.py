@@ -27,17 +27,25 @@ PGBENCH_CANDIDATES = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--users", type=int, default=1000, help="ledger accounts transfers pick from")
-    parser.add_argument("--rounds", type=int, default=1, help="alternate pgbench and ledger this many times")
+    parser.add_argument(
+        "--users", type=int, default=1000, help="ledger accounts transfers pick from"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="alternate pgbench and ledger this many times"
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     args = parser.parse_args()
 
     url = urllib.parse.urlsplit(args.database_url)
     if url.scheme not in ("postgres", "postgresql"):
-        print("bench/ledger.py needs DATABASE_URL=postgres://user:pass@host:port/db", file=sys.stderr)
+        print(
+            "bench/ledger.py needs DATABASE_URL=postgres://user:pass@host:port/db", file=sys.stderr
+        )
         return 2
     pgbench = next((p for p in PGBENCH_CANDIDATES if shutil.which(p)), None)
     if pgbench is None:
@@ -50,21 +58,31 @@ def main() -> int:
     server.create(pg_db)
     server.create(ledger_db)
     try:
-        print(f"server {server.host}:{server.port}, {args.clients} clients, {args.seconds}s per run, "
-              f"{os.cpu_count()} CPU(s) shared by clients and server")
-        subprocess.run([pgbench, "-i", "-q", "-s", str(args.clients), *server.args(pg_db)],
-                       env=server.env(), check=True, capture_output=True)
+        print(
+            f"server {server.host}:{server.port}, {args.clients} clients, {args.seconds}s per run, "
+            f"{os.cpu_count()} CPU(s) shared by clients and server"
+        )
+        subprocess.run(
+            [pgbench, "-i", "-q", "-s", str(args.clients), *server.args(pg_db)],
+            env=server.env(),
+            check=True,
+            capture_output=True,
+        )
         prepare_ledger(server.url(ledger_db), args.users)
         pg_rates, ledger_rates = [], []
         for round_number in range(1, args.rounds + 1):
             pg_rates.append(run_pgbench(pgbench, server, pg_db, args.clients, args.seconds))
             print(f"round {round_number}: pgbench TPC-B-like  {pg_rates[-1]:9.1f} tps")
-            ledger_rates.append(run_ledger(server.url(ledger_db), args.clients, args.seconds, args.users))
+            ledger_rates.append(
+                run_ledger(server.url(ledger_db), args.clients, args.seconds, args.users)
+            )
             print(f"round {round_number}: ledger transfers     {ledger_rates[-1]:9.1f} tps")
         pg, ledger = max(pg_rates), max(ledger_rates)
         ratio = ledger / pg if pg else 0.0
-        print(f"best: ledger {ledger:.1f} transfers/s, pgbench {pg:.1f} tps, ratio {ratio:.2f} "
-              f"(target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
+        print(
+            f"best: ledger {ledger:.1f} transfers/s, pgbench {pg:.1f} tps, ratio {ratio:.2f} "
+            f"(target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})"
+        )
         return 0
     finally:
         server.drop(pg_db)
@@ -79,7 +97,9 @@ class Server:
         self.password = urllib.parse.unquote(url.password or "")
 
     def url(self, database: str) -> str:
-        auth = urllib.parse.quote(self.user) + (":" + urllib.parse.quote(self.password) if self.password else "")
+        auth = urllib.parse.quote(self.user) + (
+            ":" + urllib.parse.quote(self.password) if self.password else ""
+        )
         return f"postgres://{auth}@{self.host}:{self.port}/{database}"
 
     def env(self) -> dict:
@@ -91,8 +111,14 @@ class Server:
     def _admin(self):
         import psycopg
 
-        return psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               dbname="postgres", autocommit=True)
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname="postgres",
+            autocommit=True,
+        )
 
     def create(self, database: str) -> None:
         with self._admin() as conn:
@@ -107,9 +133,15 @@ def run_pgbench(pgbench: str, server: Server, database: str, clients: int, secon
     jobs = min(clients, os.cpu_count() or 1)
     done = subprocess.run(
         [pgbench, "-c", str(clients), "-j", str(jobs), "-T", str(seconds), *server.args(database)],
-        env=server.env(), check=True, capture_output=True, text=True,
+        env=server.env(),
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    match = re.search(r"tps = ([0-9.]+) \((?:without initial connection time|excluding connections establishing)\)", done.stdout)
+    match = re.search(
+        r"tps = ([0-9.]+) \((?:without initial connection time|excluding connections establishing)\)",
+        done.stdout,
+    )
     if not match:
         raise RuntimeError(f"cannot read pgbench's rate from:\n{done.stdout}")
     return float(match.group(1))
@@ -133,7 +165,9 @@ def _django(database_url: str) -> None:
 
 def prepare_ledger(database_url: str, users: int) -> None:
     """Migrate, create the users and give each a deposit, in a child process (clean Django)."""
-    child = multiprocessing.get_context("spawn").Process(target=_prepare, args=(database_url, users))
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(database_url, users)
+    )
     child.start()
     child.join()
     if child.exitcode != 0:
@@ -151,7 +185,10 @@ def _prepare(database_url: str, users: int) -> None:
     runtime.ensure_started()
     User = get_user_model()
     User.objects.bulk_create(
-        [User(username=f"bench{i}", email=f"bench{i}@example.com", password="!") for i in range(users)]
+        [
+            User(username=f"bench{i}", email=f"bench{i}@example.com", password="!")
+            for i in range(users)
+        ]
     )
     service = container.wallets.wallet_service()
     for number, user in enumerate(User.objects.filter(username__startswith="bench").order_by("pk")):
@@ -184,17 +221,28 @@ def _transfer_loop(database_url: str, seed: int, seconds: int, barrier, results)
     from containers import container, runtime
 
     runtime.ensure_started()
-    ids = list(get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True))
+    ids = list(
+        get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True)
+    )
     service = container.wallets.wallet_service()
     rng = random.Random(seed)
-    service.transfer(sender_id=ids[0], recipient_id=ids[1], amount_sat=1, idempotency_key=f"warm-{seed}-{time.time()}")
+    service.transfer(
+        sender_id=ids[0],
+        recipient_id=ids[1],
+        amount_sat=1,
+        idempotency_key=f"warm-{seed}-{time.time()}",
+    )
     barrier.wait()
     done, started = 0, time.perf_counter()
     deadline = started + seconds
     while time.perf_counter() < deadline:
         sender, recipient = rng.sample(ids, 2)
-        service.transfer(sender_id=sender, recipient_id=recipient, amount_sat=rng.randint(1, 1000),
-                         idempotency_key=f"bench-{seed}-{done}-{started}")
+        service.transfer(
+            sender_id=sender,
+            recipient_id=recipient,
+            amount_sat=rng.randint(1, 1000),
+            idempotency_key=f"bench-{seed}-{done}-{started}",
+        )
         done += 1
     results.put((done, time.perf_counter() - started))
 

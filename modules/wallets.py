@@ -26,7 +26,9 @@ class WalletsContainer(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     accounts = providers.DependenciesContainer()
 
-    deposit_key = providers.ThreadSafeSingleton(DepositKey, xpub=config.xpub, network=config.network)
+    deposit_key = providers.ThreadSafeSingleton(
+        DepositKey, xpub=config.xpub, network=config.network
+    )
     bitcoin_rpc = providers.ThreadSafeSingleton(
         BitcoinRpcClient,
         url=config.bitcoin_rpc.url,
@@ -60,7 +62,9 @@ class WalletsContainer(containers.DeclarativeContainer):
         withdrawal_min_sat=config.withdrawal_min_sat.as_int(),
         withdrawal_fee_sat=config.withdrawal_fee_sat.as_int(),
     )
-    wallet_queries = providers.Factory(WalletQueries, history_page_size=config.history_page_size.as_int())
+    wallet_queries = providers.Factory(
+        WalletQueries, history_page_size=config.history_page_size.as_int()
+    )
     ledger_auditor = providers.Factory(LedgerAuditor, expectations=escrow_expectations)
 
 
@@ -82,7 +86,9 @@ class WalletsModule(BaseModule):
 
         backend = self.container.config.chain_backend()
         if backend not in CHAIN_BACKENDS:
-            raise ValueError(f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}")
+            raise ValueError(
+                f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}"
+            )
         # Builds the deposit key (a bad xpub or network stops the module here) and the backend.
         self.container.wallet_service().get_required_config()
         self.container.ledger_auditor().audit(recent=1)  # our tables exist and answer
@@ -120,18 +126,27 @@ class WalletsModule(BaseModule):
                 continue
             txid = hashlib.sha256(f"marketplace demo deposit for {username}".encode()).hexdigest()
             result = service.record_deposit(
-                user_id=user.pk, amount_sat=amount, txid=txid, vout=0,
+                user_id=user.pk,
+                amount_sat=amount,
+                txid=txid,
+                vout=0,
                 recorded_by_id=staff.pk if staff else None,
             )
             service.current_deposit_address(user_id=user.pk)
-            lines.append(f"{username}: deposit of {amount} sat {'already there' if result.replayed else 'recorded'}")
+            lines.append(
+                f"{username}: deposit of {amount} sat {'already there' if result.replayed else 'recorded'}"
+            )
         username, amount = DEMO_WITHDRAWAL
         if username in users and service.network != "main":
             result = service.request_withdrawal(
-                user_id=users[username].pk, address=_demo_destination(service.network),
-                amount_sat=amount, idempotency_key="demo-withdrawal-1",
+                user_id=users[username].pk,
+                address=_demo_destination(service.network),
+                amount_sat=amount,
+                idempotency_key="demo-withdrawal-1",
             )
-            lines.append(f"{username}: withdrawal #{result.withdrawal_id} waiting in the staff queue")
+            lines.append(
+                f"{username}: withdrawal #{result.withdrawal_id} waiting in the staff queue"
+            )
         return lines
 
 
@@ -149,5 +164,7 @@ def _demo_destination(network: str) -> str:
 
     from services.bitcoin_addresses import network_key
 
-    generator = PublicKey.parse(bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
+    generator = PublicKey.parse(
+        bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+    )
     return p2wpkh(generator).address(NETWORKS[network_key(network)])

@@ -8,7 +8,6 @@ the node's cookie file, and never appear in an error message.
 import base64
 import itertools
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -39,7 +38,9 @@ class BitcoinRpcClient:
         netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
         if ":" in parts.hostname:  # IPv6 literal
             netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
-        self.base_url = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        self.base_url = urllib.parse.urlunsplit(
+            (parts.scheme, netloc, parts.path.rstrip("/"), "", "")
+        )
         self.wallet = wallet or ""
         self._cookie_file = cookie_file or ""
         self.timeout_seconds = float(timeout_seconds)
@@ -51,7 +52,9 @@ class BitcoinRpcClient:
         if wallet and self.wallet:
             url += "/wallet/" + urllib.parse.quote(self.wallet, safe="")
         request_id = next(self._ids)
-        body = json.dumps({"jsonrpc": "1.0", "id": request_id, "method": method, "params": list(params)})
+        body = json.dumps(
+            {"jsonrpc": "1.0", "id": request_id, "method": method, "params": list(params)}
+        )
         request = urllib.request.Request(
             url,
             data=body.encode(),
@@ -70,8 +73,10 @@ class BitcoinRpcClient:
                     f"the bitcoin node refused our credentials (HTTP {exc.code}) for {method}"
                 ) from None
             if not raw:
-                raise ChainBackendError(f"the bitcoin node answered HTTP {exc.code} to {method}") from None
-        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+                raise ChainBackendError(
+                    f"the bitcoin node answered HTTP {exc.code} to {method}"
+                ) from None
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ChainBackendError(
                 f"cannot reach the bitcoin node at {_redact(self.base_url)} ({reason})"
@@ -83,7 +88,9 @@ class BitcoinRpcClient:
         except ValueError:
             raise ChainBackendError(f"the bitcoin node's answer to {method} is not JSON") from None
         if not isinstance(reply, dict):
-            raise ChainBackendError(f"the bitcoin node's answer to {method} is not a JSON-RPC reply")
+            raise ChainBackendError(
+                f"the bitcoin node's answer to {method} is not a JSON-RPC reply"
+            )
         error = reply.get("error")
         if error:
             message = error.get("message") if isinstance(error, dict) else str(error)
@@ -99,7 +106,9 @@ class BitcoinRpcClient:
             try:
                 user, _, password = Path(self._cookie_file).read_text().strip().partition(":")
             except OSError as exc:
-                raise ChainBackendError(f"cannot read the bitcoin node's cookie file: {exc.strerror}") from None
+                raise ChainBackendError(
+                    f"cannot read the bitcoin node's cookie file: {exc.strerror}"
+                ) from None
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         return f"Basic {token}"
 

@@ -69,13 +69,20 @@ class BitcoinCoreChain:
         skipped: list[str] = []
         transactions = tuple(self._observations(result["transactions"], skipped))
         removed = tuple(self._observations(result.get("removed") or [], skipped))
-        return ChainScan(transactions=transactions, removed=removed, last_block=last_block, skipped=tuple(skipped))
+        return ChainScan(
+            transactions=transactions,
+            removed=removed,
+            last_block=last_block,
+            skipped=tuple(skipped),
+        )
 
     def health(self) -> dict:
         info = self._rpc.call("getblockchaininfo", wallet=False)
         wallet = self._rpc.call("getwalletinfo")
         if not isinstance(info, dict) or not isinstance(wallet, dict):
-            raise ChainBackendError("the bitcoin node answered getblockchaininfo/getwalletinfo oddly")
+            raise ChainBackendError(
+                "the bitcoin node answered getblockchaininfo/getwalletinfo oddly"
+            )
         if wallet.get("private_keys_enabled"):
             raise ChainBackendError(
                 f"wallet {wallet.get('walletname')!r} holds private keys: deposits need a watch-only wallet"

@@ -108,7 +108,8 @@ def check_amount(value, *, field: str = "amount_sat", allow_zero: bool = False) 
 def check_key(key, *, limit: int = KEY_MAX) -> str:
     if not isinstance(key, str) or not key.strip() or len(key) > limit or not key.isprintable():
         raise WalletError(
-            f"An idempotency key is a printable text of 1 to {limit} characters.", field="idempotency_key"
+            f"An idempotency key is a printable text of 1 to {limit} characters.",
+            field="idempotency_key",
         )
     return key
 
@@ -172,14 +173,22 @@ class Ledger:
                             raise
                         return self._replay(existing, fingerprint)
                     entry = _NewEntry(
-                        idempotency_key=idempotency_key, kind=str(kind), request_hash=fingerprint,
-                        memo=memo[:200], order_ref=order_ref, created_by_id=created_by_id,
-                        reverses_id=reverses_id, created_at=self._clock.now(),
+                        idempotency_key=idempotency_key,
+                        kind=str(kind),
+                        request_hash=fingerprint,
+                        memo=memo[:200],
+                        order_ref=order_ref,
+                        created_by_id=created_by_id,
+                        reverses_id=reverses_id,
+                        created_at=self._clock.now(),
                     )
                     entry_id = self._write(entry, locked, movements)
                     posted = PostedEntry(
-                        entry_id=entry_id, kind=entry.kind, idempotency_key=idempotency_key,
-                        created_at=entry.created_at, postings=tuple(movements.items()),
+                        entry_id=entry_id,
+                        kind=entry.kind,
+                        idempotency_key=idempotency_key,
+                        created_at=entry.created_at,
+                        postings=tuple(movements.items()),
                     )
                     if on_posted is not None:
                         on_posted(posted)
@@ -290,16 +299,25 @@ class Ledger:
                 raise InvalidAmount("That would hold more bitcoin than will ever exist.")
         return movements
 
-    def _write(self, entry: "_NewEntry", locked: dict[str, _Locked], movements: dict[str, int]) -> int:
-        moves = [(locked[code].id, amount, locked[code].balance + amount) for code, amount in movements.items()]
+    def _write(
+        self, entry: "_NewEntry", locked: dict[str, _Locked], movements: dict[str, int]
+    ) -> int:
+        moves = [
+            (locked[code].id, amount, locked[code].balance + amount)
+            for code, amount in movements.items()
+        ]
         if connection.vendor == "postgresql":
             return _write_in_one_statement(entry, moves)
         created = JournalEntry.objects.create(**entry._asdict())
         Posting.objects.bulk_create(
-            [Posting(entry_id=created.pk, account_id=account_id, amount_sat=amount) for account_id, amount, _ in moves]
+            [
+                Posting(entry_id=created.pk, account_id=account_id, amount_sat=amount)
+                for account_id, amount, _ in moves
+            ]
         )
         Account.objects.bulk_update(
-            [Account(id=account_id, balance_sat=balance) for account_id, _, balance in moves], ["balance_sat"]
+            [Account(id=account_id, balance_sat=balance) for account_id, _, balance in moves],
+            ["balance_sat"],
         )
         return created.pk
 

@@ -45,8 +45,12 @@ class AuditReport:
         return [check for check in self.checks if check.status == "violation"]
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "scope": self.scope, "totals": self.totals,
-                "checks": [asdict(check) for check in self.checks]}
+        return {
+            "ok": self.ok,
+            "scope": self.scope,
+            "totals": self.totals,
+            "checks": [asdict(check) for check in self.checks],
+        }
 
 
 class LedgerAuditor:
@@ -74,7 +78,11 @@ class LedgerAuditor:
     @staticmethod
     def _entries_balanced(since: int | None) -> Check:
         check = Check("entries_balanced")
-        entries = JournalEntry.objects.all() if since is None else JournalEntry.objects.filter(id__gte=since)
+        entries = (
+            JournalEntry.objects.all()
+            if since is None
+            else JournalEntry.objects.filter(id__gte=since)
+        )
         bad = (
             entries.annotate(total=Coalesce(Sum("postings__amount_sat"), 0), n=Count("postings"))
             .filter(~Q(total=0) | Q(n__lt=2))
@@ -86,15 +94,22 @@ class LedgerAuditor:
             check.status = "violation"
             check.count = bad.count() if len(rows) > SHOWN else len(rows)
             check.examples = [
-                {"entry": r["id"], "kind": r["kind"], "sum_sat": r["total"], "postings": r["n"]} for r in rows[:SHOWN]
+                {"entry": r["id"], "kind": r["kind"], "sum_sat": r["total"], "postings": r["n"]}
+                for r in rows[:SHOWN]
             ]
-            check.detail = f"{check.count} entr(y/ies) whose postings do not sum to zero or are fewer than two"
+            check.detail = (
+                f"{check.count} entr(y/ies) whose postings do not sum to zero or are fewer than two"
+            )
         return check
 
     @staticmethod
     def _no_negative_claims() -> Check:
         check = Check("no_negative_balance")
-        bad = Account.objects.exclude(kind=Account.Kind.ASSET).filter(balance_sat__lt=0).order_by("id")
+        bad = (
+            Account.objects.exclude(kind=Account.Kind.ASSET)
+            .filter(balance_sat__lt=0)
+            .order_by("id")
+        )
         rows = list(bad.values("code", "balance_sat")[: SHOWN + 1])
         if rows:
             check.status = "violation"
@@ -121,7 +136,8 @@ class LedgerAuditor:
             check.status = "violation"
             check.count = bad.count() if len(rows) > SHOWN else len(rows)
             check.examples = [
-                {"account": r["code"], "cached_sat": r["balance_sat"], "postings_sat": r["total"]} for r in rows[:SHOWN]
+                {"account": r["code"], "cached_sat": r["balance_sat"], "postings_sat": r["total"]}
+                for r in rows[:SHOWN]
             ]
             check.detail = f"{check.count} account(s) whose cached balance differs from the sum of their postings"
         return check
@@ -147,10 +163,16 @@ class LedgerAuditor:
             .annotate(total=Sum(F("amount_sat") + F("fee_sat")))
         }
         held = dict(
-            Account.objects.filter(kind=Account.Kind.WITHDRAWAL).exclude(balance_sat=0).values_list("user_id", "balance_sat")
+            Account.objects.filter(kind=Account.Kind.WITHDRAWAL)
+            .exclude(balance_sat=0)
+            .values_list("user_id", "balance_sat")
         )
         bad = [
-            {"user": uid, "pending_account_sat": held.get(uid, 0), "pending_withdrawals_sat": expected.get(uid, 0)}
+            {
+                "user": uid,
+                "pending_account_sat": held.get(uid, 0),
+                "pending_withdrawals_sat": expected.get(uid, 0),
+            }
             for uid in sorted(set(expected) | set(held))
             if held.get(uid, 0) != expected.get(uid, 0)
         ]
@@ -171,7 +193,9 @@ class LedgerAuditor:
             check.detail = f"an escrow expectation source failed: {type(exc).__name__}: {exc}"
             return check
         held = dict(
-            Account.objects.filter(kind=Account.Kind.ESCROW).exclude(balance_sat=0).values_list("order_ref", "balance_sat")
+            Account.objects.filter(kind=Account.Kind.ESCROW)
+            .exclude(balance_sat=0)
+            .values_list("order_ref", "balance_sat")
         )
         if expected is None:
             check.status = "skipped"
@@ -185,7 +209,9 @@ class LedgerAuditor:
             for ref in sorted(set(expected) | set(held))
             if held.get(ref, 0) != expected.get(ref, 0)
         ]
-        check.detail = f"{len(expected)} open order(s) checked by {', '.join(self._expectations.owners())}"
+        check.detail = (
+            f"{len(expected)} open order(s) checked by {', '.join(self._expectations.owners())}"
+        )
         if bad:
             check.status = "violation"
             check.count = len(bad)
@@ -195,7 +221,9 @@ class LedgerAuditor:
 
     @staticmethod
     def _totals() -> dict:
-        by_kind = dict(Account.objects.values_list("kind").annotate(total=Sum("balance_sat")).order_by())
+        by_kind = dict(
+            Account.objects.values_list("kind").annotate(total=Sum("balance_sat")).order_by()
+        )
         return {
             "custody_sat": -(by_kind.get(Account.Kind.ASSET) or 0),
             "user_available_sat": by_kind.get(Account.Kind.USER) or 0,

@@ -78,10 +78,16 @@ class WalletQueries:
             available=Sum("balance_sat", filter=Q(kind=Account.Kind.USER)),
             pending=Sum("balance_sat", filter=Q(kind=Account.Kind.WITHDRAWAL)),
         )
-        return Balance(available_sat=totals["available"] or 0, pending_withdrawal_sat=totals["pending"] or 0)
+        return Balance(
+            available_sat=totals["available"] or 0, pending_withdrawal_sat=totals["pending"] or 0
+        )
 
     def escrow_balance(self, *, order_ref: str) -> int:
-        row = Account.objects.filter(code=f"escrow:{order_ref}").values_list("balance_sat", flat=True).first()
+        row = (
+            Account.objects.filter(code=f"escrow:{order_ref}")
+            .values_list("balance_sat", flat=True)
+            .first()
+        )
         return row or 0
 
     def history(self, *, user_id: int, page=1):
@@ -109,13 +115,20 @@ class WalletQueries:
         return current
 
     def pending_deposits(self, *, user_id: int) -> list[PendingDeposit]:
-        rows = Deposit.objects.filter(user_id=user_id, status=Deposit.Status.PENDING).order_by("-id")[:20]
+        rows = Deposit.objects.filter(user_id=user_id, status=Deposit.Status.PENDING).order_by(
+            "-id"
+        )[:20]
         return [
-            PendingDeposit(d.txid, d.vout, d.amount_sat, d.confirmations, d.first_seen_at) for d in rows
+            PendingDeposit(d.txid, d.vout, d.amount_sat, d.confirmations, d.first_seen_at)
+            for d in rows
         ]
 
     def withdrawals(self, *, user_id: int, limit: int = 20) -> list[WithdrawalRow]:
-        rows = Withdrawal.objects.filter(user_id=user_id).select_related("user").order_by("-id")[:limit]
+        rows = (
+            Withdrawal.objects.filter(user_id=user_id)
+            .select_related("user")
+            .order_by("-id")[:limit]
+        )
         return [_row(w) for w in rows]
 
     def withdrawal(self, *, user_id: int, withdrawal_id) -> WithdrawalRow:
@@ -144,7 +157,13 @@ class WalletQueries:
     def queue_counts(self) -> dict[str, int]:
         counts = Withdrawal.objects.aggregate(
             **{
-                status: Sum(Case(When(status=status, then=Value(1)), default=Value(0), output_field=IntegerField()))
+                status: Sum(
+                    Case(
+                        When(status=status, then=Value(1)),
+                        default=Value(0),
+                        output_field=IntegerField(),
+                    )
+                )
                 for status in Withdrawal.Status.values
             },
             total=Count("id"),

@@ -18,8 +18,8 @@ from django.db import transaction
 
 from marketplace.wallets.models import (
     ChainCursor,
-    DepositAddress,
     Deposit,
+    DepositAddress,
     DerivationCursor,
     JournalEntry,
     Withdrawal,
@@ -118,7 +118,9 @@ class WalletService:
         self.network = network
         self.deposit_confirmations = int(deposit_confirmations)
         self.withdrawal_min_sat = check_amount(int(withdrawal_min_sat), field="withdrawal_min_sat")
-        self.withdrawal_fee_sat = check_amount(int(withdrawal_fee_sat), field="withdrawal_fee_sat", allow_zero=True)
+        self.withdrawal_fee_sat = check_amount(
+            int(withdrawal_fee_sat), field="withdrawal_fee_sat", allow_zero=True
+        )
 
     def get_required_config(self) -> dict:
         return {
@@ -132,7 +134,13 @@ class WalletService:
 
     # transfers between users
     def transfer(
-        self, *, sender_id: int, recipient_id: int, amount_sat: int, idempotency_key: str, memo: str = ""
+        self,
+        *,
+        sender_id: int,
+        recipient_id: int,
+        amount_sat: int,
+        idempotency_key: str,
+        memo: str = "",
     ) -> PostedEntry:
         """Move ``amount_sat`` from one user's available balance to another's."""
         amount = check_amount(amount_sat)
@@ -149,7 +157,9 @@ class WalletService:
         )
 
     # escrow primitives (the orders module's API)
-    def hold(self, *, buyer_id: int, order_ref: str, amount_sat: int, idempotency_key: str) -> PostedEntry:
+    def hold(
+        self, *, buyer_id: int, order_ref: str, amount_sat: int, idempotency_key: str
+    ) -> PostedEntry:
         """Buyer's available balance -> the order's escrow. ``InsufficientFunds`` if it cannot."""
         amount = check_amount(amount_sat)
         buyer, ref = _user_id(buyer_id), _order_ref(order_ref)
@@ -232,7 +242,11 @@ class WalletService:
         bps = _bps(commission_bps)
         if buyer == vendor:
             raise EscrowError("Buyer and vendor are the same user.")
-        escrow, buyer_acct, vendor_acct = escrow_account(ref), user_account(buyer), user_account(vendor)
+        escrow, buyer_acct, vendor_acct = (
+            escrow_account(ref),
+            user_account(buyer),
+            user_account(vendor),
+        )
 
         def plan(balances):
             held = balances.get(escrow.code, 0)
@@ -243,12 +257,23 @@ class WalletService:
                 )
             to_vendor = held - to_buyer
             commission = to_vendor * bps // BPS
-            return [(escrow, -held), (buyer_acct, to_buyer), (vendor_acct, to_vendor - commission), (FEES, commission)]
+            return [
+                (escrow, -held),
+                (buyer_acct, to_buyer),
+                (vendor_acct, to_vendor - commission),
+                (FEES, commission),
+            ]
 
         return self._ledger.post(
             kind=JournalEntry.Kind.SPLIT,
             idempotency_key=_scoped(JournalEntry.Kind.SPLIT, idempotency_key),
-            request={"order": ref, "buyer": buyer, "vendor": vendor, "buyer_sat": to_buyer, "bps": bps},
+            request={
+                "order": ref,
+                "buyer": buyer,
+                "vendor": vendor,
+                "buyer_sat": to_buyer,
+                "bps": bps,
+            },
             accounts=[escrow, buyer_acct, vendor_acct, FEES],
             plan=plan,
             order_ref=ref,
@@ -256,7 +281,13 @@ class WalletService:
 
     # deposits
     def record_deposit(
-        self, *, user_id: int, amount_sat: int, txid: str, vout: int, recorded_by_id: int | None = None
+        self,
+        *,
+        user_id: int,
+        amount_sat: int,
+        txid: str,
+        vout: int,
+        recorded_by_id: int | None = None,
     ) -> DepositResult:
         """A confirmed deposit recorded by staff (the ``manual`` backend). Idempotent on (txid, vout)."""
         if not self._chain.accepts_manual_deposits:
@@ -272,20 +303,32 @@ class WalletService:
         def save(posted: PostedEntry) -> None:
             now = self._clock.now()
             Deposit.objects.create(
-                user_id=user, txid=txid, vout=vout, amount_sat=amount, status=Deposit.Status.CREDITED,
-                confirmations=self.deposit_confirmations, source=self._chain.name, entry_id=posted.entry_id,
-                recorded_by_id=recorded_by_id, first_seen_at=now, credited_at=now, updated_at=now,
+                user_id=user,
+                txid=txid,
+                vout=vout,
+                amount_sat=amount,
+                status=Deposit.Status.CREDITED,
+                confirmations=self.deposit_confirmations,
+                source=self._chain.name,
+                entry_id=posted.entry_id,
+                recorded_by_id=recorded_by_id,
+                first_seen_at=now,
+                credited_at=now,
+                updated_at=now,
             )
 
         try:
             posted = self._credit(user, amount, txid, vout, on_posted=save)
         except IdempotencyConflict:
             raise DepositError(
-                f"Output {txid}:{vout} was already recorded, for another user or amount.", field="txid"
+                f"Output {txid}:{vout} was already recorded, for another user or amount.",
+                field="txid",
             ) from None
         deposit = Deposit.objects.get(txid=txid, vout=vout)
         if not posted.replayed:
-            self._events.publish("wallets.deposit_credited", user_id=user, amount_sat=amount, deposit_id=deposit.pk)
+            self._events.publish(
+                "wallets.deposit_credited", user_id=user, amount_sat=amount, deposit_id=deposit.pk
+            )
         return _deposit_result(deposit, replayed=posted.replayed)
 
     def scan_deposits(self) -> ScanReport:
@@ -297,8 +340,9 @@ class WalletService:
         counts = {"credited": 0, "pending": 0, "removed": 0, "ignored": 0}
         review: list[str] = []
         addresses = dict(
-            DepositAddress.objects.filter(address__in={o.address for o in scan.transactions + scan.removed})
-            .values_list("address", "id")
+            DepositAddress.objects.filter(
+                address__in={o.address for o in scan.transactions + scan.removed}
+            ).values_list("address", "id")
         )
         for observation in scan.transactions:
             if observation.address not in addresses:
@@ -313,22 +357,39 @@ class WalletService:
                 )
             elif outcome:
                 counts["removed"] += 1
-        ChainCursor.objects.filter(pk=cursor.pk).update(last_block=scan.last_block, updated_at=self._clock.now())
+        ChainCursor.objects.filter(pk=cursor.pk).update(
+            last_block=scan.last_block, updated_at=self._clock.now()
+        )
         for problem in review:
             log.error("deposit needs review: %s", problem)
-        return ScanReport(backend=backend, last_block=scan.last_block, needs_review=tuple(review),
-                          skipped=scan.skipped, **counts)
+        return ScanReport(
+            backend=backend,
+            last_block=scan.last_block,
+            needs_review=tuple(review),
+            skipped=scan.skipped,
+            **counts,
+        )
 
     def _observe(self, observation, address_id: int) -> str:
         with transaction.atomic():
             address = DepositAddress.objects.select_for_update().get(pk=address_id)
-            deposit = Deposit.objects.select_for_update().filter(txid=observation.txid, vout=observation.vout).first()
+            deposit = (
+                Deposit.objects.select_for_update()
+                .filter(txid=observation.txid, vout=observation.vout)
+                .first()
+            )
             now = self._clock.now()
             if deposit is None:
                 deposit = Deposit.objects.create(
-                    user_id=address.user_id, address=address, txid=observation.txid, vout=observation.vout,
-                    amount_sat=observation.amount_sat, confirmations=observation.confirmations,
-                    source=self._chain.name, first_seen_at=now, updated_at=now,
+                    user_id=address.user_id,
+                    address=address,
+                    txid=observation.txid,
+                    vout=observation.vout,
+                    amount_sat=observation.amount_sat,
+                    confirmations=observation.confirmations,
+                    source=self._chain.name,
+                    first_seen_at=now,
+                    updated_at=now,
                 )
             elif deposit.amount_sat != observation.amount_sat or deposit.user_id != address.user_id:
                 raise DepositError(
@@ -337,35 +398,56 @@ class WalletService:
                 )
             if address.used_at is None:
                 DepositAddress.objects.filter(pk=address.pk).update(used_at=now)
-            if deposit.status == Deposit.Status.CREDITED or deposit.status == Deposit.Status.REVERSED:
-                Deposit.objects.filter(pk=deposit.pk).update(confirmations=observation.confirmations, updated_at=now)
+            if (
+                deposit.status == Deposit.Status.CREDITED
+                or deposit.status == Deposit.Status.REVERSED
+            ):
+                Deposit.objects.filter(pk=deposit.pk).update(
+                    confirmations=observation.confirmations, updated_at=now
+                )
                 return "ignored"
             if observation.confirmations < 0:  # conflicted: double-spent by another transaction
                 Deposit.objects.filter(pk=deposit.pk).update(
-                    status=Deposit.Status.REMOVED, confirmations=observation.confirmations, updated_at=now
+                    status=Deposit.Status.REMOVED,
+                    confirmations=observation.confirmations,
+                    updated_at=now,
                 )
                 return "removed"
             if observation.confirmations < self.deposit_confirmations:
                 Deposit.objects.filter(pk=deposit.pk).update(
-                    status=Deposit.Status.PENDING, confirmations=observation.confirmations, updated_at=now
+                    status=Deposit.Status.PENDING,
+                    confirmations=observation.confirmations,
+                    updated_at=now,
                 )
                 return "pending"
 
             def credited(posted: PostedEntry) -> None:
                 Deposit.objects.filter(pk=deposit.pk).update(
-                    status=Deposit.Status.CREDITED, confirmations=observation.confirmations,
-                    entry_id=posted.entry_id, credited_at=now, updated_at=now,
+                    status=Deposit.Status.CREDITED,
+                    confirmations=observation.confirmations,
+                    entry_id=posted.entry_id,
+                    credited_at=now,
+                    updated_at=now,
                 )
 
-            self._credit(deposit.user_id, deposit.amount_sat, deposit.txid, deposit.vout, on_posted=credited)
+            self._credit(
+                deposit.user_id, deposit.amount_sat, deposit.txid, deposit.vout, on_posted=credited
+            )
             self._events.publish(
-                "wallets.deposit_credited", user_id=deposit.user_id, amount_sat=deposit.amount_sat, deposit_id=deposit.pk
+                "wallets.deposit_credited",
+                user_id=deposit.user_id,
+                amount_sat=deposit.amount_sat,
+                deposit_id=deposit.pk,
             )
             return "credited"
 
     def _drop(self, observation) -> str:
         with transaction.atomic():
-            deposit = Deposit.objects.select_for_update().filter(txid=observation.txid, vout=observation.vout).first()
+            deposit = (
+                Deposit.objects.select_for_update()
+                .filter(txid=observation.txid, vout=observation.vout)
+                .first()
+            )
             if deposit is None:
                 return ""
             if deposit.status == Deposit.Status.PENDING:
@@ -392,7 +474,9 @@ class WalletService:
         """The user's receive address: the newest one not yet paid, or a new one."""
         user = self._active_user_id(user_id)
         current = (
-            DepositAddress.objects.filter(user_id=user, key_fingerprint=self._key.fingerprint, used_at__isnull=True)
+            DepositAddress.objects.filter(
+                user_id=user, key_fingerprint=self._key.fingerprint, used_at__isnull=True
+            )
             .order_by("-id")
             .values_list("index", "address")
             .first()
@@ -403,15 +487,24 @@ class WalletService:
 
     def _allocate_address(self, user: int) -> DerivedAddress:
         with transaction.atomic():
-            cursor, _ = DerivationCursor.objects.get_or_create(key_fingerprint=self._key.fingerprint)
+            cursor, _ = DerivationCursor.objects.get_or_create(
+                key_fingerprint=self._key.fingerprint
+            )
             cursor = DerivationCursor.objects.select_for_update().get(pk=cursor.pk)
             # Never reuse an index, even one handed out before this cursor existed.
-            taken = DepositAddress.objects.filter(key_fingerprint=self._key.fingerprint).order_by("-index").first()
+            taken = (
+                DepositAddress.objects.filter(key_fingerprint=self._key.fingerprint)
+                .order_by("-index")
+                .first()
+            )
             index = max(cursor.next_index, taken.index + 1 if taken else 0)
             derived = self._key.address(index)
             DepositAddress.objects.create(
-                user_id=user, key_fingerprint=self._key.fingerprint, index=index,
-                address=derived.address, created_at=self._clock.now(),
+                user_id=user,
+                key_fingerprint=self._key.fingerprint,
+                index=index,
+                address=derived.address,
+                created_at=self._clock.now(),
             )
             DerivationCursor.objects.filter(pk=cursor.pk).update(next_index=index + 1)
         return derived
@@ -426,7 +519,8 @@ class WalletService:
         amount = check_amount(amount_sat, field="amount")
         if amount < self.withdrawal_min_sat:
             raise WithdrawalError(
-                f"The smallest withdrawal is {format_btc(self.withdrawal_min_sat)} BTC.", field="amount"
+                f"The smallest withdrawal is {format_btc(self.withdrawal_min_sat)} BTC.",
+                field="amount",
             )
         destination = normalize_address(address, network=self.network)
         if DepositAddress.objects.filter(address=destination).exists():
@@ -440,8 +534,13 @@ class WalletService:
 
         def save(posted: PostedEntry) -> None:
             Withdrawal.objects.create(
-                user_id=user, address=destination, amount_sat=amount, fee_sat=fee, idempotency_key=key,
-                request_entry_id=posted.entry_id, created_at=self._clock.now(),
+                user_id=user,
+                address=destination,
+                amount_sat=amount,
+                fee_sat=fee,
+                idempotency_key=key,
+                request_entry_id=posted.entry_id,
+                created_at=self._clock.now(),
             )
 
         try:
@@ -456,55 +555,89 @@ class WalletService:
             )
         except InsufficientFunds as exc:
             raise InsufficientFunds(
-                f"{exc.message} (the amount plus the {format_btc(fee)} BTC network fee)", field="amount"
+                f"{exc.message} (the amount plus the {format_btc(fee)} BTC network fee)",
+                field="amount",
             ) from None
         except IdempotencyConflict:
             raise WithdrawalError(
-                "This withdrawal form was already sent with other details; reload the page.", field="amount"
+                "This withdrawal form was already sent with other details; reload the page.",
+                field="amount",
             ) from None
         withdrawal = Withdrawal.objects.get(request_entry_id=posted.entry_id)
         if not posted.replayed:
-            self._events.publish("wallets.withdrawal_requested", user_id=user, withdrawal_id=withdrawal.pk)
+            self._events.publish(
+                "wallets.withdrawal_requested", user_id=user, withdrawal_id=withdrawal.pk
+            )
         return _withdrawal_result(withdrawal, entry=posted, replayed=posted.replayed)
 
     def cancel_withdrawal(self, *, user_id: int, withdrawal_id: int) -> WithdrawalResult:
         """The user takes back their own pending withdrawal; the funds return to their balance."""
         user = _user_id(user_id)
         return self._settle(
-            withdrawal_id, owner_id=user, status=Withdrawal.Status.CANCELLED, reviewer_id=None, note="cancelled by the user"
+            withdrawal_id,
+            owner_id=user,
+            status=Withdrawal.Status.CANCELLED,
+            reviewer_id=None,
+            note="cancelled by the user",
         )
 
-    def approve_withdrawal(self, *, staff_user_id: int, withdrawal_id: int, txid: str) -> WithdrawalResult:
+    def approve_withdrawal(
+        self, *, staff_user_id: int, withdrawal_id: int, txid: str
+    ) -> WithdrawalResult:
         """Staff sent the bitcoin: the pending funds leave the ledger with the transaction id."""
         reviewer = self._require_staff(staff_user_id)
-        return self._settle(withdrawal_id, owner_id=None, status=Withdrawal.Status.SENT, reviewer_id=reviewer,
-                            txid=_txid(txid))
+        return self._settle(
+            withdrawal_id,
+            owner_id=None,
+            status=Withdrawal.Status.SENT,
+            reviewer_id=reviewer,
+            txid=_txid(txid),
+        )
 
-    def reject_withdrawal(self, *, staff_user_id: int, withdrawal_id: int, reason: str) -> WithdrawalResult:
+    def reject_withdrawal(
+        self, *, staff_user_id: int, withdrawal_id: int, reason: str
+    ) -> WithdrawalResult:
         """Staff refuse: the pending funds return to the user's available balance."""
         reviewer = self._require_staff(staff_user_id)
         reason = (reason or "").strip() if isinstance(reason, str) else ""
         if not reason or len(reason) > 200:
             raise WithdrawalError("Give a reason (at most 200 characters).", field="reason")
-        return self._settle(withdrawal_id, owner_id=None, status=Withdrawal.Status.REJECTED, reviewer_id=reviewer,
-                            note=reason)
+        return self._settle(
+            withdrawal_id,
+            owner_id=None,
+            status=Withdrawal.Status.REJECTED,
+            reviewer_id=reviewer,
+            note=reason,
+        )
 
-    def _settle(self, withdrawal_id, *, owner_id, status, reviewer_id, txid: str = "", note: str = ""):
+    def _settle(
+        self, withdrawal_id, *, owner_id, status, reviewer_id, txid: str = "", note: str = ""
+    ):
         wid = _positive_id(withdrawal_id, "withdrawal")
         with transaction.atomic():
             rows = Withdrawal.objects.select_for_update().filter(pk=wid)
             if owner_id is not None:
-                rows = rows.filter(user_id=owner_id)  # another user's withdrawal does not exist for you
+                rows = rows.filter(
+                    user_id=owner_id
+                )  # another user's withdrawal does not exist for you
             withdrawal = rows.first()
             if withdrawal is None:
                 raise NotFound("No such withdrawal.")
             if withdrawal.status != Withdrawal.Status.PENDING:
-                if withdrawal.status == status and (status != Withdrawal.Status.SENT or withdrawal.txid == txid):
+                if withdrawal.status == status and (
+                    status != Withdrawal.Status.SENT or withdrawal.txid == txid
+                ):
                     return _withdrawal_result(withdrawal, replayed=True)
-                raise WithdrawalError(f"This withdrawal is already {withdrawal.get_status_display().lower()}.")
+                raise WithdrawalError(
+                    f"This withdrawal is already {withdrawal.get_status_display().lower()}."
+                )
             pending, total = withdrawal_account(withdrawal.user_id), withdrawal.total_sat
             target = ASSET if status == Withdrawal.Status.SENT else user_account(withdrawal.user_id)
-            kind = JournalEntry.Kind.WITHDRAWAL_SENT if status == Withdrawal.Status.SENT else JournalEntry.Kind.WITHDRAWAL_RETURN
+            kind = (
+                JournalEntry.Kind.WITHDRAWAL_SENT
+                if status == Withdrawal.Status.SENT
+                else JournalEntry.Kind.WITHDRAWAL_RETURN
+            )
             posted = self._ledger.post(
                 kind=kind,
                 # One settlement per withdrawal, whichever comes first: the key says so.
@@ -517,11 +650,19 @@ class WalletService:
             )
             now = self._clock.now()
             Withdrawal.objects.filter(pk=withdrawal.pk).update(
-                status=status, txid=txid, note=note[:200], reviewed_by_id=reviewer_id,
-                reviewed_at=now, settle_entry_id=posted.entry_id,
+                status=status,
+                txid=txid,
+                note=note[:200],
+                reviewed_by_id=reviewer_id,
+                reviewed_at=now,
+                settle_entry_id=posted.entry_id,
             )
             withdrawal.refresh_from_db()
-            self._events.publish(f"wallets.withdrawal_{status}", user_id=withdrawal.user_id, withdrawal_id=withdrawal.pk)
+            self._events.publish(
+                f"wallets.withdrawal_{status}",
+                user_id=withdrawal.user_id,
+                withdrawal_id=withdrawal.pk,
+            )
         return _withdrawal_result(withdrawal, entry=posted)
 
     # corrections
@@ -550,7 +691,9 @@ class WalletService:
                 idempotency_key=f"reverse:{original.pk}",
                 request={"entry": original.pk, "reason": reason},
                 accounts=refs,
-                plan=lambda _: [(ref, -p.amount_sat) for ref, p in zip(refs, postings, strict=True)],
+                plan=lambda _: [
+                    (ref, -p.amount_sat) for ref, p in zip(refs, postings, strict=True)
+                ],
                 memo=reason,
                 created_by_id=reviewer,
                 reverses_id=original.pk,
@@ -609,7 +752,9 @@ def _order_ref(value) -> str:
 
 def _bps(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BPS:
-        raise EscrowError("Commission is a whole number of basis points from 0 to 10000.", field="commission_bps")
+        raise EscrowError(
+            "Commission is a whole number of basis points from 0 to 10000.", field="commission_bps"
+        )
     return value
 
 
@@ -635,19 +780,33 @@ def _vout(value) -> int:
 
 
 def _ref_of(account) -> AccountRef:
-    return AccountRef(account.code, account.kind, user_id=account.user_id, order_ref=account.order_ref)
+    return AccountRef(
+        account.code, account.kind, user_id=account.user_id, order_ref=account.order_ref
+    )
 
 
-def _withdrawal_result(w: Withdrawal, *, entry: PostedEntry | None = None, replayed: bool = False) -> WithdrawalResult:
+def _withdrawal_result(
+    w: Withdrawal, *, entry: PostedEntry | None = None, replayed: bool = False
+) -> WithdrawalResult:
     return WithdrawalResult(
-        withdrawal_id=w.pk, status=w.status, address=w.address, amount_sat=w.amount_sat, fee_sat=w.fee_sat,
-        txid=w.txid, entry=entry, replayed=replayed,
+        withdrawal_id=w.pk,
+        status=w.status,
+        address=w.address,
+        amount_sat=w.amount_sat,
+        fee_sat=w.fee_sat,
+        txid=w.txid,
+        entry=entry,
+        replayed=replayed,
     )
 
 
 def _deposit_result(d: Deposit, *, replayed: bool) -> DepositResult:
     return DepositResult(
-        deposit_id=d.pk, user_id=d.user_id, txid=d.txid, vout=d.vout, amount_sat=d.amount_sat,
-        status=d.status, replayed=replayed,
+        deposit_id=d.pk,
+        user_id=d.user_id,
+        txid=d.txid,
+        vout=d.vout,
+        amount_sat=d.amount_sat,
+        status=d.status,
+        replayed=replayed,
     )
-

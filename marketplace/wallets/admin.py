@@ -13,7 +13,14 @@ from django.urls import path, reverse
 
 from marketplace.fields import BtcAmountField
 from marketplace.forms import apply_service_error
-from marketplace.wallets.models import Account, Deposit, DepositAddress, JournalEntry, Posting, Withdrawal
+from marketplace.wallets.models import (
+    Account,
+    Deposit,
+    DepositAddress,
+    JournalEntry,
+    Posting,
+    Withdrawal,
+)
 from services.errors import ServiceError
 
 
@@ -49,7 +56,15 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "idempotency_key", "order_ref", "memo", "created_by", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "idempotency_key",
+        "order_ref",
+        "memo",
+        "created_by",
+        "created_at",
+    )
     list_filter = ("kind",)
     search_fields = ("idempotency_key", "order_ref", "memo")
     list_select_related = ("created_by",)
@@ -65,14 +80,26 @@ class DepositAddressAdmin(ReadOnlyAdmin):
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "address", "amount_sat", "fee_sat", "status", "txid", "created_at", "reviewed_by")
+    list_display = (
+        "id",
+        "user",
+        "address",
+        "amount_sat",
+        "fee_sat",
+        "status",
+        "txid",
+        "created_at",
+        "reviewed_by",
+    )
     list_filter = ("status",)
     search_fields = ("address", "txid", "user__username")
     list_select_related = ("user", "reviewed_by")
 
 
 class RecordDepositForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"))
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username")
+    )
     amount = BtcAmountField(label="Amount (BTC)")
     txid = forms.CharField(max_length=64, min_length=64, label="Transaction id")
     vout = forms.IntegerField(min_value=0, max_value=2**32 - 1, label="Output index (vout)")
@@ -80,7 +107,16 @@ class RecordDepositForm(forms.Form):
 
 @admin.register(Deposit)
 class DepositAdmin(ReadOnlyAdmin):
-    list_display = ("txid", "vout", "user", "amount_sat", "status", "confirmations", "source", "credited_at")
+    list_display = (
+        "txid",
+        "vout",
+        "user",
+        "amount_sat",
+        "status",
+        "confirmations",
+        "source",
+        "credited_at",
+    )
     list_filter = ("status", "source")
     search_fields = ("txid", "user__username")
     list_select_related = ("user",)
@@ -114,6 +150,12 @@ class DepositAdmin(ReadOnlyAdmin):
                 return redirect(reverse("admin:wallets_deposit_changelist"))
         if form.is_bound and form.errors:
             status = 400
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Record a confirmed deposit",
-                   "opts": self.model._meta}
-        return TemplateResponse(request, "admin/wallets/deposit/record.html", context, status=status)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Record a confirmed deposit",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/wallets/deposit/record.html", context, status=status
+        )

@@ -20,8 +20,13 @@ def deposit_key_is_not_the_test_vector(app_configs, **kwargs):
                 id="wallets.E001",
             )
         )
-    if wallets.get("chain_backend") == "bitcoin_core" and str(wallets.get("bitcoin_rpc", {}).get("url", "")).startswith("http://") \
-            and not str(wallets.get("bitcoin_rpc", {}).get("url", "")).startswith(("http://127.", "http://localhost", "http://[::1]")):
+    if (
+        wallets.get("chain_backend") == "bitcoin_core"
+        and str(wallets.get("bitcoin_rpc", {}).get("url", "")).startswith("http://")
+        and not str(wallets.get("bitcoin_rpc", {}).get("url", "")).startswith(
+            ("http://127.", "http://localhost", "http://[::1]")
+        )
+    ):
         problems.append(
             Warning(
                 "BITCOIN_RPC_URL is plain HTTP to another host: the node's credentials cross the network in clear.",

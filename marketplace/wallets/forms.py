@@ -16,7 +16,9 @@ def new_idempotency_key() -> str:
 
 class WithdrawForm(forms.Form):
     address = forms.CharField(
-        max_length=90, label="Bitcoin address", widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+        max_length=90,
+        label="Bitcoin address",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     amount = BtcAmountField(label="Amount (BTC)")
     # One per form shown: sending the same form twice (double click, retry) withdraws once.
@@ -24,7 +26,9 @@ class WithdrawForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    txid = forms.CharField(max_length=64, min_length=64, label="Transaction id", help_text=TXID_HELP)
+    txid = forms.CharField(
+        max_length=64, min_length=64, label="Transaction id", help_text=TXID_HELP
+    )
 
 
 class RejectForm(forms.Form):

@@ -22,7 +22,10 @@ class Account(models.Model):
     code = models.CharField(max_length=140, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="ledger_accounts",
     )
     order_ref = models.CharField(max_length=100, blank=True, default="")
@@ -38,7 +41,9 @@ class Account(models.Model):
                 name="wallets_account_balance_not_negative",
             ),
             models.UniqueConstraint(
-                fields=["kind", "user"], condition=Q(user__isnull=False), name="wallets_account_one_per_user_kind"
+                fields=["kind", "user"],
+                condition=Q(user__isnull=False),
+                name="wallets_account_one_per_user_kind",
             ),
         ]
 
@@ -66,10 +71,19 @@ class JournalEntry(models.Model):
     memo = models.CharField(max_length=200, blank=True, default="")
     order_ref = models.CharField(max_length=100, blank=True, default="")
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals", db_index=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -81,12 +95,20 @@ class JournalEntry(models.Model):
         # INSERT must update is paid on each payment.
         constraints = [
             models.UniqueConstraint(
-                fields=["reverses"], condition=Q(reverses__isnull=False), name="wallets_entry_reversed_once"
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="wallets_entry_reversed_once",
             ),
         ]
         indexes = [
-            models.Index(fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"),
-            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="wallets_entry_by_author"),
+            models.Index(
+                fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="wallets_entry_by_author",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,7 +118,9 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     # Indexed by ``wallets_posting_history`` (account, -id), which also serves the foreign key.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
     amount_sat = models.BigIntegerField()
 
     class Meta:
@@ -105,6 +129,9 @@ class Posting(models.Model):
             models.CheckConstraint(condition=~Q(amount_sat=0), name="wallets_posting_not_zero"),
         ]
         indexes = [models.Index(fields=["account", "-id"], name="wallets_posting_history")]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id}: {self.amount_sat:+d} sat"
 
 
 class DerivationCursor(models.Model):
@@ -116,9 +143,14 @@ class DerivationCursor(models.Model):
     class Meta:
         db_table = "wallets_derivation_cursor"
 
+    def __str__(self) -> str:
+        return f"{self.key_fingerprint} next {self.next_index}"
+
 
 class DepositAddress(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses"
+    )
     key_fingerprint = models.CharField(max_length=16)
     index = models.PositiveBigIntegerField()
     address = models.CharField(max_length=90, unique=True)
@@ -128,7 +160,9 @@ class DepositAddress(models.Model):
     class Meta:
         db_table = "wallets_deposit_address"
         constraints = [
-            models.UniqueConstraint(fields=["key_fingerprint", "index"], name="wallets_address_index_once"),
+            models.UniqueConstraint(
+                fields=["key_fingerprint", "index"], name="wallets_address_index_once"
+            ),
         ]
         indexes = [models.Index(fields=["user", "-id"], name="wallets_address_by_user")]
 
@@ -143,8 +177,12 @@ class Deposit(models.Model):
         REMOVED = "removed", "Dropped from the chain"
         REVERSED = "reversed", "Reversed by staff"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits")
-    address = models.ForeignKey(DepositAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
+    )
+    address = models.ForeignKey(
+        DepositAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
+    )
     txid = models.CharField(max_length=64)
     vout = models.PositiveIntegerField()
     amount_sat = models.BigIntegerField()
@@ -183,6 +221,9 @@ class ChainCursor(models.Model):
     class Meta:
         db_table = "wallets_chain_cursor"
 
+    def __str__(self) -> str:
+        return f"{self.backend} at {self.last_block or '(start)'}"
+
 
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
@@ -191,15 +232,23 @@ class Withdrawal(models.Model):
         REJECTED = "rejected", "Rejected"
         CANCELLED = "cancelled", "Cancelled"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals"
+    )
     address = models.CharField(max_length=90)
     amount_sat = models.BigIntegerField()
     fee_sat = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=200)
-    request_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="withdrawal_requested")
+    request_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="withdrawal_requested"
+    )
     settle_entry = models.OneToOneField(
-        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawal_settled"
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="withdrawal_settled",
     )
     txid = models.CharField(max_length=64, blank=True, default="")
     note = models.CharField(max_length=200, blank=True, default="")
@@ -212,10 +261,17 @@ class Withdrawal(models.Model):
     class Meta:
         db_table = "wallets_withdrawal"
         constraints = [
-            models.UniqueConstraint(fields=["user", "idempotency_key"], name="wallets_withdrawal_key_once"),
-            models.CheckConstraint(condition=Q(amount_sat__gt=0) & Q(fee_sat__gte=0), name="wallets_withdrawal_amounts"),
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="wallets_withdrawal_key_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_sat__gt=0) & Q(fee_sat__gte=0), name="wallets_withdrawal_amounts"
+            ),
         ]
         indexes = [models.Index(fields=["status", "id"], name="wallets_withdrawal_queue")]
+
+    def __str__(self) -> str:
+        return f"withdrawal #{self.pk} ({self.status})"
 
     @property
     def total_sat(self) -> int:

@@ -104,7 +104,9 @@ def approve_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, quer
     if form.is_valid():
         try:
             result = service.approve_withdrawal(
-                staff_user_id=request.user.pk, withdrawal_id=withdrawal_id, txid=form.cleaned_data["txid"]
+                staff_user_id=request.user.pk,
+                withdrawal_id=withdrawal_id,
+                txid=form.cleaned_data["txid"],
             )
         except ServiceError as error:
             return _queue_error(request, queries, withdrawal_id, form, error)
@@ -122,11 +124,16 @@ def reject_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, queri
     if form.is_valid():
         try:
             result = service.reject_withdrawal(
-                staff_user_id=request.user.pk, withdrawal_id=withdrawal_id, reason=form.cleaned_data["reason"]
+                staff_user_id=request.user.pk,
+                withdrawal_id=withdrawal_id,
+                reason=form.cleaned_data["reason"],
             )
         except ServiceError as error:
             return _queue_error(request, queries, withdrawal_id, form, error)
-        messages.success(request, f"Withdrawal #{result.withdrawal_id} rejected; the funds went back to the user.")
+        messages.success(
+            request,
+            f"Withdrawal #{result.withdrawal_id} rejected; the funds went back to the user.",
+        )
         return redirect("wallets:queue")
     return _queue_page(request, queries, failed=(withdrawal_id, form), status=400)
 
@@ -143,7 +150,9 @@ def _queue_error(request, queries, withdrawal_id, form, error: ServiceError):
 def _queue_page(request, queries, *, failed=None, status: int = 200):
     _staff_only(request)
     page = queries.withdrawal_queue(
-        staff=request.user.is_staff, status=request.GET.get("status") or "pending", page=request.GET.get("page")
+        staff=request.user.is_staff,
+        status=request.GET.get("status") or "pending",
+        page=request.GET.get("page"),
     )
     context = {
         "page": page,

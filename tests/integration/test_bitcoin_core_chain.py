@@ -15,30 +15,45 @@ pytestmark = pytest.mark.django_db
 
 
 def balance(user):
-    return Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first() or 0
+    return (
+        Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first()
+        or 0
+    )
 
 
 def test_rpc_client_speaks_json_rpc_with_basic_auth_and_decimal_amounts(bitcoind):
     bitcoind.receive(address="bcrt1qexample", sats=123_456_789, confirmations=1)
-    client = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password)
+    client = BitcoinRpcClient(
+        url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password
+    )
     result = client.call("listsinceblock", None, 3, True, True)
     amount = result["transactions"][0]["amount"]
     assert isinstance(amount, Decimal) and amount == Decimal("1.23456789")
     path, method, params = bitcoind.calls[-1]
-    assert (path, method, params) == ("/wallet/marketplace-deposits", "listsinceblock", [None, 3, True, True])
+    assert (path, method, params) == (
+        "/wallet/marketplace-deposits",
+        "listsinceblock",
+        [None, 3, True, True],
+    )
     assert client.call("getblockchaininfo", wallet=False)["chain"] == "regtest"
     assert bitcoind.calls[-1][0] == "/"
 
 
 def test_rpc_errors_are_clear_and_never_leak_the_password(bitcoind):
-    wrong = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user="rpcuser", password="wrong-secret")
+    wrong = BitcoinRpcClient(
+        url=bitcoind.url, wallet=bitcoind.wallet, user="rpcuser", password="wrong-secret"
+    )
     with pytest.raises(ChainBackendError, match="refused our credentials") as caught:
         wrong.call("getwalletinfo")
     assert "wrong-secret" not in str(caught.value)
-    missing = BitcoinRpcClient(url=bitcoind.url, wallet="nope", user=bitcoind.user, password=bitcoind.password)
+    missing = BitcoinRpcClient(
+        url=bitcoind.url, wallet="nope", user=bitcoind.user, password=bitcoind.password
+    )
     with pytest.raises(ChainBackendError, match="Requested wallet does not exist"):
         missing.call("getwalletinfo")
-    right = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password)
+    right = BitcoinRpcClient(
+        url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password
+    )
     with pytest.raises(ChainBackendError, match="Method not found"):
         right.call("nosuchmethod")
     bitcoind.fail_with = (500, -28, "Loading block index...")
@@ -59,15 +74,28 @@ def test_cookie_file_authentication(bitcoind, tmp_path):
 
 @pytest.mark.parametrize(
     "value, sats",
-    [(Decimal("0.00000001"), 1), (Decimal("1.5"), 150_000_000), (Decimal("21000000"), 21_000_000 * 10**8),
-     (Decimal("0.000000001"), None), (Decimal("-1"), None), (Decimal("0"), None), (Decimal("NaN"), None),
-     (Decimal("21000000.00000001"), None), (1.5, None), (True, None), (None, None), ("abc", None)],
+    [
+        (Decimal("0.00000001"), 1),
+        (Decimal("1.5"), 150_000_000),
+        (Decimal("21000000"), 21_000_000 * 10**8),
+        (Decimal("0.000000001"), None),
+        (Decimal("-1"), None),
+        (Decimal("0"), None),
+        (Decimal("NaN"), None),
+        (Decimal("21000000.00000001"), None),
+        (1.5, None),
+        (True, None),
+        (None, None),
+        ("abc", None),
+    ],
 )
 def test_amounts_are_exact_or_refused(value, sats):
     assert btc_to_sat(value) == sats
 
 
-def test_pending_then_credited_at_the_configured_confirmations(bitcoin_core_backend, wallet_service, make_user, ledger_auditor):
+def test_pending_then_credited_at_the_configured_confirmations(
+    bitcoin_core_backend, wallet_service, make_user, ledger_auditor
+):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -90,13 +118,19 @@ def test_pending_then_credited_at_the_configured_confirmations(bitcoin_core_back
     assert wallet_service.scan_deposits().credited == 0
     assert balance(user) == 250_000
     deposit = Deposit.objects.get()
-    assert (deposit.status, deposit.confirmations, deposit.source) == ("credited", needed + 5, "bitcoin_core")
+    assert (deposit.status, deposit.confirmations, deposit.source) == (
+        "credited",
+        needed + 5,
+        "bitcoin_core",
+    )
     # the address is used now: the user is shown a fresh one
     assert wallet_service.current_deposit_address(user_id=user.pk).address != address
     assert ledger_auditor.audit().ok
 
 
-def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(bitcoin_core_backend, wallet_service, make_user):
+def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(
+    bitcoin_core_backend, wallet_service, make_user
+):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -121,7 +155,9 @@ def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(bitcoin_core_
     assert balance(user) == 30_000
 
 
-def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(bitcoin_core_backend, wallet_service, make_user):
+def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(
+    bitcoin_core_backend, wallet_service, make_user
+):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -134,7 +170,9 @@ def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(bitcoin_co
     assert Deposit.objects.get().status == "removed" and balance(user) == 0
 
 
-def test_malformed_entries_are_skipped_not_credited(bitcoin_core_backend, wallet_service, make_user):
+def test_malformed_entries_are_skipped_not_credited(
+    bitcoin_core_backend, wallet_service, make_user
+):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -147,7 +185,9 @@ def test_malformed_entries_are_skipped_not_credited(bitcoin_core_backend, wallet
     assert not Deposit.objects.exists()
 
 
-def test_a_changed_amount_for_a_known_output_is_refused(bitcoin_core_backend, wallet_service, make_user):
+def test_a_changed_amount_for_a_known_output_is_refused(
+    bitcoin_core_backend, wallet_service, make_user
+):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -159,7 +199,9 @@ def test_a_changed_amount_for_a_known_output_is_refused(bitcoin_core_backend, wa
     assert Deposit.objects.get().amount_sat == 10_000
 
 
-def test_manual_recording_is_refused_on_the_bitcoin_core_backend(bitcoin_core_backend, wallet_service, make_user):
+def test_manual_recording_is_refused_on_the_bitcoin_core_backend(
+    bitcoin_core_backend, wallet_service, make_user
+):
     from tests.support.wallets import fake_txid
 
     user = make_user()
@@ -167,7 +209,9 @@ def test_manual_recording_is_refused_on_the_bitcoin_core_backend(bitcoin_core_ba
         wallet_service.record_deposit(user_id=user.pk, amount_sat=5, txid=fake_txid(), vout=0)
 
 
-def test_an_unreachable_node_fails_the_scan_and_moves_no_cursor(bitcoin_core_backend, wallet_service):
+def test_an_unreachable_node_fails_the_scan_and_moves_no_cursor(
+    bitcoin_core_backend, wallet_service
+):
     bitcoin_core_backend.fail_with = (500, -28, "Verifying blocks...")
     with pytest.raises(ChainBackendError):
         wallet_service.scan_deposits()

@@ -21,7 +21,9 @@ OPS_PER_THREAD = 60
 OPENING = 200_000
 
 
-def test_concurrent_transfers_conserve_money_without_deadlocks(make_user, wallet_service, ledger_auditor, caplog):
+def test_concurrent_transfers_conserve_money_without_deadlocks(
+    make_user, wallet_service, ledger_auditor, caplog
+):
     users = [make_user(f"conc{i}") for i in range(5)]
     for user in users:
         wallet_service.record_deposit(user_id=user.pk, amount_sat=OPENING, txid=fake_txid(), vout=0)
@@ -45,20 +47,36 @@ def test_concurrent_transfers_conserve_money_without_deadlocks(make_user, wallet
                         key = rng.choice(shared_keys)
                         k = int(key.split("-")[1])
                         sender, recipient = users[k % 5], users[(k + 1) % 5]
-                        service.transfer(sender_id=sender.pk, recipient_id=recipient.pk, amount_sat=1_000 + k,
-                                         idempotency_key=key)
+                        service.transfer(
+                            sender_id=sender.pk,
+                            recipient_id=recipient.pk,
+                            amount_sat=1_000 + k,
+                            idempotency_key=key,
+                        )
                     elif roll < 0.25:
                         buyer, vendor = rng.sample(users, 2)
                         ref = f"C-{seed}-{n}"
-                        service.hold(buyer_id=buyer.pk, order_ref=ref, amount_sat=rng.randint(1, 30_000),
-                                     idempotency_key=ref)
-                        service.release(order_ref=ref, vendor_id=vendor.pk, commission_bps=rng.randint(0, 500),
-                                        idempotency_key=ref)
+                        service.hold(
+                            buyer_id=buyer.pk,
+                            order_ref=ref,
+                            amount_sat=rng.randint(1, 30_000),
+                            idempotency_key=ref,
+                        )
+                        service.release(
+                            order_ref=ref,
+                            vendor_id=vendor.pk,
+                            commission_bps=rng.randint(0, 500),
+                            idempotency_key=ref,
+                        )
                     else:
                         # pairs in both directions, so a careless lock order would deadlock
                         sender, recipient = rng.sample(users, 2)
-                        service.transfer(sender_id=sender.pk, recipient_id=recipient.pk,
-                                         amount_sat=rng.randint(1, 60_000), idempotency_key=f"t-{seed}-{n}")
+                        service.transfer(
+                            sender_id=sender.pk,
+                            recipient_id=recipient.pk,
+                            amount_sat=rng.randint(1, 60_000),
+                            idempotency_key=f"t-{seed}-{n}",
+                        )
                 except (InsufficientFunds, EscrowError) as exc:
                     refused.append(exc)
         except BaseException as exc:  # any other error fails the test
@@ -80,8 +98,12 @@ def test_concurrent_transfers_conserve_money_without_deadlocks(make_user, wallet
     held = sum(v for code, v in balances.items() if code != "asset:onchain")
     assert held == total == -balances["asset:onchain"]
     assert all(v >= 0 for code, v in balances.items() if code != "asset:onchain")
-    assert JournalEntry.objects.filter(idempotency_key__startswith="transfer:shared-").count() <= len(shared_keys)
+    assert JournalEntry.objects.filter(
+        idempotency_key__startswith="transfer:shared-"
+    ).count() <= len(shared_keys)
     report = ledger_auditor.audit()
     assert report.ok, [(c.name, c.examples) for c in report.violations]
     moved = JournalEntry.objects.filter(kind="transfer").count()
-    assert moved > THREADS * OPS_PER_THREAD // 3  # most transfers went through: it really ran concurrently
+    assert (
+        moved > THREADS * OPS_PER_THREAD // 3
+    )  # most transfers went through: it really ran concurrently

@@ -53,8 +53,13 @@ class WalletMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         User = get_user_model()
         run = next(_runs)
-        self.users = [User.objects.create_user(f"sm{run}u{i}", f"sm{run}u{i}@example.com", "x") for i in range(USERS)]
-        self.staff = User.objects.create_user(f"sm{run}staff", f"sm{run}s@example.com", "x", is_staff=True)
+        self.users = [
+            User.objects.create_user(f"sm{run}u{i}", f"sm{run}u{i}@example.com", "x")
+            for i in range(USERS)
+        ]
+        self.staff = User.objects.create_user(
+            f"sm{run}staff", f"sm{run}s@example.com", "x", is_staff=True
+        )
         self.service = container.wallets.wallet_service()
         self.auditor = container.wallets.ledger_auditor()
         self.fee = self.service.withdrawal_fee_sat
@@ -87,7 +92,13 @@ class WalletMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, USERS - 1), amount=amounts)
     def deposit(self, who, amount):
-        self._call("record_deposit", user_id=self.users[who].pk, amount_sat=amount, txid=fake_txid(), vout=0)
+        self._call(
+            "record_deposit",
+            user_id=self.users[who].pk,
+            amount_sat=amount,
+            txid=fake_txid(),
+            vout=0,
+        )
         self.available[who] += amount
         self.custody += amount
 
@@ -96,8 +107,12 @@ class WalletMachine(RuleBasedStateMachine):
         if sender == recipient:
             return
         amount = share_of(self.available[sender], share)
-        kwargs = dict(sender_id=self.users[sender].pk, recipient_id=self.users[recipient].pk,
-                      amount_sat=amount, idempotency_key=self._key())
+        kwargs = dict(
+            sender_id=self.users[sender].pk,
+            recipient_id=self.users[recipient].pk,
+            amount_sat=amount,
+            idempotency_key=self._key(),
+        )
         if amount > self.available[sender]:
             with pytest.raises(InsufficientFunds):
                 self.service.transfer(**kwargs)
@@ -109,7 +124,12 @@ class WalletMachine(RuleBasedStateMachine):
     @rule(buyer=st.integers(0, USERS - 1), order=st.sampled_from(ORDERS), share=shares)
     def hold(self, buyer, order, share):
         amount = share_of(self.available[buyer], share)
-        kwargs = dict(buyer_id=self.users[buyer].pk, order_ref=order, amount_sat=amount, idempotency_key=self._key())
+        kwargs = dict(
+            buyer_id=self.users[buyer].pk,
+            order_ref=order,
+            amount_sat=amount,
+            idempotency_key=self._key(),
+        )
         if amount > self.available[buyer]:
             with pytest.raises(InsufficientFunds):
                 self.service.hold(**kwargs)
@@ -118,9 +138,16 @@ class WalletMachine(RuleBasedStateMachine):
         self.available[buyer] -= amount
         self.escrow[order] += amount
 
-    @rule(order=st.sampled_from(ORDERS), vendor=st.integers(0, USERS - 1), bps=st.integers(0, 10_000))
+    @rule(
+        order=st.sampled_from(ORDERS), vendor=st.integers(0, USERS - 1), bps=st.integers(0, 10_000)
+    )
     def release(self, order, vendor, bps):
-        kwargs = dict(order_ref=order, vendor_id=self.users[vendor].pk, commission_bps=bps, idempotency_key=self._key())
+        kwargs = dict(
+            order_ref=order,
+            vendor_id=self.users[vendor].pk,
+            commission_bps=bps,
+            idempotency_key=self._key(),
+        )
         held = self.escrow[order]
         if held == 0:
             with pytest.raises(EscrowError):
@@ -136,7 +163,12 @@ class WalletMachine(RuleBasedStateMachine):
     def refund(self, order, buyer, share):
         held = self.escrow[order]
         amount = share_of(held, share)
-        kwargs = dict(order_ref=order, buyer_id=self.users[buyer].pk, amount_sat=amount, idempotency_key=self._key())
+        kwargs = dict(
+            order_ref=order,
+            buyer_id=self.users[buyer].pk,
+            amount_sat=amount,
+            idempotency_key=self._key(),
+        )
         if amount > held:
             with pytest.raises(EscrowError):
                 self.service.refund(**kwargs)
@@ -145,14 +177,25 @@ class WalletMachine(RuleBasedStateMachine):
         self.escrow[order] -= amount
         self.available[buyer] += amount
 
-    @rule(order=st.sampled_from(ORDERS), buyer=st.integers(0, USERS - 1), vendor=st.integers(0, USERS - 1),
-          share=shares, bps=st.integers(0, 10_000))
+    @rule(
+        order=st.sampled_from(ORDERS),
+        buyer=st.integers(0, USERS - 1),
+        vendor=st.integers(0, USERS - 1),
+        share=shares,
+        bps=st.integers(0, 10_000),
+    )
     def split(self, order, buyer, vendor, share, bps):
         if buyer == vendor:
             return
         to_buyer = share_of(self.escrow[order], share)
-        kwargs = dict(order_ref=order, buyer_id=self.users[buyer].pk, vendor_id=self.users[vendor].pk,
-                      buyer_sat=to_buyer, commission_bps=bps, idempotency_key=self._key())
+        kwargs = dict(
+            order_ref=order,
+            buyer_id=self.users[buyer].pk,
+            vendor_id=self.users[vendor].pk,
+            buyer_sat=to_buyer,
+            commission_bps=bps,
+            idempotency_key=self._key(),
+        )
         held = self.escrow[order]
         if to_buyer >= held:
             with pytest.raises(EscrowError):
@@ -169,7 +212,12 @@ class WalletMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, USERS - 1), share=shares)
     def request_withdrawal(self, who, share):
         amount = share_of(self.available[who], share)
-        kwargs = dict(user_id=self.users[who].pk, address=OUTSIDE, amount_sat=amount, idempotency_key=self._key())
+        kwargs = dict(
+            user_id=self.users[who].pk,
+            address=OUTSIDE,
+            amount_sat=amount,
+            idempotency_key=self._key(),
+        )
         total = amount + self.fee
         if amount < self.minimum:
             with pytest.raises(WithdrawalError):
@@ -190,10 +238,17 @@ class WalletMachine(RuleBasedStateMachine):
         wid = data.draw(st.sampled_from(sorted(self.withdrawals)))
         who, total = self.withdrawals.pop(wid)
         if outcome == "approve":
-            self._call("approve_withdrawal", staff_user_id=self.staff.pk, withdrawal_id=wid, txid=fake_txid())
+            self._call(
+                "approve_withdrawal",
+                staff_user_id=self.staff.pk,
+                withdrawal_id=wid,
+                txid=fake_txid(),
+            )
             self.custody -= total
         elif outcome == "reject":
-            self._call("reject_withdrawal", staff_user_id=self.staff.pk, withdrawal_id=wid, reason="no")
+            self._call(
+                "reject_withdrawal", staff_user_id=self.staff.pk, withdrawal_id=wid, reason="no"
+            )
             self.available[who] += total
         else:
             self._call("cancel_withdrawal", user_id=self.users[who].pk, withdrawal_id=wid)
@@ -203,9 +258,13 @@ class WalletMachine(RuleBasedStateMachine):
             if other != outcome:
                 with pytest.raises(WithdrawalError):
                     if other == "approve":
-                        self.service.approve_withdrawal(staff_user_id=self.staff.pk, withdrawal_id=wid, txid=fake_txid())
+                        self.service.approve_withdrawal(
+                            staff_user_id=self.staff.pk, withdrawal_id=wid, txid=fake_txid()
+                        )
                     else:
-                        self.service.reject_withdrawal(staff_user_id=self.staff.pk, withdrawal_id=wid, reason="late")
+                        self.service.reject_withdrawal(
+                            staff_user_id=self.staff.pk, withdrawal_id=wid, reason="late"
+                        )
 
     @precondition(lambda self: self.done)
     @rule(data=st.data())
@@ -219,12 +278,16 @@ class WalletMachine(RuleBasedStateMachine):
         else:
             assert getattr(again, "withdrawal_id", None) == getattr(first, "withdrawal_id", None)
 
-    @precondition(lambda self: any(m in ("transfer", "hold", "request_withdrawal") for m, _, _ in self.done))
+    @precondition(
+        lambda self: any(m in ("transfer", "hold", "request_withdrawal") for m, _, _ in self.done)
+    )
     @rule(data=st.data())
     def replay_with_other_parameters(self, data):
         """The same key with another amount: refused, nothing moves."""
         method, kwargs, _ = data.draw(
-            st.sampled_from([d for d in self.done if d[0] in ("transfer", "hold", "request_withdrawal")])
+            st.sampled_from(
+                [d for d in self.done if d[0] in ("transfer", "hold", "request_withdrawal")]
+            )
         )
         changed = {**kwargs, "amount_sat": kwargs["amount_sat"] + 1}
         with pytest.raises((IdempotencyConflict, WithdrawalError)):

@@ -37,7 +37,9 @@ def test_module_metadata_and_dependencies(runtime):
     module = WalletsModule()
     assert (module.name, module.get_dependencies()) == ("wallets", ["accounts>=1.0"])
     assert runtime.modules.is_ready("wallets")
-    assert runtime.modules.initialization_order().index("accounts") < runtime.modules.initialization_order().index("wallets")
+    assert runtime.modules.initialization_order().index(
+        "accounts"
+    ) < runtime.modules.initialization_order().index("wallets")
     entry = runtime.services.get("wallet_service")
     assert (entry.module, entry.cls.__name__) == ("wallets", "WalletService")
 
@@ -66,7 +68,10 @@ def test_ledger_audit_command_passes_then_fails_on_a_tampered_balance(make_user,
         {"account": f"user:{user.pk}", "cached_sat": 70_005, "postings_sat": 70_000}
     ]
     health = WalletsModule().get_module_health()
-    assert health["status"] == "DOWN" and "cached_balances" in health["checks"]["ledger"]["detail"]["error"]
+    assert (
+        health["status"] == "DOWN"
+        and "cached_balances" in health["checks"]["ledger"]["detail"]["error"]
+    )
     corrupt_cached_balance(user, -5)
 
 
@@ -74,9 +79,14 @@ def test_audit_sees_an_unbalanced_entry(make_user, fund, ledger_auditor):
     user = make_user()
     fund(user, 1_000)
     fees, _ = Account.objects.get_or_create(code="fees", defaults={"kind": "fees"})
-    entry_id = fees.postings.model.objects.order_by("-id").values_list("entry_id", flat=True).first()
+    entry_id = (
+        fees.postings.model.objects.order_by("-id").values_list("entry_id", flat=True).first()
+    )
     with connection.cursor() as cursor:  # a posting slipped in by hand, behind the ledger's back
-        cursor.execute("INSERT INTO wallets_posting (entry_id, account_id, amount_sat) VALUES (%s, %s, 7)", [entry_id, fees.pk])
+        cursor.execute(
+            "INSERT INTO wallets_posting (entry_id, account_id, amount_sat) VALUES (%s, %s, 7)",
+            [entry_id, fees.pk],
+        )
     report = ledger_auditor.audit()
     names = {c.name for c in report.violations}
     assert names == {"entries_balanced", "cached_balances"}
@@ -84,10 +94,14 @@ def test_audit_sees_an_unbalanced_entry(make_user, fund, ledger_auditor):
     assert example["entry"] == entry_id and example["sum_sat"] == 7
 
 
-def test_escrow_expectations_from_another_module(wallet_service, make_user, fund, ledger_auditor, container):
+def test_escrow_expectations_from_another_module(
+    wallet_service, make_user, fund, ledger_auditor, container
+):
     buyer = make_user()
     fund(buyer, 100_000)
-    wallet_service.hold(buyer_id=buyer.pk, order_ref="ORD-9", amount_sat=30_000, idempotency_key="o9")
+    wallet_service.hold(
+        buyer_id=buyer.pk, order_ref="ORD-9", amount_sat=30_000, idempotency_key="o9"
+    )
     check = {c.name: c for c in ledger_auditor.audit().checks}["escrow_matches_orders"]
     assert check.status == "skipped" and "1 escrow(s) hold 30000 sat" in check.detail
     expectations = container.wallets.escrow_expectations()
@@ -148,10 +162,16 @@ def test_the_chain_backend_can_be_overridden_in_tests(container, wallet_service,
     assert container.wallets.wallet_service().get_required_config()["chain_backend"] == "manual"
 
 
-def test_a_bad_configuration_stops_the_module_and_the_old_one_keeps_serving(marketplace_config, runtime, container):
+def test_a_bad_configuration_stops_the_module_and_the_old_one_keeps_serving(
+    marketplace_config, runtime, container
+):
     from containers import ReloadFailed
 
-    for bad in ({"xpub": "xpub-nonsense"}, {"network": "moonnet"}, {"chain_backend": "carrier-pigeon"}):
+    for bad in (
+        {"xpub": "xpub-nonsense"},
+        {"network": "moonnet"},
+        {"chain_backend": "carrier-pigeon"},
+    ):
         with marketplace_config(wallets=bad), pytest.raises(ReloadFailed):
             runtime.reload_module("wallets")
     assert runtime.modules.is_ready("wallets")
@@ -176,5 +196,8 @@ def test_deploy_check_refuses_the_test_key_on_mainnet(settings):
     from marketplace.wallets.checks import deposit_key_is_not_the_test_vector
 
     assert deposit_key_is_not_the_test_vector(None) == []  # regtest by default
-    settings.MARKETPLACE = {**settings.MARKETPLACE, "wallets": {**settings.MARKETPLACE["wallets"], "network": "mainnet"}}
+    settings.MARKETPLACE = {
+        **settings.MARKETPLACE,
+        "wallets": {**settings.MARKETPLACE["wallets"], "network": "mainnet"},
+    }
     assert [m.id for m in deposit_key_is_not_the_test_vector(None)] == ["wallets.E001"]

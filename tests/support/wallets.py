@@ -71,7 +71,13 @@ def amount_json(sats: int) -> str:
 class FakeBitcoind:
     """What a watch-only descriptor wallet would answer; tests set ``transactions``/``removed``."""
 
-    def __init__(self, *, user: str = "rpcuser", password: str = "rpc-secret", wallet: str = "marketplace-deposits"):
+    def __init__(
+        self,
+        *,
+        user: str = "rpcuser",
+        password: str = "rpc-secret",
+        wallet: str = "marketplace-deposits",
+    ):
         self.user, self.password, self.wallet = user, password, wallet
         self.transactions: list[dict] = []
         self.removed: list[dict] = []
@@ -96,9 +102,19 @@ class FakeBitcoind:
         self._server.shutdown()
         self._server.server_close()
 
-    def receive(self, *, address: str, sats: int, confirmations: int, txid: str | None = None, vout: int = 0) -> dict:
-        entry = tx_entry(address=address, sats=sats, confirmations=confirmations, txid=txid or fake_txid(address), vout=vout)
-        self.transactions = [t for t in self.transactions if (t["txid"], t["vout"]) != (entry["txid"], entry["vout"])]
+    def receive(
+        self, *, address: str, sats: int, confirmations: int, txid: str | None = None, vout: int = 0
+    ) -> dict:
+        entry = tx_entry(
+            address=address,
+            sats=sats,
+            confirmations=confirmations,
+            txid=txid or fake_txid(address),
+            vout=vout,
+        )
+        self.transactions = [
+            t for t in self.transactions if (t["txid"], t["vout"]) != (entry["txid"], entry["vout"])
+        ]
         self.transactions.append(entry)
         return entry
 
@@ -116,7 +132,9 @@ class FakeBitcoind:
                 return
 
             def do_POST(self):
-                expected = "Basic " + base64.b64encode(f"{node.user}:{node.password}".encode()).decode()
+                expected = (
+                    "Basic " + base64.b64encode(f"{node.user}:{node.password}".encode()).decode()
+                )
                 if self.headers.get("Authorization") != expected:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="jsonrpc"')
@@ -124,7 +142,11 @@ class FakeBitcoind:
                     self.end_headers()
                     return
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                method, params, rid = request["method"], request.get("params") or [], request.get("id")
+                method, params, rid = (
+                    request["method"],
+                    request.get("params") or [],
+                    request.get("id"),
+                )
                 node.calls.append((self.path, method, params))
                 status, result, error = node._answer(self.path, method, params)
                 body = json.dumps({"result": result, "error": error, "id": rid})
@@ -144,31 +166,73 @@ class FakeBitcoind:
             return status, None, {"code": code, "message": message}
         wallet_path = f"/wallet/{self.wallet}"
         if method == "getblockchaininfo":
-            return 200, {
-                "chain": "regtest", "blocks": 812, "headers": 812, "bestblockhash": "11" * 32,
-                "difficulty": 4.656542373906925e-10, "time": 1700000000, "mediantime": 1699999000,
-                "verificationprogress": 1, "initialblockdownload": False, "chainwork": "00" * 31 + "10",
-                "size_on_disk": 250000, "pruned": False, "warnings": [],
-            }, None
+            return (
+                200,
+                {
+                    "chain": "regtest",
+                    "blocks": 812,
+                    "headers": 812,
+                    "bestblockhash": "11" * 32,
+                    "difficulty": 4.656542373906925e-10,
+                    "time": 1700000000,
+                    "mediantime": 1699999000,
+                    "verificationprogress": 1,
+                    "initialblockdownload": False,
+                    "chainwork": "00" * 31 + "10",
+                    "size_on_disk": 250000,
+                    "pruned": False,
+                    "warnings": [],
+                },
+                None,
+            )
         if path != wallet_path:
-            return 404, None, {"code": -18, "message": "Requested wallet does not exist or is not loaded"}
+            return (
+                404,
+                None,
+                {"code": -18, "message": "Requested wallet does not exist or is not loaded"},
+            )
         if method == "getwalletinfo":
-            return 200, {
-                "walletname": self.wallet, "walletversion": 169900, "format": "sqlite", "txcount": len(self.transactions),
-                "keypoolsize": 0, "private_keys_enabled": self.private_keys_enabled, "avoid_reuse": False,
-                "scanning": False, "descriptors": True, "external_signer": False, "blank": False,
-                "birthtime": 1700000000, "lastprocessedblock": {"hash": "11" * 32, "height": 812},
-            }, None
+            return (
+                200,
+                {
+                    "walletname": self.wallet,
+                    "walletversion": 169900,
+                    "format": "sqlite",
+                    "txcount": len(self.transactions),
+                    "keypoolsize": 0,
+                    "private_keys_enabled": self.private_keys_enabled,
+                    "avoid_reuse": False,
+                    "scanning": False,
+                    "descriptors": True,
+                    "external_signer": False,
+                    "blank": False,
+                    "birthtime": 1700000000,
+                    "lastprocessedblock": {"hash": "11" * 32, "height": 812},
+                },
+                None,
+            )
         if method == "listsinceblock":
-            return 200, {
-                "transactions": [_wire(t) for t in self.transactions],
-                "removed": [_wire(t) for t in self.removed],
-                "lastblock": self.last_block,
-            }, None
+            return (
+                200,
+                {
+                    "transactions": [_wire(t) for t in self.transactions],
+                    "removed": [_wire(t) for t in self.removed],
+                    "lastblock": self.last_block,
+                },
+                None,
+            )
         return 404, None, {"code": -32601, "message": "Method not found"}
 
 
-def tx_entry(*, address: str, sats: int, confirmations: int, txid: str, vout: int = 0, category: str = "receive") -> dict:
+def tx_entry(
+    *,
+    address: str,
+    sats: int,
+    confirmations: int,
+    txid: str,
+    vout: int = 0,
+    category: str = "receive",
+) -> dict:
     entry = {
         "address": address,
         "parent_descs": ["wpkh(tpub.../0/*)#checksum"],
@@ -187,7 +251,9 @@ def tx_entry(*, address: str, sats: int, confirmations: int, txid: str, vout: in
         "bip125-replaceable": "no",
     }
     if confirmations > 0:
-        entry.update(blockhash="00" * 31 + "aa", blockheight=800_000, blockindex=1, blocktime=1700000000)
+        entry.update(
+            blockhash="00" * 31 + "aa", blockheight=800_000, blockindex=1, blocktime=1700000000
+        )
     else:
         entry["trusted"] = False
     return entry
@@ -209,9 +275,16 @@ def bitcoin_core_backend(marketplace_config, bitcoind):
     """The wallets module reloaded on the bitcoin_core backend, pointed at the fake node."""
     from django.conf import settings
 
-    rpc = {**settings.MARKETPLACE["wallets"]["bitcoin_rpc"], "url": bitcoind.url, "user": bitcoind.user,
-           "password": bitcoind.password, "wallet": bitcoind.wallet}
-    with marketplace_config(wallets={"chain_backend": "bitcoin_core", "bitcoin_rpc": rpc}, reload=["wallets"]):
+    rpc = {
+        **settings.MARKETPLACE["wallets"]["bitcoin_rpc"],
+        "url": bitcoind.url,
+        "user": bitcoind.user,
+        "password": bitcoind.password,
+        "wallet": bitcoind.wallet,
+    }
+    with marketplace_config(
+        wallets={"chain_backend": "bitcoin_core", "bitcoin_rpc": rpc}, reload=["wallets"]
+    ):
         yield bitcoind
 
 

@@ -36,7 +36,10 @@ def test_the_network_decides_the_encoding():
         ("", "empty"),
         ("not a key", "not an extended public key"),
         (ZPRV, "private key"),
-        ("ypub6Ww3ibxVfGzLrAH1PNcjyAWenMTbbAosGNB6VvmSEgytSER9azLDWCxoJwW7Ke7icmizBMXrzBx9979FfaHxHcrArf3zbeJJJUZPf663zsP", "another script type"),
+        (
+            "ypub6Ww3ibxVfGzLrAH1PNcjyAWenMTbbAosGNB6VvmSEgytSER9azLDWCxoJwW7Ke7icmizBMXrzBx9979FfaHxHcrArf3zbeJJJUZPf663zsP",
+            "another script type",
+        ),
     ],
 )
 def test_bad_keys_are_refused_with_a_reason(xpub, message):
@@ -63,14 +66,30 @@ def test_descriptor_for_bitcoin_core_uses_the_network_key_version_and_a_checksum
     "network, address, canonical",
     [
         ("main", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", None),
-        ("main", "BC1QCR8TE4KR609GCAWUTMRZA0J4XV80JY8Z306FYU", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"),
-        ("main", "  bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu ", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"),
+        (
+            "main",
+            "BC1QCR8TE4KR609GCAWUTMRZA0J4XV80JY8Z306FYU",
+            "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+        ),
+        (
+            "main",
+            "  bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu ",
+            "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+        ),
         ("main", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", None),  # P2PKH
         ("main", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", None),  # P2SH
-        ("main", "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297", None),  # taproot (BIP86)
+        (
+            "main",
+            "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297",
+            None,
+        ),  # taproot (BIP86)
         ("testnet", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", None),
         ("regtest", "bcrt1qcr8te4kr609gcawutmrza0j4xv80jy8zeqchgx", None),
-        ("regtest", "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn", None),  # testnet P2PKH is valid on regtest
+        (
+            "regtest",
+            "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",
+            None,
+        ),  # testnet P2PKH is valid on regtest
     ],
 )
 def test_valid_addresses(network, address, canonical):

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,190 +15,433 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChainCursor',
+            name="ChainCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('backend', models.CharField(max_length=40, unique=True)),
-                ('last_block', models.CharField(blank=True, default='', max_length=64)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("backend", models.CharField(max_length=40, unique=True)),
+                ("last_block", models.CharField(blank=True, default="", max_length=64)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'db_table': 'wallets_chain_cursor',
+                "db_table": "wallets_chain_cursor",
             },
         ),
         migrations.CreateModel(
-            name='DerivationCursor',
+            name="DerivationCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_fingerprint', models.CharField(max_length=16, unique=True)),
-                ('next_index', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_fingerprint", models.CharField(max_length=16, unique=True)),
+                ("next_index", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'db_table': 'wallets_derivation_cursor',
+                "db_table": "wallets_derivation_cursor",
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=140, unique=True)),
-                ('kind', models.CharField(choices=[('user', 'Available balance'), ('withdrawal', 'Pending withdrawals'), ('escrow', 'Order escrow'), ('fees', 'Platform fees'), ('asset', 'Bitcoin held on chain')], max_length=16)),
-                ('order_ref', models.CharField(blank=True, default='', max_length=100)),
-                ('balance_sat', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_accounts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=140, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("user", "Available balance"),
+                            ("withdrawal", "Pending withdrawals"),
+                            ("escrow", "Order escrow"),
+                            ("fees", "Platform fees"),
+                            ("asset", "Bitcoin held on chain"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("order_ref", models.CharField(blank=True, default="", max_length=100)),
+                ("balance_sat", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'wallets_account',
+                "db_table": "wallets_account",
             },
         ),
         migrations.CreateModel(
-            name='DepositAddress',
+            name="DepositAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_fingerprint', models.CharField(max_length=16)),
-                ('index', models.PositiveBigIntegerField()),
-                ('address', models.CharField(max_length=90, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deposit_addresses', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_fingerprint", models.CharField(max_length=16)),
+                ("index", models.PositiveBigIntegerField()),
+                ("address", models.CharField(max_length=90, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deposit_addresses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'wallets_deposit_address',
+                "db_table": "wallets_deposit_address",
             },
         ),
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=220, unique=True)),
-                ('kind', models.CharField(choices=[('deposit', 'Deposit'), ('transfer', 'Transfer'), ('hold', 'Escrow hold'), ('release', 'Escrow release'), ('refund', 'Escrow refund'), ('split', 'Escrow split'), ('withdrawal_request', 'Withdrawal requested'), ('withdrawal_sent', 'Withdrawal sent'), ('withdrawal_return', 'Withdrawal returned'), ('reversal', 'Reversal')], max_length=24)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('memo', models.CharField(blank=True, default='', max_length=200)),
-                ('order_ref', models.CharField(blank=True, default='', max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='wallets.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=220, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deposit", "Deposit"),
+                            ("transfer", "Transfer"),
+                            ("hold", "Escrow hold"),
+                            ("release", "Escrow release"),
+                            ("refund", "Escrow refund"),
+                            ("split", "Escrow split"),
+                            ("withdrawal_request", "Withdrawal requested"),
+                            ("withdrawal_sent", "Withdrawal sent"),
+                            ("withdrawal_return", "Withdrawal returned"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("request_hash", models.CharField(max_length=64)),
+                ("memo", models.CharField(blank=True, default="", max_length=200)),
+                ("order_ref", models.CharField(blank=True, default="", max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="wallets.journalentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'journal entries',
-                'db_table': 'wallets_journal_entry',
+                "verbose_name_plural": "journal entries",
+                "db_table": "wallets_journal_entry",
             },
         ),
         migrations.CreateModel(
-            name='Deposit',
+            name="Deposit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('txid', models.CharField(max_length=64)),
-                ('vout', models.PositiveIntegerField()),
-                ('amount_sat', models.BigIntegerField()),
-                ('confirmations', models.IntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for confirmations'), ('credited', 'Credited'), ('removed', 'Dropped from the chain'), ('reversed', 'Reversed by staff')], default='pending', max_length=10)),
-                ('source', models.CharField(max_length=20)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('credited_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deposits', to=settings.AUTH_USER_MODEL)),
-                ('address', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deposits', to='wallets.depositaddress')),
-                ('entry', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deposit', to='wallets.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("txid", models.CharField(max_length=64)),
+                ("vout", models.PositiveIntegerField()),
+                ("amount_sat", models.BigIntegerField()),
+                ("confirmations", models.IntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for confirmations"),
+                            ("credited", "Credited"),
+                            ("removed", "Dropped from the chain"),
+                            ("reversed", "Reversed by staff"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("source", models.CharField(max_length=20)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("credited_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deposits",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "address",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deposits",
+                        to="wallets.depositaddress",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deposit",
+                        to="wallets.journalentry",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'wallets_deposit',
+                "db_table": "wallets_deposit",
             },
         ),
         migrations.CreateModel(
-            name='Posting',
+            name="Posting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_sat', models.BigIntegerField()),
-                ('account', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='wallets.account')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='wallets.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_sat", models.BigIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="wallets.account",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="wallets.journalentry",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'wallets_posting',
+                "db_table": "wallets_posting",
             },
         ),
         migrations.CreateModel(
-            name='Withdrawal',
+            name="Withdrawal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=90)),
-                ('amount_sat', models.BigIntegerField()),
-                ('fee_sat', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('pending', 'Waiting for review'), ('sent', 'Sent'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled')], default='pending', max_length=10)),
-                ('idempotency_key', models.CharField(max_length=200)),
-                ('txid', models.CharField(blank=True, default='', max_length=64)),
-                ('note', models.CharField(blank=True, default='', max_length=200)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request_entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawal_requested', to='wallets.journalentry')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('settle_entry', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='withdrawal_settled', to='wallets.journalentry')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(max_length=90)),
+                ("amount_sat", models.BigIntegerField()),
+                ("fee_sat", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("sent", "Sent"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=200)),
+                ("txid", models.CharField(blank=True, default="", max_length=64)),
+                ("note", models.CharField(blank=True, default="", max_length=200)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "request_entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawal_requested",
+                        to="wallets.journalentry",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "settle_entry",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawal_settled",
+                        to="wallets.journalentry",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawals",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'wallets_withdrawal',
+                "db_table": "wallets_withdrawal",
             },
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_sat__gte', 0), ('kind', 'asset'), _connector='OR'), name='wallets_account_balance_not_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance_sat__gte", 0), ("kind", "asset"), _connector="OR"),
+                name="wallets_account_balance_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('kind', 'user'), name='wallets_account_one_per_user_kind'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("kind", "user"),
+                name="wallets_account_one_per_user_kind",
+            ),
         ),
         migrations.AddIndex(
-            model_name='depositaddress',
-            index=models.Index(fields=['user', '-id'], name='wallets_address_by_user'),
+            model_name="depositaddress",
+            index=models.Index(fields=["user", "-id"], name="wallets_address_by_user"),
         ),
         migrations.AddConstraint(
-            model_name='depositaddress',
-            constraint=models.UniqueConstraint(fields=('key_fingerprint', 'index'), name='wallets_address_index_once'),
+            model_name="depositaddress",
+            constraint=models.UniqueConstraint(
+                fields=("key_fingerprint", "index"), name="wallets_address_index_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(condition=models.Q(('order_ref', ''), _negated=True), fields=['order_ref'], name='wallets_entry_by_order'),
+            model_name="journalentry",
+            index=models.Index(
+                condition=models.Q(("order_ref", ""), _negated=True),
+                fields=["order_ref"],
+                name="wallets_entry_by_order",
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(condition=models.Q(('created_by__isnull', False)), fields=['created_by'], name='wallets_entry_by_author'),
+            model_name="journalentry",
+            index=models.Index(
+                condition=models.Q(("created_by__isnull", False)),
+                fields=["created_by"],
+                name="wallets_entry_by_author",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('reverses__isnull', False)), fields=('reverses',), name='wallets_entry_reversed_once'),
+            model_name="journalentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("reverses__isnull", False)),
+                fields=("reverses",),
+                name="wallets_entry_reversed_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deposit',
-            index=models.Index(fields=['user', 'status'], name='wallets_deposit_by_user'),
+            model_name="deposit",
+            index=models.Index(fields=["user", "status"], name="wallets_deposit_by_user"),
         ),
         migrations.AddConstraint(
-            model_name='deposit',
-            constraint=models.UniqueConstraint(fields=('txid', 'vout'), name='wallets_deposit_output_once'),
+            model_name="deposit",
+            constraint=models.UniqueConstraint(
+                fields=("txid", "vout"), name="wallets_deposit_output_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deposit',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_sat__gt', 0)), name='wallets_deposit_positive'),
+            model_name="deposit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_sat__gt", 0)), name="wallets_deposit_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(fields=['account', '-id'], name='wallets_posting_history'),
+            model_name="posting",
+            index=models.Index(fields=["account", "-id"], name="wallets_posting_history"),
         ),
         migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_sat', 0), _negated=True), name='wallets_posting_not_zero'),
+            model_name="posting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_sat", 0), _negated=True),
+                name="wallets_posting_not_zero",
+            ),
         ),
         migrations.AddIndex(
-            model_name='withdrawal',
-            index=models.Index(fields=['status', 'id'], name='wallets_withdrawal_queue'),
+            model_name="withdrawal",
+            index=models.Index(fields=["status", "id"], name="wallets_withdrawal_queue"),
         ),
         migrations.AddConstraint(
-            model_name='withdrawal',
-            constraint=models.UniqueConstraint(fields=('user', 'idempotency_key'), name='wallets_withdrawal_key_once'),
+            model_name="withdrawal",
+            constraint=models.UniqueConstraint(
+                fields=("user", "idempotency_key"), name="wallets_withdrawal_key_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='withdrawal',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_sat__gt', 0), ('fee_sat__gte', 0)), name='wallets_withdrawal_amounts'),
+            model_name="withdrawal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_sat__gt", 0), ("fee_sat__gte", 0)),
+                name="wallets_withdrawal_amounts",
+            ),
         ),
     ]

@@ -21,7 +21,9 @@ $$ LANGUAGE plpgsql;
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION, params=None)  # its % is PL/pgSQL, not a placeholder
+        schema_editor.execute(
+            POSTGRES_FUNCTION, params=None
+        )  # its % is PL/pgSQL, not a placeholder
         for table in TABLES:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "

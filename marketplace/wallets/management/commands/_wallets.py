@@ -10,5 +10,7 @@ def wallets_container():
     if "wallets" not in runtime.modules:
         raise CommandError("the wallets module is not enabled (MARKETPLACE_MODULES)")
     if not runtime.modules.is_ready("wallets"):
-        raise CommandError(f"the wallets module is not ready: {runtime.modules.record('wallets').error}")
+        raise CommandError(
+            f"the wallets module is not ready: {runtime.modules.record('wallets').error}"
+        )
     return container.wallets

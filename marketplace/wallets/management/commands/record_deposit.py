@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="username or numeric user id")
         parser.add_argument("--amount-sat", required=True, type=int, help="amount in satoshis")
         parser.add_argument("--txid", required=True, help="transaction id (64 hex characters)")
-        parser.add_argument("--vout", required=True, type=int, help="output index in that transaction")
+        parser.add_argument(
+            "--vout", required=True, type=int, help="output index in that transaction"
+        )
         parser.add_argument("--staff", help="username of the staff member recording it")
 
     def handle(self, *args, **options):
@@ -41,7 +43,9 @@ class Command(BaseCommand):
 
 def _user(text: str):
     User = get_user_model()
-    query = User.objects.filter(pk=int(text)) if text.isdigit() else User.objects.filter(username=text)
+    query = (
+        User.objects.filter(pk=int(text)) if text.isdigit() else User.objects.filter(username=text)
+    )
     user = query.first()
     if user is None:
         raise CommandError(f"no user {text!r}")

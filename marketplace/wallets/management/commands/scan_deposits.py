@@ -14,7 +14,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument(
-            "--descriptor", action="store_true",
+            "--descriptor",
+            action="store_true",
             help="print the watch-only descriptor to import in Bitcoin Core, and do nothing else",
         )
 
@@ -39,4 +40,6 @@ class Command(BaseCommand):
         if report.needs_review:
             for problem in report.needs_review:
                 self.stderr.write(f"NEEDS REVIEW: {problem}")
-            raise CommandError(f"{len(report.needs_review)} credited deposit(s) were removed from the chain")
+            raise CommandError(
+                f"{len(report.needs_review)} credited deposit(s) were removed from the chain"
+            )
