@@ -1,14 +1,21 @@
-"""The application container: the core, and one container per module.
+"""The application container: the core, and one container per built-in module.
 
-Modules named in settings but not declared here (a project's own) are added by the runtime
-the same way, as ``providers.Container(TheirContainer, core=core, <dependency>=<module>...)``.
+A built-in module is declared only when its Django app is installed, so the modular system (and
+its tools, such as ``migrate_to_modules``) also runs in a project that installs none of the
+marketplace's apps. Modules named in settings but not declared here (a project's own) are added
+by the runtime the same way, as ``providers.Container(TheirContainer, core=core, <dependency>=...)``.
 """
 
 from dependency_injector import containers, providers
+from django.apps import apps
 
 from containers.core import CoreContainer
 from containers.ops import OpsContainer
 from modules.accounts import AccountsContainer
+
+
+def installed(app: str) -> bool:
+    return apps.is_installed(app)
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
@@ -20,3 +27,8 @@ class ApplicationContainer(containers.DeclarativeContainer):
     core = providers.Container(CoreContainer, config=config.core)
     ops = providers.Container(OpsContainer, core=core, config=config.ops)
     accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)
+
+    if installed("marketplace.wallets"):
+        from modules.wallets import WalletsContainer
+
+        wallets = providers.Container(WalletsContainer, core=core, accounts=accounts, config=config.wallets)

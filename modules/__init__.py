@@ -11,6 +11,22 @@ from modules.decorators import module
 from modules.health import Status
 from modules.registry import ModuleGraphError, ModuleRegistry
 
+# The built-in modules, imported on first use: a module's file imports its app's models, which
+# exist only where that app is installed.
+_BUILT_IN = {
+    "WalletsContainer": "modules.wallets",
+    "WalletsModule": "modules.wallets",
+}
+
+
+def __getattr__(name: str):
+    if name in _BUILT_IN:
+        import importlib
+
+        return getattr(importlib.import_module(_BUILT_IN[name]), name)
+    raise AttributeError(f"module 'modules' has no attribute {name!r}")
+
+
 __all__ = [
     "AccountsContainer",
     "AccountsModule",
@@ -20,6 +36,8 @@ __all__ = [
     "ModuleRegistry",
     "ModuleState",
     "Status",
+    "WalletsContainer",
+    "WalletsModule",
     "module",
 ]
 

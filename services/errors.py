@@ -61,3 +61,40 @@ class PasswordChangeError(AccountsError):
 # operations
 class OpsError(ServiceError):
     pass
+
+
+# wallets
+class WalletError(ServiceError):
+    pass
+
+
+class InvalidAmount(WalletError):
+    pass
+
+
+class InsufficientFunds(WalletError):
+    pass
+
+
+class IdempotencyConflict(WalletError):
+    """The key was used before for a different request; nothing was moved."""
+
+
+class InvalidAddress(WalletError):
+    pass
+
+
+class WithdrawalError(WalletError):
+    pass
+
+
+class DepositError(WalletError):
+    pass
+
+
+class EscrowError(WalletError):
+    pass
+
+
+class ChainBackendError(WalletError):
+    """The chain backend (a bitcoin node) could not be reached or answered nonsense."""

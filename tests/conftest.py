@@ -8,6 +8,7 @@ from containers import container as app_container
 from containers import runtime as app_runtime
 from tests.support.ops import buyer_client, fresh_health, staff_client  # noqa: F401  (fixtures)
 from tests.support.servers import redis_server  # noqa: F401  (a session fixture)
+from tests.support.wallets import *  # noqa: F401,F403  (wallets fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,6 +38,15 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reload_history():
+    """Each test starts with no reload on record and no remembered health report: a reload
+    another test refused on purpose must not leave this one's system DEGRADED."""
+    app_runtime.reloads.clear()
+    app_container.core.health_service()._memo.clear()
     yield
 
 

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "marketplace.modularize",
     "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
+    "marketplace.wallets",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +58,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.modules",
+                "marketplace.wallets.context_processors.user_balance",
             ],
         },
     },
@@ -138,11 +140,15 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+BIP84_TEST_VECTOR_ZPUB = (
+    "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+)
+
 # The marketplace's own configuration: one dict, one slice per module. Values that differ per
 # machine come from the environment; a TOML file (MARKETPLACE_CONFIG_FILE) may overlay it and is
 # re-read on every hot reload, so operators can change a setting and reload without a restart.
 MARKETPLACE = {
-    "modules": env_list("MARKETPLACE_MODULES", ["accounts"]),
+    "modules": env_list("MARKETPLACE_MODULES", ["accounts", "wallets"]),
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
@@ -158,6 +164,28 @@ MARKETPLACE = {
         "min_password_length": env_int("MARKETPLACE_MIN_PASSWORD_LENGTH", 10),
         "login_max_attempts": env_int("MARKETPLACE_LOGIN_MAX_ATTEMPTS", 5),
         "login_window_seconds": env_int("MARKETPLACE_LOGIN_WINDOW_SECONDS", 300),
+    },
+    "wallets": {
+        # mainnet | testnet | signet | regtest. Regtest by default: no real coins can reach a
+        # dev machine's addresses, whatever key it is given.
+        "network": env_str("MARKETPLACE_BITCOIN_NETWORK", "regtest"),
+        # The BIP84 account key (m/84'/0'/0') deposits are derived from, xpub or zpub. The
+        # default is the public BIP84 test vector (mnemonic "abandon ... about"): demo only,
+        # anyone can spend from it; `check --deploy` refuses it on mainnet.
+        "xpub": env_str("MARKETPLACE_WALLET_XPUB", BIP84_TEST_VECTOR_ZPUB),
+        "chain_backend": env_str("MARKETPLACE_CHAIN_BACKEND", "manual"),
+        "deposit_confirmations": env_int("MARKETPLACE_DEPOSIT_CONFIRMATIONS", 3),
+        "withdrawal_min_sat": env_int("MARKETPLACE_WITHDRAWAL_MIN_SAT", 10_000),
+        "withdrawal_fee_sat": env_int("MARKETPLACE_WITHDRAWAL_FEE_SAT", 2_000),
+        "history_page_size": env_int("MARKETPLACE_WALLET_HISTORY_PAGE_SIZE", 25),
+        "bitcoin_rpc": {
+            "url": env_str("BITCOIN_RPC_URL", "http://127.0.0.1:18443"),
+            "wallet": env_str("BITCOIN_RPC_WALLET", "marketplace-deposits"),
+            "user": env_str("BITCOIN_RPC_USER", ""),
+            "password": env_str("BITCOIN_RPC_PASSWORD", ""),
+            "cookie_file": env_str("BITCOIN_RPC_COOKIE_FILE", ""),
+            "timeout_seconds": env_int("BITCOIN_RPC_TIMEOUT_SECONDS", 10),
+        },
     },
 }
 

@@ -3,6 +3,7 @@ exit 0; and, in a copy of it, a new plain app made into a module next to the bui
 
 import io
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -25,7 +26,10 @@ def run(*args: str) -> dict:
 def test_validate_only_reports_the_accounts_module_and_passes():
     report = run("--validate-only")
     assert report["ok"] is True and report["blockers"] == []
-    (accounts,) = report["apps"]  # the marketplace app and this tool are the modular system itself
+    # The marketplace app, ops and this tool are the modular system itself; every other app is a module.
+    apps = {app["label"]: app for app in report["apps"]}
+    assert all(app["module"] for app in apps.values()), apps
+    accounts = apps["accounts"]
     assert accounts["label"] == "accounts" and accounts["name"] == "marketplace.accounts"
     assert accounts["module"]["class"] == "modules.accounts.AccountsModule"
     assert accounts["module"]["enabled"] is True
@@ -40,7 +44,7 @@ def test_the_human_report_says_so():
     out = io.StringIO()
     call_command("migrate_to_modules", "--validate-only", stdout=out)
     text = out.getvalue()
-    assert "[1/1] accounts:" in text
+    assert re.search(r"\[1/\d+\] accounts:", text), text
     assert "module exists: modules.accounts.AccountsModule 1.0.0 (enabled)" in text
     assert "Nothing blocks the migration." in text
 
@@ -134,7 +138,7 @@ def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
     run = manage("migrate_to_modules")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "ReviewsModule in modules/reviews.py (dependencies: accounts>=1.0)" in run.stdout
-    assert 'MARKETPLACE["modules"] = ["accounts", "reviews"]' in run.stdout
+    assert re.search(r'MARKETPLACE\["modules"\] = \["accounts", .*"reviews"\]', run.stdout), run.stdout
     assert (project / "modules" / "reviews.py").is_file()
     assert (project / "services" / "reviews_service.py").is_file()
     assert (project / "tests" / "integration" / "test_reviews_service.py").is_file()

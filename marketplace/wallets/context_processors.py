@@ -1,0 +1,46 @@
+"""``{{ user_balance.btc }}`` on every page (the seed guide's Step 6).
+
+Lazy: a page that never shows the balance costs nothing, one that does costs one query, and an
+anonymous visitor (or a marketplace running without wallets) gets nothing at all.
+"""
+
+from functools import cached_property
+
+from dependency_injector.wiring import Provide, inject
+
+from containers import ApplicationContainer
+
+
+class LazyBalance:
+    def __init__(self, queries, user_id: int):
+        self._queries = queries
+        self._user_id = user_id
+
+    @cached_property
+    def _balance(self):
+        return self._queries.get_balance(user_id=self._user_id)
+
+    @property
+    def sat(self) -> int:
+        return self._balance.available_sat
+
+    @property
+    def btc(self) -> str:
+        return self._balance.btc
+
+    @property
+    def pending_withdrawal_sat(self) -> int:
+        return self._balance.pending_withdrawal_sat
+
+    def __str__(self) -> str:
+        return self.btc
+
+
+@inject
+def user_balance(request, queries=Provide[ApplicationContainer.wallets.wallet_queries]) -> dict:
+    from containers import runtime
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not runtime.modules.is_ready("wallets"):
+        return {}
+    return {"user_balance": LazyBalance(queries, user.pk)}

@@ -1,0 +1,35 @@
+"""Parsing only: types and lengths. The rules (minimum, fee, network, balance) live in
+``WalletService``."""
+
+import uuid
+
+from django import forms
+
+from marketplace.fields import BtcAmountField
+
+TXID_HELP = "The id of the bitcoin transaction that paid it (64 hexadecimal characters)."
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class WithdrawForm(forms.Form):
+    address = forms.CharField(
+        max_length=90,
+        label="Bitcoin address",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    amount = BtcAmountField(label="Amount (BTC)")
+    # One per form shown: sending the same form twice (double click, retry) withdraws once.
+    idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+class ApproveForm(forms.Form):
+    txid = forms.CharField(
+        max_length=64, min_length=64, label="Transaction id", help_text=TXID_HELP
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Reason")

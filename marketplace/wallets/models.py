@@ -1,0 +1,278 @@
+"""The ledger's tables. Written only by the wallets services; entries and postings never change.
+
+Signs: a posting adds its amount to its account. Users' balances, escrows, fees and pending
+withdrawals are claims and stay >= 0 (a CHECK says so); the ``asset`` account is the other side
+of every deposit and withdrawal, so it is the negative of the bitcoin held for everyone.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        USER = "user", "Available balance"
+        WITHDRAWAL = "withdrawal", "Pending withdrawals"
+        ESCROW = "escrow", "Order escrow"
+        FEES = "fees", "Platform fees"
+        ASSET = "asset", "Bitcoin held on chain"
+
+    code = models.CharField(max_length=140, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
+    order_ref = models.CharField(max_length=100, blank=True, default="")
+    # The sum of this account's postings, kept in the same transaction as the postings.
+    balance_sat = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_account"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_sat__gte=0) | Q(kind="asset"),
+                name="wallets_account_balance_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "user"],
+                condition=Q(user__isnull=False),
+                name="wallets_account_one_per_user_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class JournalEntry(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        TRANSFER = "transfer", "Transfer"
+        HOLD = "hold", "Escrow hold"
+        RELEASE = "release", "Escrow release"
+        REFUND = "refund", "Escrow refund"
+        SPLIT = "split", "Escrow split"
+        WITHDRAWAL_REQUEST = "withdrawal_request", "Withdrawal requested"
+        WITHDRAWAL_SENT = "withdrawal_sent", "Withdrawal sent"
+        WITHDRAWAL_RETURN = "withdrawal_return", "Withdrawal returned"
+        REVERSAL = "reversal", "Reversal"
+
+    idempotency_key = models.CharField(max_length=220, unique=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # What was asked, hashed: a replay of the key with other parameters is refused.
+    request_hash = models.CharField(max_length=64)
+    memo = models.CharField(max_length=200, blank=True, default="")
+    order_ref = models.CharField(max_length=100, blank=True, default="")
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_journal_entry"
+        verbose_name_plural = "journal entries"
+        # Partial indexes: most entries have no order, reversal or author, and every index an
+        # INSERT must update is paid on each payment.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="wallets_entry_reversed_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="wallets_entry_by_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by ``wallets_posting_history`` (account, -id), which also serves the foreign key.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
+    amount_sat = models.BigIntegerField()
+
+    class Meta:
+        db_table = "wallets_posting"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_sat=0), name="wallets_posting_not_zero"),
+        ]
+        indexes = [models.Index(fields=["account", "-id"], name="wallets_posting_history")]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id}: {self.amount_sat:+d} sat"
+
+
+class DerivationCursor(models.Model):
+    """The next receive index of one account key; locked while an address is handed out."""
+
+    key_fingerprint = models.CharField(max_length=16, unique=True)
+    next_index = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "wallets_derivation_cursor"
+
+    def __str__(self) -> str:
+        return f"{self.key_fingerprint} next {self.next_index}"
+
+
+class DepositAddress(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses"
+    )
+    key_fingerprint = models.CharField(max_length=16)
+    index = models.PositiveBigIntegerField()
+    address = models.CharField(max_length=90, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "wallets_deposit_address"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_fingerprint", "index"], name="wallets_address_index_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-id"], name="wallets_address_by_user")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Deposit(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmations"
+        CREDITED = "credited", "Credited"
+        REMOVED = "removed", "Dropped from the chain"
+        REVERSED = "reversed", "Reversed by staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
+    )
+    address = models.ForeignKey(
+        DepositAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
+    )
+    txid = models.CharField(max_length=64)
+    vout = models.PositiveIntegerField()
+    amount_sat = models.BigIntegerField()
+    confirmations = models.IntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=20)
+    entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    credited_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_deposit"
+        constraints = [
+            models.UniqueConstraint(fields=["txid", "vout"], name="wallets_deposit_output_once"),
+            models.CheckConstraint(condition=Q(amount_sat__gt=0), name="wallets_deposit_positive"),
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="wallets_deposit_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.txid}:{self.vout}"
+
+
+class ChainCursor(models.Model):
+    """Where the last poll of a chain backend stopped (``listsinceblock``'s ``lastblock``)."""
+
+    backend = models.CharField(max_length=40, unique=True)
+    last_block = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_chain_cursor"
+
+    def __str__(self) -> str:
+        return f"{self.backend} at {self.last_block or '(start)'}"
+
+
+class Withdrawal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        SENT = "sent", "Sent"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    address = models.CharField(max_length=90)
+    amount_sat = models.BigIntegerField()
+    fee_sat = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=200)
+    request_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="withdrawal_requested"
+    )
+    settle_entry = models.OneToOneField(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="withdrawal_settled",
+    )
+    txid = models.CharField(max_length=64, blank=True, default="")
+    note = models.CharField(max_length=200, blank=True, default="")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_withdrawal"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="wallets_withdrawal_key_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_sat__gt=0) & Q(fee_sat__gte=0), name="wallets_withdrawal_amounts"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="wallets_withdrawal_queue")]
+
+    def __str__(self) -> str:
+        return f"withdrawal #{self.pk} ({self.status})"
+
+    @property
+    def total_sat(self) -> int:
+        return self.amount_sat + self.fee_sat

@@ -1,0 +1,173 @@
+"""Wallets: a custodial double-entry bitcoin ledger, deposit addresses, withdrawals, escrow."""
+
+import hashlib
+
+from dependency_injector import containers, providers
+from django.contrib.auth import get_user_model
+
+from modules.base import BaseModule
+from modules.decorators import module
+from services.bitcoin_addresses import DepositKey
+from services.bitcoin_rpc import BitcoinRpcClient
+from services.chain_backends import BitcoinCoreChain, ManualChain
+from services.escrow_expectations import EscrowExpectations
+from services.ledger import Ledger
+from services.ledger_audit import LedgerAuditor
+from services.wallet_queries import WalletQueries
+from services.wallet_service import WalletService
+
+CHAIN_BACKENDS = ("manual", "bitcoin_core")
+DEMO_DEPOSITS = {"alice": 5_000_000, "bob": 2_000_000, "carol": 2_000_000}
+DEMO_WITHDRAWAL = ("alice", 250_000)
+
+
+class WalletsContainer(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    core = providers.DependenciesContainer()
+    accounts = providers.DependenciesContainer()
+
+    deposit_key = providers.ThreadSafeSingleton(
+        DepositKey, xpub=config.xpub, network=config.network
+    )
+    bitcoin_rpc = providers.ThreadSafeSingleton(
+        BitcoinRpcClient,
+        url=config.bitcoin_rpc.url,
+        wallet=config.bitcoin_rpc.wallet,
+        user=config.bitcoin_rpc.user,
+        password=config.bitcoin_rpc.password,
+        cookie_file=config.bitcoin_rpc.cookie_file,
+        timeout_seconds=config.bitcoin_rpc.timeout_seconds.as_float(),
+    )
+    # What the marketplace learns deposits from; outside our walls, so tests may override it.
+    chain = providers.Selector(
+        config.chain_backend,
+        manual=providers.ThreadSafeSingleton(ManualChain),
+        bitcoin_core=providers.ThreadSafeSingleton(
+            BitcoinCoreChain, rpc=bitcoin_rpc, confirmations=config.deposit_confirmations.as_int()
+        ),
+    )
+    # Other modules register "expected escrow per open order" here (see EscrowExpectations).
+    escrow_expectations = providers.ThreadSafeSingleton(EscrowExpectations)
+
+    ledger = providers.Factory(Ledger, clock=core.clock)
+    wallet_service = providers.Factory(
+        WalletService,
+        ledger=ledger,
+        chain=chain,
+        deposit_key=deposit_key,
+        events=core.events,
+        clock=core.clock,
+        network=config.network,
+        deposit_confirmations=config.deposit_confirmations.as_int(),
+        withdrawal_min_sat=config.withdrawal_min_sat.as_int(),
+        withdrawal_fee_sat=config.withdrawal_fee_sat.as_int(),
+    )
+    wallet_queries = providers.Factory(
+        WalletQueries, history_page_size=config.history_page_size.as_int()
+    )
+    ledger_auditor = providers.Factory(LedgerAuditor, expectations=escrow_expectations)
+
+
+@module(
+    name="wallets",
+    version="1.0.0",
+    description="Bitcoin balances in satoshis: double-entry ledger, deposits, withdrawals, escrow",
+    author="Marketplace team",
+    dependencies=["accounts>=1.0"],
+)
+class WalletsModule(BaseModule):
+    container_class = WalletsContainer
+    urls = "marketplace.wallets.urls"
+    url_prefix = "wallets/"
+    wire = ("marketplace.wallets.views", "marketplace.wallets.context_processors")
+
+    def initialize(self) -> bool:
+        from containers import runtime
+
+        backend = self.container.config.chain_backend()
+        if backend not in CHAIN_BACKENDS:
+            raise ValueError(
+                f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}"
+            )
+        # Builds the deposit key (a bad xpub or network stops the module here) and the backend.
+        self.container.wallet_service().get_required_config()
+        self.container.ledger_auditor().audit(recent=1)  # our tables exist and answer
+        # A reload builds a new registry: keep what other modules registered with the one in
+        # force (the slot's generation, not the application's provider: during a reload that one
+        # already answers with the generation on trial in this thread).
+        serving = runtime.generation(self.name)
+        if serving is not None:
+            self.container.escrow_expectations().adopt(serving.container.escrow_expectations())
+        health = runtime.container.core.health_service()
+        health.add_check("wallets.chain_backend", _chain_health, critical=False)
+        return True
+
+    def health_checks(self):
+        return {
+            "ledger": self._recent_ledger_audit,
+            "deposit_key": lambda: self.container.deposit_key().describe(),
+        }
+
+    def _recent_ledger_audit(self) -> dict:
+        report = self.container.ledger_auditor().audit(recent=1000)
+        if not report.ok:
+            problems = "; ".join(f"{c.name}: {c.detail}" for c in report.violations)
+            raise RuntimeError(f"ledger audit found violations: {problems}")
+        return {"scope": report.scope, "checks": {c.name: c.status for c in report.checks}}
+
+    def load_demo_data(self) -> list[str]:
+        service = self.container.wallet_service()
+        if not service.get_required_config()["chain_backend"] == "manual":
+            return ["demo deposits skipped: they are recorded through the manual chain backend"]
+        User = get_user_model()
+        users = {u.username: u for u in User.objects.filter(username__in=[*DEMO_DEPOSITS, "staff"])}
+        staff = users.get("staff")
+        lines = []
+        for username, amount in DEMO_DEPOSITS.items():
+            user = users.get(username)
+            if user is None:
+                continue
+            txid = hashlib.sha256(f"marketplace demo deposit for {username}".encode()).hexdigest()
+            result = service.record_deposit(
+                user_id=user.pk,
+                amount_sat=amount,
+                txid=txid,
+                vout=0,
+                recorded_by_id=staff.pk if staff else None,
+            )
+            service.current_deposit_address(user_id=user.pk)
+            lines.append(
+                f"{username}: deposit of {amount} sat {'already there' if result.replayed else 'recorded'}"
+            )
+        username, amount = DEMO_WITHDRAWAL
+        if username in users and service.network != "main":
+            result = service.request_withdrawal(
+                user_id=users[username].pk,
+                address=_demo_destination(service.network),
+                amount_sat=amount,
+                idempotency_key="demo-withdrawal-1",
+            )
+            lines.append(
+                f"{username}: withdrawal #{result.withdrawal_id} waiting in the staff queue"
+            )
+        return lines
+
+
+def _chain_health() -> dict:
+    from containers import runtime
+
+    return runtime.module_container("wallets").chain().health()
+
+
+def _demo_destination(network: str) -> str:
+    """An outside address for the demo withdrawal: P2WPKH of the secp256k1 generator point."""
+    from embit.ec import PublicKey
+    from embit.networks import NETWORKS
+    from embit.script import p2wpkh
+
+    from services.bitcoin_addresses import network_key
+
+    generator = PublicKey.parse(
+        bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+    )
+    return p2wpkh(generator).address(NETWORKS[network_key(network)])

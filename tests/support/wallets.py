@@ -1,0 +1,299 @@
+"""Wallets fixtures: services from the container, funded users, and a fake bitcoind.
+
+The fake node is a real HTTP server on 127.0.0.1 answering JSON-RPC the way Bitcoin Core does
+(shapes from its RPC help for ``listsinceblock``, ``getblockchaininfo``, ``getwalletinfo``):
+amounts as JSON numbers with 8 decimals, errors as ``{"result": null, "error": {...}}`` with
+HTTP 500 (404 for an unknown method or wallet), 401 without a body for bad credentials.
+"""
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+_txids = itertools.count(1)
+
+
+def fake_txid(label: str = "") -> str:
+    return hashlib.sha256(f"test tx {next(_txids)} {label}".encode()).hexdigest()
+
+
+@pytest.fixture
+def wallet_service(started_runtime):
+    from containers import container
+
+    return container.wallets.wallet_service()
+
+
+@pytest.fixture
+def wallet_queries(started_runtime):
+    from containers import container
+
+    return container.wallets.wallet_queries()
+
+
+@pytest.fixture
+def ledger_auditor(started_runtime):
+    from containers import container
+
+    return container.wallets.ledger_auditor()
+
+
+@pytest.fixture
+def fund(wallet_service):
+    """``fund(user, sat)``: a confirmed manual deposit; returns the ``DepositResult``."""
+
+    def deposit(user, amount_sat: int):
+        return wallet_service.record_deposit(
+            user_id=user.pk, amount_sat=amount_sat, txid=fake_txid(str(user.pk)), vout=0
+        )
+
+    return deposit
+
+
+@pytest.fixture
+def staff_user(make_user):
+    return make_user("staffer", is_staff=True)
+
+
+def amount_json(sats: int) -> str:
+    """How bitcoind prints an amount: a JSON number with exactly 8 decimals."""
+    sign = "-" if sats < 0 else ""
+    whole, fraction = divmod(abs(sats), 100_000_000)
+    return f"{sign}{whole}.{fraction:08d}"
+
+
+class FakeBitcoind:
+    """What a watch-only descriptor wallet would answer; tests set ``transactions``/``removed``."""
+
+    def __init__(
+        self,
+        *,
+        user: str = "rpcuser",
+        password: str = "rpc-secret",
+        wallet: str = "marketplace-deposits",
+    ):
+        self.user, self.password, self.wallet = user, password, wallet
+        self.transactions: list[dict] = []
+        self.removed: list[dict] = []
+        self.last_block = "0f" * 32
+        self.private_keys_enabled = False
+        self.calls: list[tuple[str, str, list]] = []
+        self.fail_with: tuple[int, int, str] | None = None  # (http status, rpc code, message)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeBitcoind":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def receive(
+        self, *, address: str, sats: int, confirmations: int, txid: str | None = None, vout: int = 0
+    ) -> dict:
+        entry = tx_entry(
+            address=address,
+            sats=sats,
+            confirmations=confirmations,
+            txid=txid or fake_txid(address),
+            vout=vout,
+        )
+        self.transactions = [
+            t for t in self.transactions if (t["txid"], t["vout"]) != (entry["txid"], entry["vout"])
+        ]
+        self.transactions.append(entry)
+        return entry
+
+    def confirm(self, entry: dict, confirmations: int) -> None:
+        entry["confirmations"] = confirmations
+        if confirmations > 0:
+            entry.setdefault("blockhash", "00" * 31 + "aa")
+            entry.setdefault("blockheight", 800_000)
+
+    def _handler(self):
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                return
+
+            def do_POST(self):
+                expected = (
+                    "Basic " + base64.b64encode(f"{node.user}:{node.password}".encode()).decode()
+                )
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="jsonrpc"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                method, params, rid = (
+                    request["method"],
+                    request.get("params") or [],
+                    request.get("id"),
+                )
+                node.calls.append((self.path, method, params))
+                status, result, error = node._answer(self.path, method, params)
+                body = json.dumps({"result": result, "error": error, "id": rid})
+                # Amounts were left as "__amount__<digits>" strings: write them as JSON numbers.
+                body = re.sub(r'"__amount__(-?[0-9.]+)"', r"\1", body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+    def _answer(self, path: str, method: str, params: list):
+        if self.fail_with:
+            status, code, message = self.fail_with
+            return status, None, {"code": code, "message": message}
+        wallet_path = f"/wallet/{self.wallet}"
+        if method == "getblockchaininfo":
+            return (
+                200,
+                {
+                    "chain": "regtest",
+                    "blocks": 812,
+                    "headers": 812,
+                    "bestblockhash": "11" * 32,
+                    "difficulty": 4.656542373906925e-10,
+                    "time": 1700000000,
+                    "mediantime": 1699999000,
+                    "verificationprogress": 1,
+                    "initialblockdownload": False,
+                    "chainwork": "00" * 31 + "10",
+                    "size_on_disk": 250000,
+                    "pruned": False,
+                    "warnings": [],
+                },
+                None,
+            )
+        if path != wallet_path:
+            return (
+                404,
+                None,
+                {"code": -18, "message": "Requested wallet does not exist or is not loaded"},
+            )
+        if method == "getwalletinfo":
+            return (
+                200,
+                {
+                    "walletname": self.wallet,
+                    "walletversion": 169900,
+                    "format": "sqlite",
+                    "txcount": len(self.transactions),
+                    "keypoolsize": 0,
+                    "private_keys_enabled": self.private_keys_enabled,
+                    "avoid_reuse": False,
+                    "scanning": False,
+                    "descriptors": True,
+                    "external_signer": False,
+                    "blank": False,
+                    "birthtime": 1700000000,
+                    "lastprocessedblock": {"hash": "11" * 32, "height": 812},
+                },
+                None,
+            )
+        if method == "listsinceblock":
+            return (
+                200,
+                {
+                    "transactions": [_wire(t) for t in self.transactions],
+                    "removed": [_wire(t) for t in self.removed],
+                    "lastblock": self.last_block,
+                },
+                None,
+            )
+        return 404, None, {"code": -32601, "message": "Method not found"}
+
+
+def tx_entry(
+    *,
+    address: str,
+    sats: int,
+    confirmations: int,
+    txid: str,
+    vout: int = 0,
+    category: str = "receive",
+) -> dict:
+    entry = {
+        "address": address,
+        "parent_descs": ["wpkh(tpub.../0/*)#checksum"],
+        "category": category,
+        "amount": sats,
+        "label": "",
+        "vout": vout,
+        "abandoned": False,
+        "confirmations": confirmations,
+        "txid": txid,
+        "wtxid": hashlib.sha256(txid.encode()).hexdigest(),
+        "walletconflicts": [],
+        "mempoolconflicts": [],
+        "time": 1700000000,
+        "timereceived": 1700000000,
+        "bip125-replaceable": "no",
+    }
+    if confirmations > 0:
+        entry.update(
+            blockhash="00" * 31 + "aa", blockheight=800_000, blockindex=1, blocktime=1700000000
+        )
+    else:
+        entry["trusted"] = False
+    return entry
+
+
+def _wire(entry: dict) -> dict:
+    return {**entry, "amount": f"__amount__{amount_json(entry['amount'])}"}
+
+
+@pytest.fixture
+def bitcoind():
+    node = FakeBitcoind().start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def bitcoin_core_backend(marketplace_config, bitcoind):
+    """The wallets module reloaded on the bitcoin_core backend, pointed at the fake node."""
+    from django.conf import settings
+
+    rpc = {
+        **settings.MARKETPLACE["wallets"]["bitcoin_rpc"],
+        "url": bitcoind.url,
+        "user": bitcoind.user,
+        "password": bitcoind.password,
+        "wallet": bitcoind.wallet,
+    }
+    with marketplace_config(
+        wallets={"chain_backend": "bitcoin_core", "bitcoin_rpc": rpc}, reload=["wallets"]
+    ):
+        yield bitcoind
+
+
+__all__ = [  # the fixtures tests/conftest.py imports
+    "bitcoin_core_backend",
+    "bitcoind",
+    "fund",
+    "ledger_auditor",
+    "staff_user",
+    "wallet_queries",
+    "wallet_service",
+]
