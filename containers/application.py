@@ -8,6 +8,8 @@ from dependency_injector import containers, providers
 
 from containers.core import CoreContainer
 from modules.accounts import AccountsContainer
+from modules.products import ProductsContainer
+from modules.vendors import VendorsContainer
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
@@ -18,3 +20,5 @@ class ApplicationContainer(containers.DeclarativeContainer):
 
     core = providers.Container(CoreContainer, config=config.core)
     accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)
+    vendors = providers.Container(VendorsContainer, core=core, accounts=accounts, config=config.vendors)
+    products = providers.Container(ProductsContainer, core=core, vendors=vendors, config=config.products)

@@ -9,6 +9,8 @@ from modules.health import Status
 from modules.registry import ModuleGraphError, ModuleRegistry
 
 from modules.accounts import AccountsContainer, AccountsModule  # noqa: E402  (needs the above)
+from modules.products import ProductsContainer, ProductsModule  # noqa: E402
+from modules.vendors import VendorsContainer, VendorsModule  # noqa: E402
 
 __all__ = [
     "AccountsContainer",
@@ -18,6 +20,10 @@ __all__ = [
     "ModuleInfo",
     "ModuleRegistry",
     "ModuleState",
+    "ProductsContainer",
+    "ProductsModule",
     "Status",
+    "VendorsContainer",
+    "VendorsModule",
     "module",
 ]

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "marketplace.apps.MarketplaceConfig",
     "marketplace.accounts",
+    "marketplace.vendors",
+    "marketplace.products",
 ]
 
 MIDDLEWARE = [
@@ -137,7 +139,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # machine come from the environment; a TOML file (MARKETPLACE_CONFIG_FILE) may overlay it and is
 # re-read on every hot reload, so operators can change a setting and reload without a restart.
 MARKETPLACE = {
-    "modules": env_list("MARKETPLACE_MODULES", ["accounts"]),
+    "modules": env_list("MARKETPLACE_MODULES", ["accounts", "vendors", "products"]),
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
@@ -145,6 +147,20 @@ MARKETPLACE = {
         "min_password_length": env_int("MARKETPLACE_MIN_PASSWORD_LENGTH", 10),
         "login_max_attempts": env_int("MARKETPLACE_LOGIN_MAX_ATTEMPTS", 5),
         "login_window_seconds": env_int("MARKETPLACE_LOGIN_WINDOW_SECONDS", 300),
+    },
+    "vendors": {
+        # Catalog, shop and product pages kept in the cache; 0 turns the page cache off.
+        "cache_seconds": env_int("MARKETPLACE_PAGE_CACHE_SECONDS", 600),
+    },
+    "products": {
+        # simple | postgres (full-text, ranked); PostgreSQL databases default to postgres.
+        "search_backend": env_str("MARKETPLACE_SEARCH_BACKEND")
+        or ("postgres" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "simple"),
+        "page_size": env_int("MARKETPLACE_CATALOG_PAGE_SIZE", 24),
+        "max_images": env_int("MARKETPLACE_PRODUCT_MAX_IMAGES", 6),
+        "max_image_bytes": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        "max_image_pixels": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_PIXELS", 25_000_000),
+        "image_max_side": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_SIDE", 1600),
     },
 }
 
