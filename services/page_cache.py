@@ -2,8 +2,8 @@
 
 Every entry is stored with the version tokens of its *scopes* (``catalog``, ``shop:bobs-tools``,
 ``product:42``...), read back in the same round trip as those tokens, and used only while
-they still match. A change bumps the tokens of the scopes it touches, after its transaction
-commits, so the next reader misses and renders from the committed rows: a page can never
+they still match. A change bumps the tokens of the scopes it touches, and again after its
+transaction commits, so the next reader misses and renders from the committed rows: a page can never
 show a price or a stock count older than the last committed edit.
 
 Tokens are random, never counters: a token evicted or lost with a Redis restart comes back
@@ -86,9 +86,15 @@ class VersionedPageCache:
 
     # invalidation
     def bump_on_commit(self, scopes: Iterable[str]) -> None:
-        """New versions for ``scopes`` once the current transaction commits (now, outside one)."""
+        """New versions for ``scopes`` now, and again once the current transaction commits.
+
+        The second bump is the one that matters: a reader between the two may have cached the
+        rows as they were before the commit, under the first new version. The first one makes
+        pages drop their copies as early as possible (and inside tests, which never commit)."""
         scopes = tuple(dict.fromkeys(scopes))
-        transaction.on_commit(lambda: self.bump(scopes))
+        self.bump(scopes)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: self.bump(scopes))
 
     def bump(self, scopes: Iterable[str]) -> None:
         values = {VERSION_PREFIX + scope: uuid.uuid4().hex for scope in scopes}
