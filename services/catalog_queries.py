@@ -280,6 +280,14 @@ class CatalogQueries:
     def search_backend(self) -> str:
         return self._search.name
 
+    def parse_filters(self, params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]:
+        """``parse_filters`` of this code's generation (its classes are the ones this instance
+        caches: after a hot reload, the views must not build filters from the old module)."""
+        return parse_filters(params)
+
+    def sort_choices(self) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in SORTS.items() if key != "relevance" or self._search.ranks]
+
     # categories
     def category_tree(self) -> CategoryTree:
         rows = list(_models().Category.objects.values_list("id", "name", "slug", "parent_id"))

@@ -47,11 +47,11 @@ class PostgresSearch:
     def apply(self, queryset: QuerySet, text: str) -> QuerySet:
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        words = search_words(text)
-        if not words:
+        if not search_words(text):
             return queryset
         vector = search_vector(self.config)
-        query = SearchQuery(" ".join(words), search_type="websearch", config=self.config)
+        # websearch syntax ("quoted phrase", -excluded, or) never raises on malformed input.
+        query = SearchQuery(text, search_type="websearch", config=self.config)
         return queryset.annotate(search=vector).filter(search=query).annotate(
             search_rank=SearchRank(vector, query)
         )

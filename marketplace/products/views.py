@@ -13,7 +13,7 @@ from marketplace.products.forms import NoteForm, ProductForm, ReportForm
 from marketplace.products.models import ProductReport
 from marketplace.vendors.caching import whole_page
 from marketplace.vendors.responses import form_status, refusal, staff_required
-from services.catalog_queries import SORTS, CatalogQueries, parse_filters
+from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
 from services.errors import NotFound, ServiceError
 from services.moderation_service import ModerationService
@@ -37,12 +37,11 @@ def _viewer(request) -> tuple[int | None, bool]:
 @require_GET
 @inject
 def catalog(request, queries: CatalogQueries = QUERIES, page_cache=PAGE_CACHE):
-    filters, notices = parse_filters(request.GET)
+    filters, notices = queries.parse_filters(request.GET)
 
     def build():
         result = queries.list_products(filters=filters, notices=notices)
-        context = {"result": result, "sorts": [(k, label) for k, (label, _) in SORTS.items()],
-                   "ranks": queries.search_backend == "postgres"}
+        context = {"result": result, "sorts": queries.sort_choices()}
         return render(request, "products/catalog.html", context, status=400 if result.notices else 200)
 
     return whole_page(request, page_cache, key=f"catalog:{queries.search_backend}:{filters.cache_key()}",
