@@ -15,7 +15,7 @@ from marketplace.vendors.caching import whole_page
 from marketplace.vendors.responses import form_status, refusal, staff_required
 from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
-from services.errors import NotFound, ServiceError
+from services.errors import NotFound, ServiceError, VendorNotActive
 from services.moderation_service import ModerationService
 from services.vendor_service import VendorService
 
@@ -179,7 +179,10 @@ def _set_listed(request, catalog, product_id, listed: bool, done: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES):
+def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
+           vendors: VendorService = VENDORS):
+    if vendors.get_for_user(user_id=request.user.pk) is None:
+        return refusal(request, VendorNotActive("Only vendors can do this. Apply to open a shop first."))
     if request.method == "POST":
         try:
             catalog.delete_product(actor_id=request.user.pk, product_id=product_id)
