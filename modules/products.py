@@ -100,6 +100,8 @@ class ProductsModule(BaseModule):
         facade = runtime.module_container("products")
         # Shops show our listings; a shop's change makes its products' pages stale.
         fill_slot("listings", facade.catalog_queries)
+        # Cached catalog pages may come from another search backend or older code: start afresh.
+        runtime.module_container("vendors").page_cache().bump(["catalog"])
         self._owner = f"products:{id(self)}"
         runtime.container.core.events().subscribe(
             owner=self._owner, topic="vendors.shop_changed",

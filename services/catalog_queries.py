@@ -5,13 +5,14 @@ one page of rows with its first picture as a subquery, the category tree), and i
 kept under the versions of what it shows, so a repeated request runs none at all.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from services.money import AmountError, format_btc, parse_btc
 from services.vendor_slots import PageOf, page_bounds
@@ -36,6 +37,20 @@ def _models():
     from marketplace.products import models
 
     return models
+
+
+_MARK = "9876543210"
+
+
+@functools.lru_cache(maxsize=64)
+def _url_pattern(name: str, prefix: str) -> str:
+    return reverse(name, args=[_MARK]).replace(_MARK, "{}")
+
+
+def url_for(name: str, arg) -> str:
+    """``reverse(name, args=[arg])`` for an id or a slug, without resolving the pattern again for
+    every row of a page (a third of a catalog page's rendering time otherwise)."""
+    return _url_pattern(name, get_script_prefix()).format(arg)
 
 
 @dataclass(frozen=True)
@@ -88,11 +103,15 @@ class ProductCard:
 
     @property
     def url(self) -> str:
-        return reverse("products:detail", args=[self.id])
+        return url_for("products:detail", self.id)
 
     @property
     def image_url(self) -> str | None:
-        return reverse("products:image", args=[self.image_id]) if self.image_id else None
+        return url_for("products:image", self.image_id) if self.image_id else None
+
+    @property
+    def vendor_url(self) -> str:
+        return url_for("vendors:storefront", self.vendor_slug)
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,7 @@ class DashboardRow(ProductCard):
 
     @property
     def edit_url(self) -> str:
-        return reverse("products:edit", args=[self.id])
+        return url_for("products:edit", self.id)
 
     @property
     def status_label(self) -> str:
@@ -120,7 +139,7 @@ class ImageRow:
 
     @property
     def url(self) -> str:
-        return reverse("products:image", args=[self.id])
+        return url_for("products:image", self.id)
 
 
 @dataclass(frozen=True)

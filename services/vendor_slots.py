@@ -5,7 +5,8 @@ that know them (products depends on vendors; orders, with reviews, on both). So
 ``VendorsContainer`` declares two slots as ``providers.Dependency`` with these defaults:
 
 * ``listings``: an object with ``storefront_page(*, vendor_id, page)`` returning a ``PageOf``
-  whose rows have ``title``, ``url``, ``price_sat``, ``stock`` and ``image_url``, and
+  whose rows have ``title``, ``url``, ``price_sat``, ``stock``, ``image_url``, ``vendor_name``
+  and ``vendor_url``, and
   ``vendor_products(*, vendor_id)`` returning the rows of the shop's dashboard (those also
   carry ``edit_url``, ``status_label`` and ``moderation_note``). The products module fills it.
 * ``ratings``: an object with ``ratings_for(*, vendor_ids)`` returning ``{vendor_id:

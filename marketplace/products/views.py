@@ -11,7 +11,7 @@ from containers import ApplicationContainer
 from marketplace.forms import apply_service_error
 from marketplace.products.forms import NoteForm, ProductForm, ReportForm
 from marketplace.products.models import ProductReport
-from marketplace.vendors.caching import whole_page
+from marketplace.vendors.caching import query_key, whole_page
 from marketplace.vendors.responses import form_status, refusal, staff_required
 from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
@@ -34,25 +34,31 @@ def _viewer(request) -> tuple[int | None, bool]:
 
 
 # the catalog
+# On a cache hit for an anonymous visitor these views build no service at all: they get the
+# providers, and call them only to render.
+QUERIES_PROVIDER = Provide[ApplicationContainer.products.catalog_queries.provider]
+CATALOG_PARAMS = ("q", "category", "vendor", "min_price", "max_price", "sort", "page")
+
+
 @require_GET
 @inject
-def catalog(request, queries: CatalogQueries = QUERIES, page_cache=PAGE_CACHE):
-    filters, notices = queries.parse_filters(request.GET)
-
+def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
     def build():
+        queries: CatalogQueries = queries_provider()
+        filters, notices = queries.parse_filters(request.GET)
         result = queries.list_products(filters=filters, notices=notices)
         context = {"result": result, "sorts": queries.sort_choices()}
         return render(request, "products/catalog.html", context, status=400 if result.notices else 200)
 
-    return whole_page(request, page_cache, key=f"catalog:{queries.search_backend}:{filters.cache_key()}",
+    return whole_page(request, page_cache, key="catalog:" + query_key(request, CATALOG_PARAMS),
                       scopes=["catalog"], build=build)
 
 
 @require_GET
 @inject
-def detail(request, product_id: int, queries: CatalogQueries = QUERIES, page_cache=PAGE_CACHE):
+def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
     def build():
-        product = queries.product_detail(product_id=product_id)
+        product = queries_provider().product_detail(product_id=product_id)
         user_id, is_staff = _viewer(request)
         if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
             return refusal(request, NO_PRODUCT)

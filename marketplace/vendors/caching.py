@@ -6,7 +6,8 @@ and served without rendering. Signed-in people get pages rendered from cached *d
 (see ``CatalogQueries`` and ``VendorService.storefront``), so their own links stay personal.
 """
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -21,6 +22,14 @@ def is_anonymous_and_plain(request) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and MESSAGES_COOKIE not in request.COOKIES
     )
+
+
+def query_key(request, params: Iterable[str]) -> str:
+    """The named query parameters, normalised (order, unknown names and repeats do not count)."""
+    if not request.META.get("QUERY_STRING"):
+        return "-"  # the most requested page of all: skip parsing an empty query
+    raw = "&".join(f"{name}={request.GET.get(name, '').strip()}" for name in sorted(params))
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 def whole_page(request, page_cache, *, key: str, scopes: Sequence[str],

@@ -144,3 +144,13 @@ def test_the_gin_index_serves_the_search(shop):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "products_search_gin" in plan, plan
+
+
+def test_row_links_are_what_reverse_gives(catalog_queries, shop, png, make_product):
+    from django.urls import reverse
+
+    make_product(shop["bob"], title="Pictured lamp", images=[png()])
+    row = listing(catalog_queries, q="pictured").page.rows[0]
+    assert row.url == reverse("products:detail", args=[row.id])
+    assert row.image_url == reverse("products:image", args=[row.image_id])
+    assert row.vendor_url == reverse("vendors:storefront", args=["bob-shop"])
