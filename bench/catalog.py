@@ -18,8 +18,8 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import urllib.request

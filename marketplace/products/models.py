@@ -87,6 +87,9 @@ class ProductImage(models.Model):
         db_table = "products_image"
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return self.file
+
 
 class ProductReport(models.Model):
     """A signed-in user's report of a listing, for staff to act on."""
@@ -125,3 +128,6 @@ class ProductReport(models.Model):
                 name="products_one_open_report_each",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} report on product {self.product_id}"

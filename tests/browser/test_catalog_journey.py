@@ -72,6 +72,10 @@ def test_apply_approve_list_and_find(chromium, live_server, page, make_user, cat
     expect(page.locator("#product-price")).to_have_text("0.00250000")
     image = page.locator(".gallery img").first
     expect(image).to_be_visible()
+    picture_url = image.get_attribute("src")
+    response = page.request.get(picture_url)
+    assert (response.status, response.headers["content-type"]) == (200, "image/png")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 400
 
     # A buyer searches the catalog and finds it.

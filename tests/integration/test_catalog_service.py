@@ -187,7 +187,7 @@ def test_reserve_stock_takes_all_or_nothing_and_reports_the_purchase(make_vendor
     saw = make_product(bob, title="Saw", price_sat=700, stock=1, category="tools")
     with transaction.atomic():
         lines = catalog_service.reserve_stock(items=[(saw, 1), (lamp, 2), (lamp, 1)])
-    assert [(l.product_id, l.title, l.price_sat, l.quantity, l.total_sat, l.vendor_user_id) for l in lines] == [
+    assert [(x.product_id, x.title, x.price_sat, x.quantity, x.total_sat, x.vendor_user_id) for x in lines] == [
         (lamp, "Lamp", 1000, 3, 3000, bob.pk), (saw, "Saw", 700, 1, 700, bob.pk)]
     assert dict(Product.objects.values_list("pk", "stock")) == {lamp: 2, saw: 0}
 
