@@ -8,6 +8,7 @@
 from dependency_injector import providers
 
 from containers.application import ApplicationContainer
+from containers.cluster import Cluster, ClusterOptions, ClusterReload
 from containers.core import CoreContainer
 from containers.registry import ServiceEntry, ServiceRegistry
 from containers.reloading import ReloadFailed, ReloadResult
@@ -15,6 +16,10 @@ from containers.runtime import Runtime
 
 container = ApplicationContainer()
 runtime = Runtime(container)
+cluster = Cluster(runtime, journal=lambda: container.ops.reload_journal())
+# Put in force once and never reset (DESIGN.md §5): the ops services' view of the live system.
+container.ops.runtime.override(providers.Object(runtime))
+container.ops.cluster.override(providers.Object(cluster))
 
 
 def __getattr__(name: str):
@@ -29,12 +34,16 @@ def __getattr__(name: str):
 
 __all__ = [
     "ApplicationContainer",
+    "Cluster",
+    "ClusterOptions",
+    "ClusterReload",
     "CoreContainer",
     "ReloadFailed",
     "ReloadResult",
     "Runtime",
     "ServiceEntry",
     "ServiceRegistry",
+    "cluster",
     "container",
     "runtime",
 ]

@@ -7,6 +7,7 @@ the same way, as ``providers.Container(TheirContainer, core=core, <dependency>=<
 from dependency_injector import containers, providers
 
 from containers.core import CoreContainer
+from containers.ops import OpsContainer
 from modules.accounts import AccountsContainer
 from modules.products import ProductsContainer
 from modules.vendors import VendorsContainer
@@ -19,6 +20,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     core = providers.Container(CoreContainer, config=config.core)
+    ops = providers.Container(OpsContainer, core=core, config=config.ops)
     accounts = providers.Container(AccountsContainer, core=core, config=config.accounts)
     vendors = providers.Container(VendorsContainer, core=core, accounts=accounts, config=config.vendors)
     products = providers.Container(ProductsContainer, core=core, vendors=vendors, config=config.products)

@@ -15,6 +15,8 @@ reaches every service that uses ``chain``, and re-reading configuration never em
 in use.
 """
 
+import contextlib
+import contextvars
 import importlib
 import sys
 import time
@@ -59,8 +61,27 @@ class ModuleSlot:
         self.generation = generation
 
 
+# A reload trying out a new generation (its initialize() and health check) pins it for its
+# own thread only, so the new services meet their new siblings while every other thread
+# keeps serving the generation in the slot.
+_pinned: contextvars.ContextVar[dict | None] = contextvars.ContextVar("pinned_generations", default=None)
+
+
+@contextlib.contextmanager
+def pinned(generation: "Generation"):
+    current = _pinned.get() or {}
+    token = _pinned.set({**current, generation.module: generation})
+    try:
+        yield generation
+    finally:
+        _pinned.reset(token)
+
+
 def resolve(slot: ModuleSlot, name: str, *args, **kwargs):
     generation = slot.generation
+    trial = _pinned.get()
+    if trial is not None:
+        generation = trial.get(generation.module, generation)
     provider = generation.providers.get(name)
     if provider is None:
         raise ServiceUnavailable(

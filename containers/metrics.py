@@ -6,8 +6,7 @@ per-process files and ``collect()`` reads them all, so figures add up across wor
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, REGISTRY
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 SERVICE_CALLS = Counter(
     "marketplace_service_calls_total", "Service method calls", ["service", "method"]
@@ -29,6 +28,49 @@ MODULE_READY = Gauge(
     "1 when the module serves, 0 otherwise",
     ["module"],
     multiprocess_mode="liveall",
+)
+MODULE_STATE = Gauge(
+    "marketplace_module_state",
+    "1 for the state each module is in (registered, ready, failed, stopped), per worker",
+    ["module", "state"],
+    multiprocess_mode="liveall",
+)
+MODULE_GENERATION = Gauge(
+    "marketplace_module_generation",
+    "The generation of each module's services a worker serves with",
+    ["module"],
+    multiprocess_mode="liveall",
+)
+RELOAD_DURATION = Histogram(
+    "marketplace_reload_duration_seconds",
+    "Time to build, check and swap in a reload, per worker",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+# The web layer: one label set per view name (the resolver's), never per raw path.
+HTTP_REQUESTS = Counter(
+    "marketplace_http_requests_total", "Requests by view name and method", ["view", "method"]
+)
+HTTP_LATENCY = Histogram(
+    "marketplace_http_request_duration_seconds",
+    "Request latency by view name and method",
+    ["view", "method"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+HTTP_RESPONSES = Counter(
+    "marketplace_http_responses_total", "Responses by status code", ["status"]
+)
+DB_QUERIES = Counter(
+    "marketplace_db_queries_total", "Database queries run while serving, by view name", ["view"]
+)
+DB_QUERIES_PER_REQUEST = Histogram(
+    "marketplace_db_queries_per_request",
+    "Database queries per request",
+    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
+)
+CACHE_REQUESTS = Counter(
+    "marketplace_cache_requests_total", "Cache reads by backend and result (hit, miss)", ["backend", "result"]
 )
 
 
@@ -70,6 +112,86 @@ def service_figures() -> dict:
         for row in svc["methods"].values():
             row["mean_ms"] = round(row["total_seconds"] * 1000 / row["calls"], 3) if row["calls"] else 0.0
     return figures
+
+
+def request_figures() -> dict:
+    """Requests, mean latency and an estimated p95 per view and method; responses by status."""
+    views: dict = {}
+    buckets: dict = {}
+    statuses: dict = {}
+    for sample in samples("marketplace_http_"):
+        labels = sample.labels
+        if sample.name == "marketplace_http_responses_total":
+            statuses[labels["status"]] = statuses.get(labels["status"], 0) + int(sample.value)
+            continue
+        if "view" not in labels:
+            continue
+        key = f"{labels['view']} {labels['method']}"
+        row = views.setdefault(key, {"view": labels["view"], "method": labels["method"],
+                                     "count": 0, "total_seconds": 0.0})
+        if sample.name == "marketplace_http_requests_total":
+            row["count"] += int(sample.value)
+        elif sample.name == "marketplace_http_request_duration_seconds_sum":
+            row["total_seconds"] += sample.value
+        elif sample.name == "marketplace_http_request_duration_seconds_bucket":
+            le = float(labels["le"])
+            per_view = buckets.setdefault(key, {})
+            per_view[le] = per_view.get(le, 0) + sample.value
+    for key, row in views.items():
+        row["mean_ms"] = round(row["total_seconds"] * 1000 / row["count"], 3) if row["count"] else 0.0
+        row["p95_ms"] = _quantile_ms(buckets.get(key, {}), 0.95)
+    total = sum(row["count"] for row in views.values())
+    errors = sum(n for code, n in statuses.items() if code.startswith("5"))
+    return {
+        "total": total,
+        "server_errors": errors,
+        "by_view": dict(sorted(views.items())),
+        "by_status": dict(sorted(statuses.items())),
+    }
+
+
+def _quantile_ms(cumulative: dict, q: float) -> float | None:
+    """The upper bound of the bucket holding the q-quantile (what Prometheus would interpolate)."""
+    if not cumulative:
+        return None
+    bounds = sorted(cumulative)
+    total = cumulative[bounds[-1]]
+    if not total:
+        return None
+    for bound in bounds:
+        if cumulative[bound] >= q * total:
+            return None if bound == float("inf") else round(bound * 1000, 3)
+    return None
+
+
+def database_figures() -> dict:
+    queries = requests = 0.0
+    by_view: dict = {}
+    for sample in samples("marketplace_db_"):
+        if sample.name == "marketplace_db_queries_total":
+            queries += sample.value
+            view = sample.labels["view"]
+            by_view[view] = by_view.get(view, 0) + int(sample.value)
+        elif sample.name == "marketplace_db_queries_per_request_count":
+            requests += sample.value
+    return {
+        "queries": int(queries),
+        "per_request": round(queries / requests, 3) if requests else 0.0,
+        "by_view": dict(sorted(by_view.items())),
+    }
+
+
+def cache_figures() -> dict:
+    hits = misses = 0
+    for sample in samples("marketplace_cache_"):
+        if sample.name != "marketplace_cache_requests_total":
+            continue
+        if sample.labels["result"] == "hit":
+            hits += int(sample.value)
+        else:
+            misses += int(sample.value)
+    reads = hits + misses
+    return {"hits": hits, "misses": misses, "hit_ratio": round(hits / reads, 4) if reads else None}
 
 
 def reload_figures() -> dict:

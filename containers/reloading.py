@@ -113,8 +113,12 @@ def _import_one(name: str) -> list[Callable[[], None]]:
             sys.modules[name] = old
 
     sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        restore_entry()
+        raise
     steps.append(restore_entry)
-    exec(code, module.__dict__)
 
     parent_name, _, child = name.rpartition(".")
     parent = sys.modules.get(parent_name) if parent_name else None

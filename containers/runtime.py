@@ -7,6 +7,7 @@ the modules in dependency order the first time the system is used. Hot reloads, 
 metrics all go through here.
 """
 
+import contextlib
 import itertools
 import logging
 import os
@@ -26,9 +27,21 @@ from containers.generations import (
     ModuleSlot,
     install_facade,
     lookup_qualname,
+    pinned,
     service_providers,
 )
-from containers.metrics import MODULE_READY, RELOADS, reload_figures, service_figures
+from containers.metrics import (
+    MODULE_GENERATION,
+    MODULE_READY,
+    MODULE_STATE,
+    RELOAD_DURATION,
+    RELOADS,
+    cache_figures,
+    database_figures,
+    reload_figures,
+    request_figures,
+    service_figures,
+)
 from containers.registry import ServiceEntry, ServiceRegistry
 from containers.reloading import ReloadFailed, ReloadResult, fresh_import
 from modules.base import BaseModule, ModuleState
@@ -104,6 +117,8 @@ class Runtime:
             for name in self.modules.initialization_order():
                 self._compose(name, config)
             self._wire()
+            # A reload refused on this worker leaves it on older code than the files: say so.
+            self.container.core.health_service().add_check("reloads", self.reload_check, critical=False)
             self._booted = True
 
     def ensure_started(self) -> None:
@@ -143,6 +158,14 @@ class Runtime:
             needs["config"] = getattr(self.container.config, name)
         facade = providers.Container(module_cls.container_class, **needs)
         self.container.set_provider(name, facade)
+        # Wiring maps the declarative class's providers onto the instance's by name, so a
+        # project module needs a twin on the class too (its views use string markers anyway).
+        declarative = self.container.declarative_parent
+        if declarative is not None and name not in declarative.providers:
+            twin_needs = {
+                attr: getattr(declarative, attr) for attr in needs if attr != "config"
+            }
+            setattr(declarative, name, providers.Container(module_cls.container_class, **twin_needs))
         return facade
 
     def _check_container_needs(self, module: BaseModule) -> None:
@@ -212,6 +235,10 @@ class Runtime:
     def _publish_states(self) -> None:
         for name, state in self.modules.states().items():
             MODULE_READY.labels(name).set(1 if state == ModuleState.READY else 0)
+            for candidate in ModuleState:
+                MODULE_STATE.labels(name, str(candidate)).set(1 if state == candidate else 0)
+            slot = self._slots.get(name)
+            MODULE_GENERATION.labels(name).set(slot.generation.number if slot else 0)
 
     # lookups
     def module_container(self, name: str):
@@ -253,7 +280,8 @@ class Runtime:
                     only={entry.name},
                     base=old,
                 )
-                generation.providers[entry.name]()  # it must at least build before it serves
+                with pinned(generation):
+                    generation.providers[entry.name]()  # it must at least build before it serves
             except Exception as exc:
                 if undo:
                     undo()
@@ -261,6 +289,7 @@ class Runtime:
             slot.generation = generation
             self._config = config
             self._register_services(generation, self.module_container(entry.module))
+            self._publish_states()
             return self._succeeded("service", entry.name, module.version, module.version, generation, started)
 
     def reload_module(self, name: str) -> ReloadResult:
@@ -297,9 +326,10 @@ class Runtime:
                         candidate, new_cls.container_class, self.module_container(name), config
                     )
                 new_module = new_cls(container=generation.container if generation else None)
-                if new_module.initialize() is False:
-                    raise RuntimeError("initialize() returned False")
-                health = new_module.get_module_health()
+                with pinned(generation) if generation else contextlib.nullcontext():
+                    if new_module.initialize() is False:
+                        raise RuntimeError("initialize() returned False")
+                    health = new_module.get_module_health()
                 if health["status"] == str(Status.DOWN):
                     raise RuntimeError(f"health check failed: {health['checks']}")
             except Exception as exc:
@@ -349,6 +379,7 @@ class Runtime:
         )
         self.reloads.append(result)
         RELOADS.labels(kind, target, "ok").inc()
+        RELOAD_DURATION.labels(kind).observe(result.duration_ms / 1000)
         log.info("%s", result)
         return result
 
@@ -365,9 +396,52 @@ class Runtime:
         )
         self.reloads.append(result)
         RELOADS.labels(kind, target, "failed").inc()
+        RELOAD_DURATION.labels(kind).observe(result.duration_ms / 1000)
         return ReloadFailed(result)
 
     # health and metrics
+    def outstanding_failures(self) -> list[ReloadResult]:
+        """Failed reloads no later success has made up for: those targets run older code.
+
+        A module reload re-imports all of its services' code, so it settles their failures too.
+        """
+        outstanding: dict[tuple[str, str], ReloadResult] = {}
+        for result in list(self.reloads):
+            if not result.ok:
+                outstanding[(result.kind, result.target)] = result
+                continue
+            outstanding.pop((result.kind, result.target), None)
+            if result.kind == "module":
+                for key, failed in list(outstanding.items()):
+                    if key[0] == "service" and self._module_of_service(failed.target) == result.target:
+                        del outstanding[key]
+        return list(outstanding.values())
+
+    def _module_of_service(self, name: str) -> str | None:
+        try:
+            return self.services.get(name).module
+        except KeyError:
+            return None
+
+    def reload_check(self) -> dict:
+        failures = self.outstanding_failures()
+        if failures:
+            described = "; ".join(f"{r.kind} {r.target}: {r.error}" for r in failures)
+            raise RuntimeError(f"refused reload(s), previous code still serving: {described}")
+        return {"refused": 0, "reloads": len(self.reloads)}
+
+    def snapshot(self) -> dict:
+        """What this process runs: each module's version, state and generation."""
+        modules = {}
+        for record in self.modules:
+            slot = self._slots.get(record.module.name)
+            modules[record.module.name] = {
+                "version": record.module.version,
+                "state": str(record.state),
+                "generation": slot.generation.number if slot else 0,
+            }
+        return modules
+
     def health(self) -> dict:
         self.ensure_started()
         return self.container.core.health_service().system()
@@ -380,6 +454,9 @@ class Runtime:
             "modules": self.modules.states(),
             "generations": {name: slot.generation.number for name, slot in self._slots.items()},
             "services": service_figures(),
+            "requests": request_figures(),
+            "database": database_figures(),
+            "cache": cache_figures(),
             "reloads": {
                 "totals": reload_figures(),
                 "recent": [r.as_dict() for r in list(self.reloads)[-10:]],

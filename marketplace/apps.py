@@ -2,7 +2,9 @@
 
 ``MarketplaceConfig()`` (no arguments) in ``manage.py shell`` gives the running system, as the
 seed guide shows: ``get_system_health()``, ``get_system_metrics()``, ``reload_module(name)``,
-``reload_service(name)``.
+``reload_service(name)``. Reloads go through the cluster: applied in this process, announced
+to every worker when Redis is configured, recorded in the reload journal; the answer
+(``ClusterReload``) has ``ok``, ``error`` and each worker's result.
 """
 
 import importlib
@@ -37,16 +39,26 @@ class MarketplaceConfig(AppConfig):
         return self._runtime().health()
 
     def get_system_metrics(self) -> dict:
-        runtime = self._runtime()
-        runtime.ensure_started()
-        return runtime.metrics()
+        from containers import cluster
 
-    def reload_module(self, name: str):
         runtime = self._runtime()
         runtime.ensure_started()
-        return runtime.reload_module(name)
+        figures = runtime.metrics()
+        figures["cluster"] = {
+            "worker": cluster.worker_id,
+            "broadcasting": cluster.broadcasting,
+            "listening": cluster.listening,
+        }
+        return figures
 
-    def reload_service(self, name: str):
-        runtime = self._runtime()
-        runtime.ensure_started()
-        return runtime.reload_service(name)
+    def reload_module(self, name: str, *, requested_by: str = "api"):
+        return self._reload("module", name, requested_by)
+
+    def reload_service(self, name: str, *, requested_by: str = "api"):
+        return self._reload("service", name, requested_by)
+
+    def _reload(self, kind: str, name: str, requested_by: str):
+        from containers import cluster
+
+        self._runtime().ensure_started()
+        return cluster.reload(kind, name, requested_by=requested_by, via="api")

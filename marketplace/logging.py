@@ -4,7 +4,9 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import re
+import socket
 import uuid
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -31,7 +33,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# What every LogRecord has; anything else on a record came from ``extra=`` and is logged as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+_HOST = socket.gethostname()
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, worker, extras."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
@@ -39,7 +48,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", _request_id.get()),
+            "worker": f"{_HOST}:{os.getpid()}",
         }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

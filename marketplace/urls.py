@@ -22,6 +22,8 @@ urlpatterns = [
     path("health/live", ops_views.live, name="health-live"),
     path("health/ready", ops_views.ready, name="health-ready"),
     path("health/", ops_views.health, name="health"),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("ops/", include("marketplace.ops.urls")),
     path("admin/", admin.site.urls),
     *module_urls(),
 ]

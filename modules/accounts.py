@@ -8,7 +8,6 @@ from modules.decorators import module
 from services.login_throttle import LoginThrottle
 from services.user_service import UserService
 
-
 DEMO_PASSWORD = "demo-password-123"
 DEMO_USERS = [
     ("alice", "Alice (buyer)", False),

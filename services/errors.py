@@ -106,3 +106,8 @@ class OutOfStock(CatalogError):
 
 class ModerationError(CatalogError):
     pass
+
+
+# operations
+class OpsError(ServiceError):
+    pass

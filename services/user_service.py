@@ -1,10 +1,10 @@
 """Accounts: registration, sign-in, profiles and passwords."""
 
+import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate as django_authenticate
-from django.contrib.auth import get_user_model
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,6 +24,8 @@ EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
 PASSWORD_MAX = 128
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,13 @@ class UserService:
                 "That username is taken.", field="username"
             ) from None
         self._events.publish("accounts.user_registered", user_id=user.pk)
+        log.info("user registered", extra={"user_id": user.pk})
         return user
 
     def authenticate(self, *, username: str, password: str, client_ip: str = ""):
         username = (username or "").strip()
         if self._throttle.is_blocked(username=username, client_ip=client_ip):
+            log.warning("sign-in throttled", extra={"username": username[:USERNAME_MAX], "client_ip": client_ip})
             raise LoginThrottled(
                 "Too many failed sign-in attempts. Try again later.",
                 retry_after=self._throttle.window_seconds,
@@ -111,6 +115,7 @@ class UserService:
             user = django_authenticate(username=username, password=password)
         if user is None:
             self._throttle.record_failure(username=username, client_ip=client_ip)
+            log.info("sign-in failed", extra={"username": username[:USERNAME_MAX], "client_ip": client_ip})
             raise AuthenticationFailed("Wrong username or password.")
         self._throttle.reset(username=username)
         return user

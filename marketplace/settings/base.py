@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("MARKETPLACE_VAR_DIR", str(BASE_DIR / "var")))
@@ -24,12 +24,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "marketplace.apps.MarketplaceConfig",
     "marketplace.accounts",
+    "marketplace.ops.apps.OpsConfig",
     "marketplace.vendors",
     "marketplace.products",
 ]
 
 MIDDLEWARE = [
     "marketplace.middleware.RequestIdMiddleware",
+    "marketplace.ops.middleware.RequestMetricsMiddleware",
+    "marketplace.ops.middleware.ReloadListenerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,7 +83,8 @@ REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis and Django's local memory, counting hits and misses (marketplace/cache.py).
+            "BACKEND": "marketplace.cache.InstrumentedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "mkt"),
             "OPTIONS": {
@@ -96,7 +100,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "marketplace.cache.InstrumentedLocMemCache",
             "LOCATION": "marketplace",
         }
     }
@@ -143,6 +147,14 @@ MARKETPLACE = {
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
+    "ops": {
+        # How long a reload waits for every worker's answer before calling the silent ones missing.
+        "reload_wait_seconds": env_int("MARKETPLACE_RELOAD_WAIT_SECONDS", 5),
+        "heartbeat_seconds": 2,
+        # Serving processes listen for cluster reloads on Redis (only when REDIS_URL is set).
+        "listen": env_bool("MARKETPLACE_CLUSTER_LISTEN", True),
+        "cluster_namespace": env_str("MARKETPLACE_CLUSTER_NAMESPACE") or None,
+    },
     "accounts": {
         "min_password_length": env_int("MARKETPLACE_MIN_PASSWORD_LENGTH", 10),
         "login_max_attempts": env_int("MARKETPLACE_LOGIN_MAX_ATTEMPTS", 5),
@@ -163,6 +175,12 @@ MARKETPLACE = {
         "image_max_side": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_SIDE", 1600),
     },
 }
+
+# /metrics: open in development; production settings require staff or METRICS_TOKEN.
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", True)
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+# X-Served-By: host:pid on every response, to tell workers apart (off in production).
+MARKETPLACE_SERVED_BY_HEADER = env_bool("MARKETPLACE_SERVED_BY_HEADER", True)
 
 LOGGING = {
     "version": 1,

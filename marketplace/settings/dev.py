@@ -9,3 +9,7 @@ if not DEBUG and SECRET_KEY.startswith("dev-only"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+
+if DEBUG and "testserver" not in ALLOWED_HOSTS:  # noqa: F405
+    # Django's test client in ``manage.py shell`` (as the docs use it) calls itself testserver.
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405

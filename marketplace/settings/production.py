@@ -21,8 +21,8 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-# Load balancers probe health over plain HTTP on the private network.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Load balancers probe health, and Prometheus scrapes, over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -30,6 +30,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+if not METRICS_PUBLIC and METRICS_TOKEN and len(METRICS_TOKEN) < 24:  # noqa: F405
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters")
+MARKETPLACE_SERVED_BY_HEADER = env_bool("MARKETPLACE_SERVED_BY_HEADER", False)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

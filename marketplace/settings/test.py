@@ -1,6 +1,7 @@
 """Settings for the test suite: the dev defaults, made fast and deterministic."""
 
 from .dev import *  # noqa: F403
+from .env import env_bool
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -9,3 +10,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# The test process is no cluster worker unless a test (or a server it starts) asks for it.
+MARKETPLACE["ops"]["listen"] = env_bool("MARKETPLACE_CLUSTER_LISTEN", False)  # noqa: F405

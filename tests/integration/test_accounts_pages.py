@@ -171,9 +171,10 @@ def test_profile_shows_markup_as_text(client, make_user):
 def test_password_change_keeps_the_session(client, make_user):
     user = make_user("frank")
     client.force_login(user)
-    bad = client.post(PASSWORD, {"old_password": "wrong", "new_password": "fresh passphrase", "new_password_again": "fresh passphrase"})
+    fresh = {"new_password": "fresh passphrase", "new_password_again": "fresh passphrase"}
+    bad = client.post(PASSWORD, {"old_password": "wrong", **fresh})
     assert bad.status_code == 400 and b"current password is wrong" in bad.content
-    good = client.post(PASSWORD, {"old_password": GOOD, "new_password": "fresh passphrase", "new_password_again": "fresh passphrase"})
+    good = client.post(PASSWORD, {"old_password": GOOD, **fresh})
     assert good.status_code == 302
     assert client.get(PROFILE).status_code == 200
     client.post(LOGOUT)

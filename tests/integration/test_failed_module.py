@@ -47,3 +47,14 @@ def test_reloading_the_fixed_module_starts_it_and_its_dependants(report):
     assert after["pages"]["/inventory/"] == {"status": 200, "body": "inventory is serving"}
     assert after["pages"]["/reports/"] == {"status": 200, "body": "reports is serving"}
     assert after["health"] == "UP"
+
+
+def test_the_ops_page_keeps_working_and_shows_the_failure(report):
+    ops = report["before"]["ops"]
+    assert ops["status"] == 200
+    assert '<g class="node down" data-module="inventory" data-state="failed">' in ops["body"]
+    assert '<g class="node waiting" data-module="reports" data-state="registered">' in ops["body"]
+    assert "inventory database unreachable" in ops["body"]
+    assert 'id="system-status">DEGRADED<' in ops["body"]
+    after = report["after"]["ops"]
+    assert after["status"] == 200 and '<g class="node up" data-module="inventory" data-state="ready">' in after["body"]

@@ -58,6 +58,12 @@ def test_a_failing_health_check_rolls_back(report):
     assert (step["version"], step["shown"], step["health"]) == ("1.1.0", 5555, "UP")
 
 
+def test_services_changed_together_meet_each_other_before_the_swap(report):
+    step = steps(report)["module with two services changed together"]
+    assert step["ok"], step.get("error")
+    assert (step["shown"], step["version"]) == (6060, "1.2.1")
+
+
 def test_restoring_everything(report):
     step = steps(report)["everything restored"]
     assert step["ok"] and (step["shown"], step["version"]) == (10, "1.3.0")
@@ -67,5 +73,5 @@ def test_every_reload_is_recorded(report):
     outcomes = [(r["kind"], r["ok"]) for r in report["reload_log"]]
     assert outcomes == [
         ("service", True), ("service", False), ("module", False), ("service", True),
-        ("module", False), ("module", True), ("module", False), ("module", True),
+        ("module", False), ("module", True), ("module", False), ("module", True), ("module", True),
     ]

@@ -46,7 +46,8 @@ print("reload_service:", app.reload_service('user_service').ok)
 from modules.base import BaseModule
 from modules.decorators import module as module_decorator
 
-@module_decorator(name="my_module", version="1.0.0", description="My custom module", author="Your Name", dependencies=[])
+@module_decorator(name="my_module", version="1.0.0", description="My custom module",
+                  author="Your Name", dependencies=[])
 class MyModule(BaseModule):
     def initialize(self):
         return True
@@ -72,10 +73,13 @@ def output(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "marketplace.settings.dev",
         "MARKETPLACE_VAR_DIR": str(var),
     }
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, capture_output=True, text=True)
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert migrate.returncode == 0, migrate.stderr
     shell = subprocess.run(
-        [sys.executable, "manage.py", "shell"], cwd=ROOT, env=env, input=SNIPPETS, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "shell"],
+        cwd=ROOT, env=env, input=SNIPPETS, capture_output=True, text=True, timeout=120,
     )
     assert shell.returncode == 0, shell.stderr
     assert "Traceback" not in shell.stderr, shell.stderr

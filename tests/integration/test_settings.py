@@ -58,10 +58,10 @@ def test_a_malformed_boolean_is_an_error_not_a_guess():
 @pytest.mark.parametrize(
     "env, expected",
     [
-        ({}, ("django.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache")),
+        ({}, ("django.db.backends.sqlite3", "marketplace.cache.InstrumentedLocMemCache")),
         (
             {"DATABASE_URL": "postgres://u:p@127.0.0.1:5432/shop", "REDIS_URL": "redis://127.0.0.1:6379/3"},
-            ("django.db.backends.postgresql", "django_redis.cache.RedisCache"),
+            ("django.db.backends.postgresql", "marketplace.cache.InstrumentedRedisCache"),
         ),
     ],
 )

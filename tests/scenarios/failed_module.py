@@ -18,6 +18,10 @@ runtime = boot()
 from django.test import Client  # noqa: E402
 
 client = Client()
+staff = Client()
+from django.contrib.auth import get_user_model  # noqa: E402
+
+staff.force_login(get_user_model().objects.create_user("ops", password="x" * 12, is_staff=True))
 
 
 def look() -> dict:
@@ -35,6 +39,7 @@ def look() -> dict:
         "health": system["status"],
         "ready": client.get("/health/ready").status_code,
         "retry_after": client.get("/inventory/").get("Retry-After"),
+        "ops": {"status": (ops := staff.get("/ops/")).status_code, "body": ops.content.decode()},
     }
 
 

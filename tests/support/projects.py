@@ -20,7 +20,8 @@ def copy_project(destination: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, destination / package, ignore=ignore)
-    shutil.copy2(ROOT / "manage.py", destination / "manage.py")
+    for top in [*ROOT.glob("*.py"), ROOT / "pyproject.toml"]:
+        shutil.copy2(top, destination / top.name)
     (destination / "var").mkdir(exist_ok=True)
     return destination
 

@@ -1,0 +1,6 @@
+from marketplace.ops.management.reloading import ReloadCommand
+
+
+class Command(ReloadCommand):
+    help = "Reload a module (its code, container and services) on every worker; exit 1 on failure."
+    kind = "module"

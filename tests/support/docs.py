@@ -1,0 +1,172 @@
+"""Runs the code blocks of a Markdown document, in order, in a disposable copy of the project.
+
+A block's info string says how it runs:
+
+- ``bash`` (or ``sh``): each command line runs in the copy; it must exit 0, or the code given
+  as ``exit=N``. ``python`` and ``./manage.py`` mean this interpreter; ``export NAME=value``
+  holds for the rest of the document; ``NAME=value command`` for that command.
+- ``python``: a self-contained snippet, piped into ``python manage.py shell``; it must not raise.
+- ``python file=PATH``, ``toml file=PATH``, ``html file=PATH``...: written to PATH in the copy;
+  later blocks use it. With ``append``, added to the end of PATH instead.
+- ``toml``/``json`` without a file: parsed, so the example is at least valid.
+- ``text output``: every non-blank line must appear in what the previous ``bash`` block printed.
+"""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass
+class Block:
+    lang: str
+    options: dict[str, str]
+    flags: set[str]
+    code: str
+    line: int
+
+    def describe(self) -> str:
+        return f"line {self.line}: ```{self.lang} {' '.join(self.flags)}"
+
+
+@dataclass
+class Outcome:
+    block: Block
+    output: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def blocks(markdown: str) -> list[Block]:
+    found = []
+    for match in FENCE.finditer(markdown):
+        info = match.group(1).strip().split()
+        lang = info[0] if info else ""
+        options = dict(part.split("=", 1) for part in info[1:] if "=" in part)
+        flags = {part for part in info[1:] if "=" not in part}
+        found.append(Block(lang, options, flags, match.group(2), markdown[: match.start()].count("\n") + 1))
+    return found
+
+
+class DocRunner:
+    def __init__(self, project: Path, env: dict[str, str]):
+        self.project = project
+        self.env = env
+        self.last_output = ""
+
+    def run(self, block: Block) -> Outcome:
+        handler = {
+            "bash": self._shell,
+            "sh": self._shell,
+            "python": self._python,
+            "toml": self._data,
+            "json": self._data,
+            "html": self._data,
+            "text": self._text,
+        }.get(block.lang)
+        if handler is None:
+            raise AssertionError(f"{block.describe()}: no way to run a '{block.lang}' block")
+        return handler(block)
+
+    def _write(self, block: Block) -> Outcome:
+        path = self.project / block.options["file"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "append" in block.flags:
+            with path.open("a") as fh:
+                fh.write("\n" + block.code)
+        else:
+            path.write_text(block.code)
+        return Outcome(block, notes=[f"wrote {block.options['file']}"])
+
+    def _data(self, block: Block) -> Outcome:
+        if block.lang == "toml":
+            tomllib.loads(block.code)
+        elif block.lang == "json":
+            json.loads(block.code)
+        if "file" in block.options:
+            return self._write(block)
+        return Outcome(block, notes=["parsed"])
+
+    def _python(self, block: Block) -> Outcome:
+        if "file" in block.options:
+            compile(block.code, block.options["file"], "exec")
+            return self._write(block)
+        result = self._exec([sys.executable, "manage.py", "shell"], stdin=block.code)
+        if result.returncode != 0:
+            raise AssertionError(f"{block.describe()} failed:\n{result.stdout}\n{result.stderr}")
+        self.last_output = result.stdout
+        return Outcome(block, output=result.stdout)
+
+    def _shell(self, block: Block) -> Outcome:
+        expected = int(block.options.get("exit", "0"))
+        outputs = []
+        for line in _commands(block.code):
+            words = shlex.split(line)
+            if words[0] == "export":
+                for assignment in words[1:]:
+                    key, _, value = assignment.partition("=")
+                    self.env[key] = value
+                continue
+            env = dict(self.env)
+            while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+                key, _, value = words.pop(0).partition("=")
+                env[key] = value
+            if words[0] in {"python", "python3"}:
+                words[0] = sys.executable
+            elif words[0] == "./manage.py":
+                words = [sys.executable, "manage.py", *words[1:]]
+            result = self._exec(words, env=env)
+            outputs.append(result.stdout + result.stderr)
+            if result.returncode != expected:
+                raise AssertionError(
+                    f"{block.describe()}: `{line}` exited {result.returncode}, expected {expected}\n"
+                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+                )
+        self.last_output = "\n".join(outputs)
+        return Outcome(block, output=self.last_output)
+
+    def _text(self, block: Block) -> Outcome:
+        if "output" not in block.flags:
+            raise AssertionError(f"{block.describe()}: a text block must be marked 'output'")
+        for line in block.code.splitlines():
+            if line.strip() and line.strip() != "..." and line.strip() not in self.last_output:
+                raise AssertionError(f"{block.describe()}: {line.strip()!r} not in:\n{self.last_output[-3000:]}")
+        return Outcome(block, notes=["output matched"])
+
+    def _exec(self, words: list[str], stdin: str | None = None, env: dict | None = None):
+        return subprocess.run(
+            words, cwd=self.project, env=env or self.env, input=stdin, capture_output=True, text=True, timeout=600
+        )
+
+
+def _commands(code: str) -> list[str]:
+    commands, pending = [], ""
+    for raw in code.splitlines():
+        line = raw.rstrip()
+        if not line or line.lstrip().startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        commands.append((pending + line).strip())
+        pending = ""
+    return commands
+
+
+def sandbox_env(project: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="marketplace.settings.dev",
+        MARKETPLACE_VAR_DIR=str(project / "var"),
+        PYTHONPATH=str(project),
+        PYTHONDONTWRITEBYTECODE="1",
+        **extra,
+    )
+    return env
