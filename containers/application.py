@@ -32,3 +32,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
         from modules.wallets import WalletsContainer
 
         wallets = providers.Container(WalletsContainer, core=core, accounts=accounts, config=config.wallets)
+
+    if installed("marketplace.vendors"):
+        from modules.vendors import VendorsContainer
+
+        vendors = providers.Container(VendorsContainer, core=core, accounts=accounts, config=config.vendors)
+    if installed("marketplace.products"):
+        from modules.products import ProductsContainer
+
+        products = providers.Container(ProductsContainer, core=core, vendors=vendors, config=config.products)

@@ -16,6 +16,10 @@ from modules.registry import ModuleGraphError, ModuleRegistry
 _BUILT_IN = {
     "WalletsContainer": "modules.wallets",
     "WalletsModule": "modules.wallets",
+    "VendorsContainer": "modules.vendors",
+    "VendorsModule": "modules.vendors",
+    "ProductsContainer": "modules.products",
+    "ProductsModule": "modules.products",
 }
 
 
@@ -35,9 +39,13 @@ __all__ = [
     "ModuleInfo",
     "ModuleRegistry",
     "ModuleState",
+    "ProductsContainer",
+    "ProductsModule",
     "Status",
     "WalletsContainer",
     "WalletsModule",
+    "VendorsContainer",
+    "VendorsModule",
     "module",
 ]
 

@@ -58,6 +58,56 @@ class PasswordChangeError(AccountsError):
     pass
 
 
+# vendors
+class VendorError(ServiceError):
+    pass
+
+
+class VendorApplicationError(VendorError):
+    pass
+
+
+class VendorStateError(VendorError, Conflict):
+    """A staff decision that does not fit the shop's state (approving a suspended shop...)."""
+
+
+class VendorNotActive(VendorError, PermissionDenied):
+    """Only approved shops that are not suspended may list and sell."""
+
+
+# products
+class CatalogError(ServiceError):
+    pass
+
+
+class ProductError(CatalogError):
+    pass
+
+
+class ImageRejected(ProductError):
+    pass
+
+
+class ProductUnavailable(CatalogError):
+    """A purchase names a product that is gone, unlisted, or whose shop cannot sell."""
+
+    def __init__(self, message: str, *, product_id: int | None = None):
+        super().__init__(message)
+        self.product_id = product_id
+
+
+class OutOfStock(CatalogError):
+    def __init__(self, message: str, *, product_id: int, requested: int, available: int):
+        super().__init__(message)
+        self.product_id = product_id
+        self.requested = requested
+        self.available = available
+
+
+class ModerationError(CatalogError):
+    pass
+
+
 # operations
 class OpsError(ServiceError):
     pass

@@ -113,3 +113,4 @@ def make_user(db):
         return user
 
     return make
+from tests.support.catalog import *  # noqa: E402,F401,F403  (vendors and products fixtures)

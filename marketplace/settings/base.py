@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
     "marketplace.wallets",
+    "marketplace.vendors",
+    "marketplace.products",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +150,7 @@ BIP84_TEST_VECTOR_ZPUB = (
 # machine come from the environment; a TOML file (MARKETPLACE_CONFIG_FILE) may overlay it and is
 # re-read on every hot reload, so operators can change a setting and reload without a restart.
 MARKETPLACE = {
-    "modules": env_list("MARKETPLACE_MODULES", ["accounts", "wallets"]),
+    "modules": env_list("MARKETPLACE_MODULES", ["accounts", "wallets", "vendors", "products"]),
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
@@ -186,6 +188,20 @@ MARKETPLACE = {
             "cookie_file": env_str("BITCOIN_RPC_COOKIE_FILE", ""),
             "timeout_seconds": env_int("BITCOIN_RPC_TIMEOUT_SECONDS", 10),
         },
+    },
+    "vendors": {
+        # Catalog, shop and product pages kept in the cache; 0 turns the page cache off.
+        "cache_seconds": env_int("MARKETPLACE_PAGE_CACHE_SECONDS", 600),
+    },
+    "products": {
+        # simple | postgres (full-text, ranked); PostgreSQL databases default to postgres.
+        "search_backend": env_str("MARKETPLACE_SEARCH_BACKEND")
+        or ("postgres" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "simple"),
+        "page_size": env_int("MARKETPLACE_CATALOG_PAGE_SIZE", 24),
+        "max_images": env_int("MARKETPLACE_PRODUCT_MAX_IMAGES", 6),
+        "max_image_bytes": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        "max_image_pixels": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_PIXELS", 25_000_000),
+        "image_max_side": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_SIDE", 1600),
     },
 }
 

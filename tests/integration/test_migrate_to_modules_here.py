@@ -3,8 +3,8 @@ exit 0; and, in a copy of it, a new plain app made into a module next to the bui
 
 import io
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys

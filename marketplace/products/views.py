@@ -1,0 +1,267 @@
+"""Thin views: parse, call the catalog's services, show the answer or the refusal."""
+
+from dependency_injector.wiring import Provide, inject
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from containers import ApplicationContainer
+from marketplace.forms import apply_service_error
+from marketplace.products.forms import NoteForm, ProductForm, ReportForm
+from marketplace.products.models import ProductReport
+from marketplace.vendors.caching import query_key, whole_page
+from marketplace.vendors.responses import form_status, refusal, staff_required
+from services.catalog_queries import CatalogQueries
+from services.catalog_service import CatalogService
+from services.errors import NotFound, ServiceError, VendorNotActive
+from services.moderation_service import ModerationService
+from services.vendor_service import VendorService
+
+QUERIES = Provide[ApplicationContainer.products.catalog_queries]
+CATALOG = Provide[ApplicationContainer.products.catalog_service]
+MODERATION = Provide[ApplicationContainer.products.moderation_service]
+IMAGES = Provide[ApplicationContainer.products.product_images]
+VENDORS = Provide[ApplicationContainer.vendors.vendor_service]
+PAGE_CACHE = Provide[ApplicationContainer.vendors.page_cache]
+NO_PRODUCT = NotFound("There is no such product.")
+
+
+def _viewer(request) -> tuple[int | None, bool]:
+    user = request.user
+    return (user.pk, user.is_staff) if user.is_authenticated else (None, False)
+
+
+# the catalog
+# On a cache hit for an anonymous visitor these views build no service at all: they get the
+# providers, and call them only to render.
+QUERIES_PROVIDER = Provide[ApplicationContainer.products.catalog_queries.provider]
+CATALOG_PARAMS = ("q", "category", "vendor", "min_price", "max_price", "sort", "page")
+
+
+@require_GET
+@inject
+def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
+    def build():
+        queries: CatalogQueries = queries_provider()
+        filters, notices = queries.parse_filters(request.GET)
+        result = queries.list_products(filters=filters, notices=notices)
+        context = {"result": result, "sorts": queries.sort_choices()}
+        return render(request, "products/catalog.html", context, status=400 if result.notices else 200)
+
+    return whole_page(request, page_cache, key="catalog:" + query_key(request, CATALOG_PARAMS),
+                      scopes=["catalog"], build=build)
+
+
+@require_GET
+@inject
+def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
+    def build():
+        product = queries_provider().product_detail(product_id=product_id)
+        user_id, is_staff = _viewer(request)
+        if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+            return refusal(request, NO_PRODUCT)
+        return render(request, "products/detail.html",
+                      {"product": product, "owner": user_id == product.vendor_user_id})
+
+    return whole_page(request, page_cache, key=f"detail:{product_id}",
+                      scopes=[f"product:{product_id}", "categories"], build=build)
+
+
+@require_GET
+@inject
+def image(request, image_id: int, queries: CatalogQueries = QUERIES, images=IMAGES):
+    found = queries.image_file(image_id=image_id)
+    product = queries.product_detail(product_id=found[2]) if found else None
+    user_id, is_staff = _viewer(request)
+    if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+        return refusal(request, NotFound("There is no such picture."))
+    name, content_type, _ = found
+    try:
+        handle = images.open(name)
+    except (FileNotFoundError, OSError):
+        return refusal(request, NotFound("There is no such picture."))
+    response = FileResponse(handle, content_type=content_type)
+    # Pictures never change (a new one gets a new id); hidden products' ones stay private.
+    response["Cache-Control"] = "public, max-age=86400, immutable" if product.listed else "private, no-store"
+    return response
+
+
+# the vendor's listings
+@login_required
+@require_http_methods(["GET", "POST"])
+@inject
+def create(request, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
+           vendors: VendorService = VENDORS, images=IMAGES):
+    try:
+        vendors.require_active(user_id=request.user.pk)
+    except ServiceError as error:
+        return refusal(request, error)
+    form = ProductForm(request.POST or None, request.FILES or None,
+                       categories=queries.category_tree().choices(), image_help=_image_help(images, catalog))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            product_id = catalog.create_product(
+                actor_id=request.user.pk, title=data["title"], description=data["description"],
+                price_sat=data["price"], stock=data["stock"], category_id=data["category"],
+                is_active=data["is_active"], images=data["images"],
+            )
+        except ServiceError as error:
+            if not error.errors:
+                return refusal(request, error)
+            apply_service_error(form, error)
+        else:
+            messages.success(request, "Your product is listed.")
+            return redirect("products:detail", product_id=product_id)
+    return render(request, "products/edit.html", {"form": form, "product": None}, status=form_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@inject
+def edit(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
+         vendors: VendorService = VENDORS, images=IMAGES):
+    try:
+        vendors.require_active(user_id=request.user.pk)
+    except ServiceError as error:
+        return refusal(request, error)
+    product = queries.product_detail(product_id=product_id)
+    if product is None or product.vendor_user_id != request.user.pk:
+        return refusal(request, NO_PRODUCT)
+    initial = {"title": product.title, "description": product.description, "price": product.price_sat,
+               "stock": product.stock, "category": product.category.id if product.category else None,
+               "is_active": product.is_active}
+    form = ProductForm(request.POST or None, request.FILES or None, initial=initial,
+                       categories=queries.category_tree().choices(), image_help=_image_help(images, catalog),
+                       existing_images=product.images)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            catalog.update_product(
+                actor_id=request.user.pk, product_id=product_id, title=data["title"],
+                description=data["description"], price_sat=data["price"], stock=data["stock"],
+                category_id=data["category"], is_active=data["is_active"], add_images=data["images"],
+                remove_image_ids=data.get("remove_images") or (),
+            )
+        except ServiceError as error:
+            if not error.errors:
+                return refusal(request, error)
+            apply_service_error(form, error)
+        else:
+            messages.success(request, "Product saved.")
+            return redirect("products:detail", product_id=product_id)
+    return render(request, "products/edit.html", {"form": form, "product": product}, status=form_status(form))
+
+
+def _image_help(images, catalog) -> str:
+    return f"Up to {catalog.max_images} pictures: {images.describe_limits()}."
+
+
+@login_required
+@require_POST
+@inject
+def unlist(request, product_id: int, catalog: CatalogService = CATALOG):
+    return _set_listed(request, catalog, product_id, False, "Hidden from buyers.")
+
+
+@login_required
+@require_POST
+@inject
+def relist(request, product_id: int, catalog: CatalogService = CATALOG):
+    return _set_listed(request, catalog, product_id, True, "Listed again.")
+
+
+def _set_listed(request, catalog, product_id, listed: bool, done: str):
+    try:
+        catalog.set_listed(actor_id=request.user.pk, product_id=product_id, listed=listed)
+    except ServiceError as error:
+        return refusal(request, error)
+    messages.success(request, done)
+    return redirect("products:detail", product_id=product_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@inject
+def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
+           vendors: VendorService = VENDORS):
+    if vendors.get_for_user(user_id=request.user.pk) is None:
+        return refusal(request, VendorNotActive("Only vendors can do this. Apply to open a shop first."))
+    if request.method == "POST":
+        try:
+            catalog.delete_product(actor_id=request.user.pk, product_id=product_id)
+        except ServiceError as error:
+            return refusal(request, error)
+        messages.success(request, "Product deleted.")
+        return redirect("vendors:dashboard")
+    product = queries.product_detail(product_id=product_id)
+    if product is None or product.vendor_user_id != request.user.pk:
+        return refusal(request, NO_PRODUCT)
+    return render(request, "products/delete.html", {"product": product})
+
+
+# moderation
+@login_required
+@require_http_methods(["GET", "POST"])
+@inject
+def report(request, product_id: int, moderation: ModerationService = MODERATION,
+           queries: CatalogQueries = QUERIES):
+    product = queries.product_detail(product_id=product_id)
+    user_id, is_staff = _viewer(request)
+    if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+        return refusal(request, NO_PRODUCT)
+    form = ReportForm(request.POST or None, reasons=ProductReport.Reason.choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.report(reporter_id=request.user.pk, product_id=product_id, **form.cleaned_data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, "Thank you. Staff will look at this listing.")
+            return redirect("products:detail", product_id=product_id)
+    return render(request, "products/report.html", {"form": form, "product": product}, status=form_status(form))
+
+
+@staff_required
+@require_GET
+@inject
+def moderation_queue(request, queries: CatalogQueries = QUERIES):
+    return render(request, "products/moderation.html", {"queue": queries.moderation_queue()})
+
+
+def _moderate(request, action, done: str, **kwargs):
+    try:
+        action(staff_id=request.user.pk, **kwargs)
+    except ServiceError as error:
+        if error.errors and set(error.errors) <= {"note"}:
+            messages.error(request, f"{error.message} {' '.join(error.errors['note'])}")
+            return redirect("products:moderation")
+        return refusal(request, error)
+    messages.success(request, done)
+    return redirect("products:moderation")
+
+
+@staff_required
+@require_POST
+@inject
+def moderate_unlist(request, product_id: int, moderation: ModerationService = MODERATION):
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _moderate(request, moderation.unlist, "Listing unlisted; the vendor sees your note.",
+                     product_id=product_id, note=note)
+
+
+@staff_required
+@require_POST
+@inject
+def moderate_restore(request, product_id: int, moderation: ModerationService = MODERATION):
+    return _moderate(request, moderation.restore, "Listing restored.", product_id=product_id)
+
+
+@staff_required
+@require_POST
+@inject
+def moderate_dismiss(request, product_id: int, moderation: ModerationService = MODERATION):
+    return _moderate(request, moderation.dismiss_reports, "Reports dismissed.", product_id=product_id)

@@ -1,0 +1,40 @@
+"""Service refusals as pages, and the staff gate: one translation for vendors and products."""
+
+import functools
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
+
+from services.errors import Conflict, NotFound, PermissionDenied, ServiceError
+
+
+def refusal(request, error: ServiceError):
+    """404 for what the caller may not know exists, 403 for what they may not do, 409 for a
+    state that changed under them, 400 for anything else the service refused."""
+    if isinstance(error, NotFound):
+        status, title = 404, "Not found"
+    elif isinstance(error, PermissionDenied):
+        status, title = 403, "Not allowed"
+    elif isinstance(error, Conflict):
+        status, title = 409, "That cannot be done now"
+    else:
+        status, title = 400, "That cannot be done"
+    return render(request, "vendors/refused.html", {"title": title, "message": error.message}, status=status)
+
+
+def staff_required(view):
+    """Anonymous visitors go to sign in; signed-in people who are not staff get a 403."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            return refusal(request, PermissionDenied("Only staff can see this page."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def form_status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200

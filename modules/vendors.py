@@ -1,0 +1,106 @@
+"""Vendors: shops, their review by staff, suspension, storefronts and dashboards."""
+
+from dependency_injector import containers, providers
+
+from modules.base import BaseModule
+from modules.decorators import module
+from services.page_cache import VersionedPageCache
+from services.vendor_service import VendorService
+from services.vendor_slots import NoListings, NoRatings
+
+DEMO_SHOPS = [
+    ("bob", "Bob's Hardware", "bobs-hardware",
+     "Hand tools and workshop lamps, tested before they ship.\nOrders leave within two days."),
+    ("carol", "Carol's Books", "carols-books",
+     "Second-hand and new books, carefully packed.\nAsk for anything you cannot find."),
+]
+
+
+class VendorsContainer(containers.DeclarativeContainer):
+    """``listings`` and ``ratings`` are slots that later modules fill (see services/vendor_slots.py)."""
+
+    config = providers.Configuration()
+    core = providers.DependenciesContainer()
+    accounts = providers.DependenciesContainer()
+
+    listings = providers.Dependency(default=providers.Singleton(NoListings))
+    ratings = providers.Dependency(default=providers.Singleton(NoRatings))
+
+    page_cache = providers.ThreadSafeSingleton(
+        VersionedPageCache, cache=core.cache, timeout=config.cache_seconds.as_int()
+    )
+    vendor_service = providers.Factory(
+        VendorService,
+        user_service=accounts.user_service,
+        page_cache=page_cache,
+        events=core.events,
+        clock=core.clock,
+        listings=listings,
+        ratings=ratings,
+    )
+
+
+def fill_slot(name: str, provider) -> None:
+    """Point vendors' slot ``name`` at ``provider``, a live provider of a module built on vendors.
+
+    Called from that module's ``initialize()``. The override is made once per process and never
+    removed: the provider it points at is the application container's own, which follows every
+    reload of its module, so there is nothing to undo (and see DESIGN.md §5 on resets).
+    """
+    from containers import runtime
+
+    slot = getattr(runtime.module_container("vendors"), name)
+    if slot.last_overriding is not provider:
+        slot.override(provider)
+
+
+@module(
+    name="vendors",
+    version="1.0.0",
+    description="Shops: applications reviewed by staff, storefronts, dashboards, suspension",
+    author="Marketplace team",
+    dependencies=["accounts>=1.0"],
+)
+class VendorsModule(BaseModule):
+    container_class = VendorsContainer
+    urls = "marketplace.vendors.urls"
+    url_prefix = "vendors/"
+    wire = ("marketplace.vendors.views",)
+
+    def initialize(self) -> bool:
+        from marketplace.vendors.models import Vendor
+
+        if self.container.page_cache().timeout < 0:
+            raise ValueError("vendors.cache_seconds must be 0 (off) or more")
+        Vendor.objects.exists()
+        return True
+
+    def health_checks(self):
+        return {"vendors_table": self._vendors_table}
+
+    @staticmethod
+    def _vendors_table() -> dict:
+        from marketplace.vendors.models import Vendor
+
+        return {
+            "pending_applications": Vendor.objects.filter(status=Vendor.Status.PENDING).count(),
+            "active_shops": Vendor.objects.filter(status=Vendor.Status.APPROVED, suspended_at=None).count(),
+        }
+
+    def load_demo_data(self) -> list[str]:
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        service = self.container.vendor_service()
+        staff = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
+        if staff is None:
+            return ["no staff user to approve the demo shops; load the accounts demo data first"]
+        opened = []
+        for username, shop_name, slug, description in DEMO_SHOPS:
+            user = User.objects.filter(username=username).first()
+            if user is None or service.get_for_user(user_id=user.pk) is not None:
+                continue
+            vendor = service.apply(user_id=user.pk, shop_name=shop_name, slug=slug, description=description)
+            service.approve(staff_id=staff.pk, vendor_id=vendor.id)
+            opened.append(f"{shop_name} (/vendors/{slug}/)")
+        return [f"{len(opened)} shop(s) opened and approved" + (f": {', '.join(opened)}" if opened else "")]

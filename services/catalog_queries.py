@@ -1,0 +1,478 @@
+"""The catalog's read side: ready rows in a fixed number of queries, kept in the page cache.
+
+Every read here runs the same number of SQL queries whatever the number of products (a count,
+one page of rows with its first picture as a subquery, the category tree), and its result is
+kept under the versions of what it shows, so a repeated request runs none at all.
+"""
+
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.urls import get_script_prefix, reverse
+
+from services.money import AmountError, format_btc, parse_btc
+from services.vendor_slots import PageOf, page_bounds
+
+SORTS = {
+    "newest": ("Newest first", ("-created_at", "-id")),
+    "price_asc": ("Price: low to high", ("price_sat", "id")),
+    "price_desc": ("Price: high to low", ("-price_sat", "-id")),
+    "relevance": ("Best match", ("-created_at", "-id")),
+}
+MAX_PAGE = 100_000
+QUERY_MAX = 100
+
+# A product buyers can see: listed by its vendor, not unlisted by staff, not deleted, sold by
+# an approved shop that is not suspended.
+LISTED = Q(
+    deleted_at=None, is_active=True, moderation="ok", vendor__status="approved", vendor__suspended_at=None
+)
+
+
+def _models():
+    from marketplace.products import models
+
+    return models
+
+
+_MARK = "9876543210"
+
+
+@functools.lru_cache(maxsize=64)
+def _url_pattern(name: str, prefix: str) -> str:
+    return reverse(name, args=[_MARK]).replace(_MARK, "{}")
+
+
+def url_for(name: str, arg) -> str:
+    """``reverse(name, args=[arg])`` for an id or a slug, without resolving the pattern again for
+    every row of a page (a third of a catalog page's rendering time otherwise)."""
+    return _url_pattern(name, get_script_prefix()).format(arg)
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    depth: int
+    path: tuple[str, ...]
+
+    @property
+    def indented_name(self) -> str:
+        return "— " * self.depth + self.name
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    nodes: tuple[CategoryNode, ...] = ()
+
+    def by_slug(self, slug: str) -> CategoryNode | None:
+        return next((n for n in self.nodes if n.slug == slug), None)
+
+    def by_id(self, category_id) -> CategoryNode | None:
+        return next((n for n in self.nodes if n.id == category_id), None)
+
+    def with_descendants(self, category_id: int) -> list[int]:
+        ids, frontier = [category_id], [category_id]
+        while frontier:
+            frontier = [n.id for n in self.nodes if n.parent_id in frontier]
+            ids.extend(frontier)
+        return ids
+
+    def choices(self) -> list[tuple[int, str]]:
+        return [(n.id, n.indented_name) for n in self.nodes]
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    id: int
+    title: str
+    price_sat: int
+    stock: int
+    vendor_id: int
+    vendor_name: str
+    vendor_slug: str
+    category_id: int
+    image_id: int | None
+    created_at: datetime
+
+    @property
+    def url(self) -> str:
+        return url_for("products:detail", self.id)
+
+    @property
+    def image_url(self) -> str | None:
+        return url_for("products:image", self.image_id) if self.image_id else None
+
+    @property
+    def vendor_url(self) -> str:
+        return url_for("vendors:storefront", self.vendor_slug)
+
+
+@dataclass(frozen=True)
+class DashboardRow(ProductCard):
+    is_active: bool = True
+    moderation: str = "ok"
+    moderation_note: str = ""
+
+    @property
+    def edit_url(self) -> str:
+        return url_for("products:edit", self.id)
+
+    @property
+    def status_label(self) -> str:
+        if self.moderation != "ok":
+            return "Unlisted by staff"
+        return "Listed" if self.is_active else "Unlisted by you"
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    id: int
+    width: int
+    height: int
+
+    @property
+    def url(self) -> str:
+        return url_for("products:image", self.id)
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    id: int
+    title: str
+    description: str
+    price_sat: int
+    stock: int
+    category: CategoryNode | None
+    vendor_id: int
+    vendor_user_id: int
+    vendor_name: str
+    vendor_slug: str
+    vendor_active: bool
+    is_active: bool
+    moderation: str
+    moderation_note: str
+    images: tuple[ImageRow, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def listed(self) -> bool:
+        return self.is_active and self.moderation == "ok" and self.vendor_active
+
+    @property
+    def hidden_because(self) -> str:
+        if not self.vendor_active:
+            return "the shop is not active"
+        if self.moderation != "ok":
+            return f"staff unlisted it: {self.moderation_note}"
+        if not self.is_active:
+            return "you unlisted it"
+        return ""
+
+    def visible_to(self, *, user_id: int | None, is_staff: bool) -> bool:
+        return self.listed or is_staff or (user_id is not None and user_id == self.vendor_user_id)
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    q: str = ""
+    category: str = ""
+    vendor: str = ""
+    min_price_sat: int | None = None
+    max_price_sat: int | None = None
+    sort: str = "newest"
+    page: int = 1
+
+    def cache_key(self) -> str:
+        raw = "|".join(str(v) for v in (self.q.lower(), self.category, self.vendor, self.min_price_sat,
+                                          self.max_price_sat, self.sort, self.page))
+        return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+    def query_string(self, *, without_page: bool = True) -> str:
+        """The filters as a query string (for pager links), ending in ``&`` when not empty."""
+        from urllib.parse import urlencode
+
+        params = {
+            "q": self.q, "category": self.category, "vendor": self.vendor,
+            "min_price": format_btc(self.min_price_sat) if self.min_price_sat is not None else "",
+            "max_price": format_btc(self.max_price_sat) if self.max_price_sat is not None else "",
+            "sort": self.sort if self.sort != "newest" else "",
+        }
+        if not without_page:
+            params["page"] = self.page
+        encoded = urlencode({k: v for k, v in params.items() if v})
+        return encoded + "&" if encoded else ""
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    page: PageOf
+    filters: CatalogFilters
+    categories: CategoryTree
+    category: CategoryNode | None = None
+    vendor_name: str = ""
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    """A product as it stands at purchase time: what orders copy into the order."""
+
+    product_id: int
+    title: str
+    price_sat: int
+    quantity: int
+    vendor_id: int
+    vendor_user_id: int
+    vendor_name: str
+    available: bool = True
+    stock: int = 0
+
+    @property
+    def total_sat(self) -> int:
+        return self.price_sat * self.quantity
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    product_id: int
+    title: str
+    vendor_name: str
+    vendor_slug: str
+    moderation: str
+    reports: tuple[dict, ...]
+
+
+def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]:
+    """Query parameters -> filters, and a notice for each one that had to be ignored."""
+    notices: list[str] = []
+
+    def text(name: str, limit: int) -> str:
+        value = str(params.get(name, "") or "").strip()
+        return value[:limit]
+
+    def price(name: str, label: str) -> int | None:
+        raw = text(name, 40)
+        if not raw:
+            return None
+        try:
+            sats = parse_btc(raw)
+        except AmountError as exc:
+            notices.append(f"The {label} price “{raw}” was ignored: {exc}")
+            return None
+        if sats < 0:
+            notices.append(f"The {label} price “{raw}” was ignored: prices are not negative.")
+            return None
+        return sats
+
+    min_sat, max_sat = price("min_price", "lowest"), price("max_price", "highest")
+    if min_sat is not None and max_sat is not None and min_sat > max_sat:
+        notices.append("The lowest price was above the highest; they were swapped.")
+        min_sat, max_sat = max_sat, min_sat
+    sort = text("sort", 20) or "newest"
+    if sort not in SORTS:
+        notices.append(f"Unknown sort order “{sort}”; showing the newest first.")
+        sort = "newest"
+    raw_page = text("page", 20)
+    page = int(raw_page) if raw_page.isdigit() else 1
+    filters = CatalogFilters(
+        q=text("q", QUERY_MAX), category=text("category", 60).lower(), vendor=text("vendor", 50).lower(),
+        min_price_sat=min_sat, max_price_sat=max_sat, sort=sort, page=min(max(page, 1), MAX_PAGE),
+    )
+    return filters, notices
+
+
+class CatalogQueries:
+    def __init__(self, *, search, page_cache, page_size: int):
+        self._search = search
+        self._cache = page_cache
+        self.page_size = int(page_size)
+
+    @property
+    def search_backend(self) -> str:
+        return self._search.name
+
+    def parse_filters(self, params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]:
+        """``parse_filters`` of this code's generation (its classes are the ones this instance
+        caches: after a hot reload, the views must not build filters from the old module)."""
+        return parse_filters(params)
+
+    def sort_choices(self) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in SORTS.items() if key != "relevance" or self._search.ranks]
+
+    # categories
+    def category_tree(self) -> CategoryTree:
+        rows = list(_models().Category.objects.values_list("id", "name", "slug", "parent_id"))
+        children: dict[int | None, list] = {}
+        for row in rows:
+            children.setdefault(row[3], []).append(row)
+        nodes: list[CategoryNode] = []
+
+        def walk(parent_id, depth, path):
+            for cid, name, slug, _ in children.get(parent_id, []):
+                nodes.append(CategoryNode(cid, name, slug, parent_id, depth, (*path, name)))
+                if depth < 10:
+                    walk(cid, depth + 1, (*path, name))
+
+        walk(None, 0, ())
+        return CategoryTree(tuple(nodes))
+
+    # the catalog
+    def list_products(self, *, filters: CatalogFilters, notices: Iterable[str] = ()) -> CatalogPage:
+        key = f"catalog:{self._search.name}:{filters.cache_key()}"
+        cached, stamp = self._cache.fetch(key, ["catalog"])
+        if cached is not None:
+            return replace(cached, notices=(*cached.notices, *notices))
+        result = self._list_products(filters)
+        self._cache.store(key, stamp, result)
+        return replace(result, notices=(*result.notices, *notices))
+
+    def _list_products(self, filters: CatalogFilters) -> CatalogPage:
+        models = _models()
+        notices: list[str] = []
+        tree = self.category_tree()
+        queryset = models.Product.objects.filter(LISTED)
+        category = None
+        if filters.category:
+            category = tree.by_slug(filters.category)
+            if category is None:
+                notices.append(f"There is no category “{filters.category}”; showing every category.")
+            else:
+                queryset = queryset.filter(category_id__in=tree.with_descendants(category.id))
+        vendor_name = ""
+        if filters.vendor:
+            from marketplace.vendors.models import Vendor
+
+            vendor_name = (
+                Vendor.objects.filter(slug=filters.vendor, status="approved", suspended_at=None)
+                .values_list("shop_name", flat=True).first()
+            ) or ""
+            if not vendor_name:
+                notices.append(f"There is no shop “{filters.vendor}”; showing every shop.")
+            else:
+                queryset = queryset.filter(vendor__slug=filters.vendor)
+        if filters.min_price_sat is not None:
+            queryset = queryset.filter(price_sat__gte=filters.min_price_sat)
+        if filters.max_price_sat is not None:
+            queryset = queryset.filter(price_sat__lte=filters.max_price_sat)
+        if filters.q:
+            queryset = self._search.apply(queryset, filters.q)
+        order = SORTS[filters.sort][1]
+        if filters.sort == "relevance" and filters.q and self._search.ranks:
+            order = ("-search_rank", *order)
+        count = queryset.count()
+        number, offset, num_pages = page_bounds(count=count, page=filters.page, size=self.page_size)
+        rows = self._cards(queryset.order_by(*order)[offset:offset + self.page_size])
+        return CatalogPage(
+            page=PageOf(rows=tuple(rows), number=number, num_pages=num_pages, count=count),
+            filters=filters, categories=tree, category=category, vendor_name=vendor_name,
+            notices=tuple(notices),
+        )
+
+    def _cards(self, queryset, row_class=ProductCard, extra: tuple[str, ...] = ()) -> list:
+        first_image = _models().ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+        fields = ("id", "title", "price_sat", "stock", "vendor_id", "vendor__shop_name", "vendor__slug",
+                  "category_id", "image_id", "created_at", *extra)
+        rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(*fields)
+        return [row_class(*row) for row in rows]
+
+    # the vendors module's listings slot
+    def storefront_page(self, *, vendor_id: int, page: int) -> PageOf:
+        queryset = _models().Product.objects.filter(LISTED, vendor_id=vendor_id)
+        count = queryset.count()
+        number, offset, num_pages = page_bounds(count=count, page=page, size=self.page_size)
+        rows = self._cards(queryset.order_by("-created_at", "-id")[offset:offset + self.page_size])
+        return PageOf(rows=tuple(rows), number=number, num_pages=num_pages, count=count)
+
+    def vendor_products(self, *, vendor_id: int) -> list[DashboardRow]:
+        queryset = _models().Product.objects.filter(vendor_id=vendor_id, deleted_at=None)
+        return self._cards(queryset.order_by("-created_at", "-id"), DashboardRow,
+                           ("is_active", "moderation", "moderation_note"))
+
+    # one product
+    def product_detail(self, *, product_id: int) -> ProductDetail | None:
+        """The product (listed or not: callers check ``visible_to``); ``None`` if deleted."""
+        try:
+            product_id = int(product_id)
+        except (TypeError, ValueError):
+            return None
+        key = f"detail:{product_id}"
+        cached, stamp = self._cache.fetch(key, [f"product:{product_id}", "categories"])
+        if cached is not None:
+            return cached
+        detail = self._product_detail(product_id)
+        if detail is not None:
+            self._cache.store(key, stamp, detail)
+        return detail
+
+    def _product_detail(self, product_id: int) -> ProductDetail | None:
+        models = _models()
+        product = (
+            models.Product.objects.filter(pk=product_id, deleted_at=None).select_related("vendor").first()
+        )
+        if product is None:
+            return None
+        images = tuple(
+            ImageRow(*row) for row in
+            models.ProductImage.objects.filter(product_id=product_id).values_list("id", "width", "height")
+        )
+        vendor = product.vendor
+        return ProductDetail(
+            id=product.pk, title=product.title, description=product.description,
+            price_sat=product.price_sat, stock=product.stock,
+            category=self.category_tree().by_id(product.category_id),
+            vendor_id=vendor.pk, vendor_user_id=vendor.user_id, vendor_name=vendor.shop_name,
+            vendor_slug=vendor.slug, vendor_active=vendor.is_active,
+            is_active=product.is_active, moderation=product.moderation,
+            moderation_note=product.moderation_note, images=images,
+            created_at=product.created_at, updated_at=product.updated_at,
+        )
+
+    def image_file(self, *, image_id: int) -> tuple[str, str, int] | None:
+        """``(file name, content type, product id)`` of a stored picture of a product not deleted."""
+        return (
+            _models().ProductImage.objects.filter(pk=image_id, product__deleted_at=None)
+            .values_list("file", "content_type", "product_id").first()
+        )
+
+    # purchases
+    def purchase_lines(self, *, items: Mapping[int, int]) -> dict[int, PurchaseLine]:
+        """Price, title and shop of products as they stand now, for a basket (no locks taken)."""
+        wanted = {int(k): int(v) for k, v in dict(items).items()}
+        rows = (
+            _models().Product.objects.filter(pk__in=wanted, deleted_at=None)
+            .annotate(listed=ExpressionWrapper(LISTED, output_field=BooleanField()))
+            .values_list("id", "title", "price_sat", "vendor_id", "vendor__user_id", "vendor__shop_name",
+                         "listed", "stock")
+        )
+        return {
+            pid: PurchaseLine(pid, title, price, wanted[pid], vid, vuid, vname, bool(listed), stock)
+            for pid, title, price, vid, vuid, vname, listed, stock in rows
+        }
+
+    # moderation
+    def moderation_queue(self) -> list[QueueItem]:
+        reports = (
+            _models().ProductReport.objects.filter(state="open")
+            .select_related("product__vendor", "reporter").order_by("product_id", "created_at")
+        )
+        grouped: dict[int, QueueItem] = {}
+        for report in reports:
+            product = report.product
+            item = grouped.get(product.pk)
+            entry = {"id": report.pk, "reason": report.get_reason_display(), "details": report.details,
+                     "reporter": report.reporter.username, "created_at": report.created_at}
+            if item is None:
+                grouped[product.pk] = QueueItem(product.pk, product.title, product.vendor.shop_name,
+                                                product.vendor.slug, product.moderation, (entry,))
+            else:
+                grouped[product.pk] = QueueItem(item.product_id, item.title, item.vendor_name, item.vendor_slug,
+                                                item.moderation, (*item.reports, entry))
+        return sorted(grouped.values(), key=lambda i: i.reports[0]["created_at"])

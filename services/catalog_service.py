@@ -1,0 +1,342 @@
+"""Products: what vendors list, and the stock that orders take and give back.
+
+Authorization lives here: a product is found through its owner (``vendor__user_id``), so a
+vendor asking for another's product gets ``NotFound``, exactly as for one that never existed.
+Every change bumps the page-cache versions of what it touches once it commits.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from services.catalog_queries import LISTED, PurchaseLine
+from services.errors import (
+    NotFound,
+    OutOfStock,
+    PermissionDenied,
+    ProductError,
+    ProductUnavailable,
+    VendorNotActive,
+)
+from services.money import MAX_SATS
+from services.page_cache import scopes_for_product
+from services.text_rules import clean_text, text_errors
+
+TITLE_MIN = 3
+TITLE_MAX = 120
+DESCRIPTION_MAX = 10_000
+STOCK_MAX = 1_000_000
+QUANTITY_MAX = 10_000
+CATEGORY_NAME_MAX = 60
+
+
+def _models():
+    from marketplace.products import models
+
+    return models
+
+
+class CatalogService:
+    def __init__(self, *, vendor_service, images, page_cache, events, clock, max_images: int):
+        self._vendors = vendor_service
+        self._images = images
+        self._cache = page_cache
+        self._events = events
+        self._clock = clock
+        self.max_images = int(max_images)
+
+    # listing
+    def create_product(self, *, actor_id: int, title: str, description: str, price_sat: int, stock: int,
+                       category_id: int, is_active: bool = True, images: Sequence = ()) -> int:
+        vendor = self._vendors.require_active(user_id=actor_id)
+        fields, errors = self._validated(title=title, description=description, price_sat=price_sat,
+                                         stock=stock, category_id=category_id)
+        if len(images) > self.max_images:
+            errors["images"] = [f"At most {self.max_images} pictures per product."]
+        prepared = self._prepare(images, errors)
+        if errors:
+            raise ProductError("Please correct the errors below.", errors=errors)
+        models = _models()
+        saved = self._store(prepared)
+        try:
+            with transaction.atomic():
+                now = self._clock.now()
+                product = models.Product.objects.create(
+                    vendor_id=vendor.id, is_active=bool(is_active), created_at=now, updated_at=now, **fields
+                )
+                self._attach(product.pk, prepared, saved, start=0)
+                self._touch(product.pk, vendor.id, vendor.slug)
+                self._events.publish("products.created", product_id=product.pk, vendor_id=vendor.id)
+        except BaseException:
+            self._discard(saved)
+            raise
+        return product.pk
+
+    def update_product(self, *, actor_id: int, product_id: int, title: str, description: str,
+                       price_sat: int, stock: int, category_id: int, is_active: bool,
+                       add_images: Sequence = (), remove_image_ids: Iterable[int] = ()) -> None:
+        vendor = self._vendors.require_active(user_id=actor_id)
+        fields, errors = self._validated(title=title, description=description, price_sat=price_sat,
+                                         stock=stock, category_id=category_id)
+        prepared = self._prepare(add_images, errors)
+        if errors:
+            raise ProductError("Please correct the errors below.", errors=errors)
+        models = _models()
+        remove = {int(i) for i in remove_image_ids}
+        saved = self._store(prepared)
+        try:
+            with transaction.atomic():
+                product = self._own(actor_id, product_id, lock=True)
+                existing = list(models.ProductImage.objects.filter(product_id=product.pk).order_by("position", "id"))
+                kept = [img for img in existing if img.pk not in remove]
+                if len(kept) + len(prepared) > self.max_images:
+                    raise ProductError(
+                        f"At most {self.max_images} pictures per product; remove some first.",
+                        field="images",
+                    )
+                gone = [img for img in existing if img.pk in remove]
+                models.ProductImage.objects.filter(pk__in=[img.pk for img in gone]).delete()
+                self._attach(product.pk, prepared, saved,
+                             start=max((img.position for img in kept), default=-1) + 1)
+                for name, value in fields.items():
+                    setattr(product, name, value)
+                product.is_active = bool(is_active)
+                product.updated_at = self._clock.now()
+                product.save(update_fields=[*fields, "is_active", "updated_at"])
+                self._touch(product.pk, vendor.id, vendor.slug)
+                transaction.on_commit(lambda: self._discard([img.file for img in gone]))
+                self._events.publish("products.updated", product_id=product.pk, vendor_id=vendor.id)
+        except BaseException:
+            self._discard(saved)
+            raise
+
+    def set_listed(self, *, actor_id: int, product_id: int, listed: bool) -> None:
+        """The vendor shows or hides a product. Hiding is always allowed; showing needs an
+        active shop, and cannot undo a staff decision."""
+        if listed:
+            self._vendors.require_active(user_id=actor_id)
+        else:
+            self._require_vendor(actor_id)
+        with transaction.atomic():
+            product = self._own(actor_id, product_id, lock=True)
+            if listed and product.moderation != "ok":
+                raise PermissionDenied(
+                    f"Staff unlisted this product: {product.moderation_note} Only staff can list it again."
+                )
+            product.is_active = bool(listed)
+            product.updated_at = self._clock.now()
+            product.save(update_fields=["is_active", "updated_at"])
+            self._touch(product.pk, product.vendor_id, product.vendor.slug)
+
+    def delete_product(self, *, actor_id: int, product_id: int) -> None:
+        """Gone for everyone; the row stays, because orders may point at it."""
+        self._require_vendor(actor_id)
+        with transaction.atomic():
+            product = self._own(actor_id, product_id, lock=True)
+            product.deleted_at = product.updated_at = self._clock.now()
+            product.is_active = False
+            product.save(update_fields=["deleted_at", "updated_at", "is_active"])
+            self._touch(product.pk, product.vendor_id, product.vendor.slug)
+            self._events.publish("products.deleted", product_id=product.pk, vendor_id=product.vendor_id)
+
+    # stock, for orders: called inside the caller's transaction
+    def reserve_stock(self, *, items: Mapping[int, int] | Iterable[tuple[int, int]]) -> list[PurchaseLine]:
+        """Take ``quantity`` of each product, or nothing at all.
+
+        Must run inside the caller's ``transaction.atomic()`` (the order that the stock is for
+        commits or rolls back with it). Rows are locked in primary-key order, so two baskets
+        can never deadlock; each decrement is conditional (``stock >= quantity``), so stock never
+        goes below zero. Returns each product as it stood when taken: title, price, shop.
+        """
+        wanted = self._quantities(items)
+        self._require_transaction("reserve_stock")
+        models = _models()
+        with transaction.atomic():  # a savepoint: a refusal undoes our partial decrements
+            rows = {
+                row.pk: row for row in
+                models.Product.objects.select_for_update(of=("self",))
+                .filter(pk__in=wanted).select_related("vendor").order_by("pk")
+            }
+            listed = set(
+                models.Product.objects.filter(LISTED, pk__in=list(rows)).values_list("pk", flat=True)
+            )
+            lines = []
+            now = self._clock.now()
+            for product_id in sorted(wanted):
+                quantity = wanted[product_id]
+                row = rows.get(product_id)
+                if row is None or product_id not in listed:
+                    title = row.title if row else f"product {product_id}"
+                    raise ProductUnavailable(f"{title} is no longer for sale.", product_id=product_id)
+                taken = models.Product.objects.filter(pk=product_id, stock__gte=quantity).update(
+                    stock=F("stock") - quantity, updated_at=now
+                )
+                if not taken:
+                    raise OutOfStock(
+                        f"Only {row.stock} of {row.title} left; you asked for {quantity}.",
+                        product_id=product_id, requested=quantity, available=row.stock,
+                    )
+                vendor = row.vendor
+                lines.append(PurchaseLine(product_id, row.title, row.price_sat, quantity, vendor.pk,
+                                          vendor.user_id, vendor.shop_name, True, row.stock - quantity))
+                self._touch(product_id, vendor.pk, vendor.slug)
+        return lines
+
+    def restore_stock(self, *, items: Mapping[int, int] | Iterable[tuple[int, int]]) -> None:
+        """Give back what ``reserve_stock`` took (a cancelled or refunded order), in the caller's
+        transaction. Works for products since unlisted or deleted: the goods exist."""
+        wanted = self._quantities(items)
+        self._require_transaction("restore_stock")
+        models = _models()
+        with transaction.atomic():
+            rows = {
+                row.pk: row for row in
+                models.Product.objects.select_for_update(of=("self",))
+                .filter(pk__in=wanted).select_related("vendor").order_by("pk")
+            }
+            missing = sorted(set(wanted) - set(rows))
+            if missing:
+                raise NotFound(f"No product {missing[0]}.")
+            now = self._clock.now()
+            for product_id in sorted(wanted):
+                models.Product.objects.filter(pk=product_id).update(
+                    stock=F("stock") + wanted[product_id], updated_at=now
+                )
+                row = rows[product_id]
+                self._touch(product_id, row.vendor_id, row.vendor.slug)
+
+    # categories (staff and demo data)
+    def create_category(self, *, name: str, slug: str, parent_id: int | None = None, position: int = 0) -> int:
+        models = _models()
+        name = clean_text(name)
+        slug = clean_text(slug).lower()
+        errors = {}
+        problems = text_errors(name, max_length=CATEGORY_NAME_MAX, min_length=2, required=True)
+        if problems:
+            errors["name"] = problems
+        if not slug or len(slug) > 60 or not slug.replace("-", "").isalnum():
+            errors["slug"] = ["Use lower-case letters, digits and hyphens."]
+        if parent_id is not None and not models.Category.objects.filter(pk=parent_id).exists():
+            errors["parent"] = ["No such parent category."]
+        if errors:
+            raise ProductError("Please correct the errors below.", errors=errors)
+        try:
+            with transaction.atomic():
+                category = models.Category.objects.create(name=name, slug=slug, parent_id=parent_id,
+                                                          position=position)
+                self.categories_changed()
+        except IntegrityError:
+            raise ProductError("That category address is taken.", field="slug") from None
+        return category.pk
+
+    def categories_changed(self) -> None:
+        """Categories were edited (here or in the admin): pages that name them are stale."""
+        self._cache.bump_on_commit(["catalog", "categories"])
+
+    def shop_changed(self, *, vendor_id: int) -> None:
+        """A shop was approved, renamed, suspended...: its products' own pages are stale too.
+        Delivered after the shop's change committed (``vendors.shop_changed``)."""
+        ids = _models().Product.objects.filter(vendor_id=vendor_id).values_list("pk", flat=True)
+        self._cache.bump([f"product:{pid}" for pid in ids])
+
+    # helpers
+    def _require_vendor(self, actor_id: int) -> None:
+        """Any shop, even one that may not sell now, may hide or delete its own listings."""
+        if self._vendors.get_for_user(user_id=actor_id) is None:
+            raise VendorNotActive("Only vendors can do this. Apply to open a shop first.")
+
+    def _own(self, actor_id: int, product_id, *, lock: bool = False):
+        queryset = _models().Product.objects.select_related("vendor")
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        try:
+            product = queryset.filter(pk=int(product_id), vendor__user_id=actor_id, deleted_at=None).first()
+        except (TypeError, ValueError):
+            product = None
+        if product is None:
+            raise NotFound("You have no such product.")
+        return product
+
+    def _validated(self, *, title, description, price_sat, stock, category_id) -> tuple[dict, dict]:
+        errors: dict[str, list[str]] = {}
+        title = clean_text(title)
+        description = clean_text(description)
+        problems = text_errors(title, max_length=TITLE_MAX, min_length=TITLE_MIN, required=True)
+        if problems:
+            errors["title"] = problems
+        problems = text_errors(description, max_length=DESCRIPTION_MAX)
+        if problems:
+            errors["description"] = problems
+        if isinstance(price_sat, bool) or not isinstance(price_sat, int):
+            errors["price"] = ["Enter a price in BTC, such as 0.0015."]
+        elif price_sat < 1:
+            errors["price"] = ["The price must be more than zero."]
+        elif price_sat > MAX_SATS:
+            errors["price"] = ["That is more bitcoin than will ever exist."]
+        if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= STOCK_MAX:
+            errors["stock"] = [f"Enter a whole number from 0 to {STOCK_MAX:,}."]
+        try:
+            category_id = int(category_id)
+        except (TypeError, ValueError):
+            category_id = None
+        if category_id is None or not _models().Category.objects.filter(pk=category_id).exists():
+            errors["category"] = ["Choose one of the categories."]
+        fields = {"title": title, "description": description, "price_sat": price_sat, "stock": stock,
+                  "category_id": category_id}
+        return fields, errors
+
+    def _prepare(self, uploads: Sequence, errors: dict) -> list:
+        prepared = []
+        for upload in uploads or ():
+            try:
+                prepared.append(self._images.prepare(upload))
+            except ProductError as error:
+                errors.setdefault("images", []).append(error.message)
+        return prepared
+
+    def _store(self, prepared: list) -> list[str]:
+        saved: list[str] = []
+        try:
+            for image in prepared:
+                saved.append(self._images.save(image))
+        except BaseException:
+            self._discard(saved)
+            raise
+        return saved
+
+    def _attach(self, product_id: int, prepared: list, saved: list[str], *, start: int) -> None:
+        now = self._clock.now()
+        _models().ProductImage.objects.bulk_create([
+            _models().ProductImage(product_id=product_id, file=name, content_type=image.content_type,
+                                   width=image.width, height=image.height, size=image.size,
+                                   position=start + i, created_at=now)
+            for i, (image, name) in enumerate(zip(prepared, saved, strict=True))
+        ])
+
+    def _discard(self, names: Iterable[str]) -> None:
+        for name in names:
+            try:
+                self._images.delete(name)
+            except Exception:  # a stray file is an annoyance, not a reason to fail the request
+                pass
+
+    def _touch(self, product_id: int, vendor_id: int, vendor_slug: str) -> None:
+        self._cache.bump_on_commit(scopes_for_product(product_id, vendor_slug))
+
+    @staticmethod
+    def _quantities(items) -> dict[int, int]:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        wanted: dict[int, int] = {}
+        for product_id, quantity in pairs:
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= QUANTITY_MAX:
+                raise ProductError(f"Quantities are whole numbers from 1 to {QUANTITY_MAX}.", field="quantity")
+            wanted[int(product_id)] = wanted.get(int(product_id), 0) + quantity
+        if not wanted:
+            raise ProductError("Nothing to take.", field="quantity")
+        return wanted
+
+    @staticmethod
+    def _require_transaction(name: str) -> None:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError(f"{name}() must run inside the caller's transaction.atomic()")
