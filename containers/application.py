@@ -41,3 +41,13 @@ class ApplicationContainer(containers.DeclarativeContainer):
         from modules.products import ProductsContainer
 
         products = providers.Container(ProductsContainer, core=core, vendors=vendors, config=config.products)
+    if installed("marketplace.orders"):
+        from modules.orders import OrdersContainer
+
+        orders = providers.Container(
+            OrdersContainer, core=core, wallets=wallets, vendors=vendors, products=products, config=config.orders
+        )
+    if installed("marketplace.notifications"):
+        from modules.notifications import NotificationsContainer
+
+        notifications = providers.Container(NotificationsContainer, core=core, config=config.notifications)

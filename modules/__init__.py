@@ -20,6 +20,10 @@ _BUILT_IN = {
     "VendorsModule": "modules.vendors",
     "ProductsContainer": "modules.products",
     "ProductsModule": "modules.products",
+    "OrdersContainer": "modules.orders",
+    "OrdersModule": "modules.orders",
+    "NotificationsContainer": "modules.notifications",
+    "NotificationsModule": "modules.notifications",
 }
 
 
@@ -39,6 +43,10 @@ __all__ = [
     "ModuleInfo",
     "ModuleRegistry",
     "ModuleState",
+    "NotificationsContainer",
+    "NotificationsModule",
+    "OrdersContainer",
+    "OrdersModule",
     "ProductsContainer",
     "ProductsModule",
     "Status",

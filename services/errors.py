@@ -148,3 +148,41 @@ class EscrowError(WalletError):
 
 class ChainBackendError(WalletError):
     """The chain backend (a bitcoin node) could not be reached or answered nonsense."""
+
+
+# orders
+class OrderError(ServiceError):
+    pass
+
+
+class CartError(OrderError):
+    pass
+
+
+class CheckoutError(OrderError):
+    """Nothing was bought: the cart is empty, holds the buyer's own product, or prices moved."""
+
+
+class IllegalTransition(OrderError, Conflict):
+    """The order's state (or the actor's role) does not allow that action; nothing changed."""
+
+
+class OrderChanged(IllegalTransition):
+    """Another action changed the order first (two people acted at the same moment)."""
+
+
+class DisputeError(OrderError):
+    pass
+
+
+class MessageError(OrderError):
+    pass
+
+
+class ReviewError(OrderError):
+    pass
+
+
+# notifications
+class NotificationError(ServiceError):
+    """A backend could not deliver; never raised into the action that caused the notification."""

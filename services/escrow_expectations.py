@@ -33,8 +33,12 @@ class EscrowExpectations:
             sources[owner] = source
             self._sources = sources  # replaced whole: readers never lock
 
-    def unregister(self, *, owner: str) -> None:
+    def unregister(self, *, owner: str, source: Source | None = None) -> None:
+        """Remove ``owner``'s source; with ``source``, only if it is still that one (a reloaded
+        module registers its new source before its old instance is cleaned up)."""
         with self._lock:
+            if source is not None and self._sources.get(owner) is not source:
+                return
             sources = dict(self._sources)
             sources.pop(owner, None)
             self._sources = sources

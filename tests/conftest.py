@@ -114,3 +114,4 @@ def make_user(db):
 
     return make
 from tests.support.catalog import *  # noqa: E402,F401,F403  (vendors and products fixtures)
+from tests.support.orders import *  # noqa: E402,F401,F403  (orders and notifications fixtures)

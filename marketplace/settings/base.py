@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "marketplace.wallets",
     "marketplace.vendors",
     "marketplace.products",
+    "marketplace.orders",
+    "marketplace.notifications",
 ]
 
 MIDDLEWARE = [
@@ -150,7 +152,9 @@ BIP84_TEST_VECTOR_ZPUB = (
 # machine come from the environment; a TOML file (MARKETPLACE_CONFIG_FILE) may overlay it and is
 # re-read on every hot reload, so operators can change a setting and reload without a restart.
 MARKETPLACE = {
-    "modules": env_list("MARKETPLACE_MODULES", ["accounts", "wallets", "vendors", "products"]),
+    "modules": env_list(
+        "MARKETPLACE_MODULES", ["accounts", "wallets", "vendors", "products", "orders", "notifications"]
+    ),
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
@@ -203,7 +207,33 @@ MARKETPLACE = {
         "max_image_pixels": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_PIXELS", 25_000_000),
         "image_max_side": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_SIDE", 1600),
     },
+    "orders": {
+        # Basis points of each completed order's total kept as platform fees (250 = 2.5 %).
+        "commission_bps": env_int("MARKETPLACE_COMMISSION_BPS", 250),
+        # A paid order the vendor has not accepted within this many days is refunded.
+        "accept_timeout_days": env_int("MARKETPLACE_ACCEPT_TIMEOUT_DAYS", 3),
+        # A shipped order completes (escrow released) this many days after shipping.
+        "auto_finalize_days": env_int("MARKETPLACE_AUTO_FINALIZE_DAYS", 14),
+        "cart_max_lines": env_int("MARKETPLACE_CART_MAX_LINES", 50),
+        "page_size": env_int("MARKETPLACE_ORDERS_PAGE_SIZE", 20),
+    },
+    "notifications": {
+        # log (a line in the application log) | email (Django's EMAIL_BACKEND)
+        "backend": env_str("MARKETPLACE_NOTIFICATIONS_BACKEND", "log"),
+        "from_email": env_str("MARKETPLACE_NOTIFICATIONS_FROM", "marketplace@localhost"),
+        # Links in e-mails point here (the address buyers and vendors reach the marketplace at).
+        "site_url": env_str("MARKETPLACE_SITE_URL", "http://127.0.0.1:8000"),
+    },
 }
+
+# Where the notifications module's ``email`` backend sends through (Django's e-mail settings).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # /metrics: open in development; production settings require staff or METRICS_TOKEN.
 METRICS_PUBLIC = env_bool("METRICS_PUBLIC", True)

@@ -314,7 +314,7 @@ class WalletMachine(RuleBasedStateMachine):
 _runs = itertools.count()
 
 
-def test_random_money_movements_keep_every_invariant(started_runtime):
+def test_random_money_movements_keep_every_invariant(started_runtime, escrow_expectations_alone):
     run_state_machine_as_test(
         WalletMachine,
         settings=settings(

@@ -95,7 +95,7 @@ def test_audit_sees_an_unbalanced_entry(make_user, fund, ledger_auditor):
 
 
 def test_escrow_expectations_from_another_module(
-    wallet_service, make_user, fund, ledger_auditor, container
+    wallet_service, make_user, fund, ledger_auditor, container, escrow_expectations_alone
 ):
     buyer = make_user()
     fund(buyer, 100_000)
@@ -124,7 +124,9 @@ def test_escrow_expectations_from_another_module(
     assert expectations.expected() is None
 
 
-def test_a_reload_of_wallets_keeps_registered_expectations_and_swaps_services(runtime, container):
+def test_a_reload_of_wallets_keeps_registered_expectations_and_swaps_services(
+    runtime, container, escrow_expectations_alone
+):
     expectations = container.wallets.escrow_expectations()
     expectations.register(owner="orders", source=dict)
     try:

@@ -45,6 +45,26 @@ def ledger_auditor(started_runtime):
 
 
 @pytest.fixture
+def escrow_expectations_alone(started_runtime):
+    """The wallets' escrow-expectation registry with nobody registered (the orders module
+    registers at start-up): for tests that hold escrow under references no order owns. What
+    was registered is put back afterwards."""
+    from containers import container
+    from services.escrow_expectations import EscrowExpectations
+
+    live = container.wallets.escrow_expectations()
+    saved = EscrowExpectations()
+    saved.adopt(live)
+    for owner in saved.owners():
+        live.unregister(owner=owner)
+    yield live
+    current = container.wallets.escrow_expectations()  # a new one if the test reloaded wallets
+    for owner in current.owners():
+        current.unregister(owner=owner)
+    current.adopt(saved)
+
+
+@pytest.fixture
 def fund(wallet_service):
     """``fund(user, sat)``: a confirmed manual deposit; returns the ``DepositResult``."""
 
@@ -291,6 +311,7 @@ def bitcoin_core_backend(marketplace_config, bitcoind):
 __all__ = [  # the fixtures tests/conftest.py imports
     "bitcoin_core_backend",
     "bitcoind",
+    "escrow_expectations_alone",
     "fund",
     "ledger_auditor",
     "staff_user",

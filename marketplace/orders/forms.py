@@ -1,0 +1,57 @@
+"""Parsing only: types and lengths. The rules (states, roles, deadlines, balances) live in the
+orders services."""
+
+from django import forms
+
+from services.cart_service import QUANTITY_MAX
+
+
+class AddToCartForm(forms.Form):
+    product_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, initial=1, label="Quantity")
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(min_value=0, max_value=QUANTITY_MAX, label="Quantity",
+                                  help_text="0 removes it from your cart.")
+
+
+class CheckoutForm(forms.Form):
+    # One per page shown: sending the same form twice (double click, retry) pays once.
+    idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    # The total the buyer saw; if prices moved since, nothing is bought.
+    expected_total_sat = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000, label="Reason (optional)",
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ShipForm(forms.Form):
+    tracking_note = forms.CharField(required=False, max_length=500, label="Tracking (optional)",
+                                    help_text="A tracking number or a note for the buyer.")
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(max_length=2000, label="What went wrong?", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResolveForm(forms.Form):
+    ruling = forms.ChoiceField(choices=[("refund", "Refund the buyer"), ("release", "Release to the vendor"),
+                                        ("split", "Split")], label="Ruling")
+    buyer_percent = forms.IntegerField(required=False, min_value=1, max_value=99, label="Buyer's share (%)",
+                                       help_text="For a split only: the buyer's share of the escrow.")
+    note = forms.CharField(max_length=2000, label="Ruling, as both parties will read it",
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(max_length=2000, label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+                                    coerce=int, label="Rating")
+    text = forms.CharField(required=False, max_length=2000, label="Your review (optional)",
+                           widget=forms.Textarea(attrs={"rows": 3}))

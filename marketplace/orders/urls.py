@@ -1,0 +1,17 @@
+from django.urls import path
+
+from marketplace.orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.cart_add, name="cart-add"),
+    path("cart/<int:product_id>/", views.cart_update, name="cart-update"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("sales/", views.sales, name="sales"),
+    path("disputes/", views.disputes, name="disputes"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/<slug:action>/", views.act, name="act"),
+]

@@ -1,0 +1,140 @@
+"""Orders: cart, checkout into escrow, fulfilment, timeouts, disputes, messages, reviews."""
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from modules.base import BaseModule
+from modules.decorators import module
+from services.cart_service import CartService
+from services.message_service import MessageService
+from services.order_queries import OrderQueries
+from services.order_service import OrderService
+from services.review_service import ReviewService
+
+# The timeouts command runs from cron every few minutes; an order due for longer means it does not.
+TIMEOUTS_GRACE = timedelta(hours=1)
+
+
+class OrdersContainer(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    core = providers.DependenciesContainer()
+    wallets = providers.DependenciesContainer()
+    vendors = providers.DependenciesContainer()
+    products = providers.DependenciesContainer()
+
+    order_queries = providers.Factory(OrderQueries, page_size=config.page_size.as_int())
+    cart_service = providers.Factory(
+        CartService, catalog_queries=products.catalog_queries, clock=core.clock,
+        max_lines=config.cart_max_lines.as_int(),
+    )
+    order_service = providers.Factory(
+        OrderService,
+        wallet_service=wallets.wallet_service,
+        wallet_queries=wallets.wallet_queries,
+        catalog_service=products.catalog_service,
+        events=core.events,
+        clock=core.clock,
+        commission_bps=config.commission_bps.as_int(),
+        accept_timeout_days=config.accept_timeout_days.as_int(),
+        auto_finalize_days=config.auto_finalize_days.as_int(),
+    )
+    message_service = providers.Factory(MessageService, events=core.events, clock=core.clock)
+    review_service = providers.Factory(
+        ReviewService, vendor_service=vendors.vendor_service, events=core.events, clock=core.clock
+    )
+
+
+@module(
+    name="orders",
+    version="1.0.0",
+    description="Cart, checkout into escrow, fulfilment, timeouts, disputes, messages and reviews",
+    author="Marketplace team",
+    dependencies=["wallets>=1.0", "products>=1.0", "vendors>=1.0"],
+)
+class OrdersModule(BaseModule):
+    container_class = OrdersContainer
+    urls = "marketplace.orders.urls"
+    url_prefix = "orders/"
+    wire = ("marketplace.orders.views",)
+
+    def initialize(self) -> bool:
+        from containers import runtime
+        from marketplace.orders.models import Order
+        from modules.vendors import fill_slot
+
+        self.container.order_service().get_required_config()
+        Order.objects.exists()
+        facade = runtime.module_container("orders")
+        # The ledger audit checks every open order's escrow against its total (and that nothing
+        # else sits in escrow); the source follows reloads of this module through the facade.
+        self._escrow_source = lambda: facade.order_queries().open_escrows()
+        runtime.module_container("wallets").escrow_expectations().register(owner="orders", source=self._escrow_source)
+        # Storefronts show our reviews' average and count.
+        fill_slot("ratings", facade.order_queries)
+        runtime.container.core.health_service().add_check("orders.timeouts", _timeouts_health, critical=False)
+        return True
+
+    def cleanup(self) -> bool:
+        source = getattr(self, "_escrow_source", None)
+        if source is not None:
+            from containers import runtime
+
+            runtime.module_container("wallets").escrow_expectations().unregister(owner="orders", source=source)
+        return True
+
+    def health_checks(self):
+        return {"orders": self._figures}
+
+    @staticmethod
+    def _figures() -> dict:
+        from django.db.models import Count, Sum
+
+        from marketplace.orders.models import Order
+        from services import order_states
+
+        rows = (Order.objects.filter(state__in=sorted(order_states.OPEN)).values("state")
+                .annotate(n=Count("pk"), sat=Sum("total_sat")).order_by())
+        return {
+            "open": {row["state"]: row["n"] for row in rows},
+            "escrow_sat": sum(row["sat"] for row in rows),
+            "overdue": _overdue()["overdue"],
+        }
+
+    def load_demo_data(self) -> list[str]:
+        from marketplace.orders.demo import load_demo_orders
+
+        return load_demo_orders(self.container)
+
+
+def _overdue() -> dict:
+    """Orders past their deadline that ``process_order_timeouts`` has not settled yet."""
+    from django.db.models import Count, Min
+
+    from containers import runtime
+    from marketplace.orders.models import Order
+    from services import order_states
+
+    now = runtime.container.core.clock().now()
+    count, oldest = 0, None
+    for state, deadline in ((order_states.FUNDED, "accept_by"), (order_states.SHIPPED, "auto_complete_at")):
+        figures = Order.objects.filter(state=state, **{f"{deadline}__lte": now}).aggregate(
+            n=Count("pk"), oldest=Min(deadline)
+        )
+        count += figures["n"]
+        if figures["oldest"] is not None and (oldest is None or figures["oldest"] < oldest):
+            oldest = figures["oldest"]
+    return {"overdue": count, "overdue_since": oldest}
+
+
+def _timeouts_health() -> dict:
+    from containers import runtime
+
+    figures = _overdue()
+    since = figures["overdue_since"]
+    if since is not None and runtime.container.core.clock().now() - since > TIMEOUTS_GRACE:
+        raise RuntimeError(
+            f"{figures['overdue']} order(s) past their deadline since {since:%Y-%m-%d %H:%M} UTC: "
+            f"is `manage.py process_order_timeouts` scheduled?"
+        )
+    return {**figures, "overdue_since": since.isoformat() if since else None}

@@ -1,0 +1,133 @@
+"""Notifications: tell the other party what happened to their order, after it happened.
+
+``notify`` records each notification (the user's list at /notifications/) and hands it to the
+configured backend once the surrounding transaction commits, never before: a rolled-back
+change tells nobody. A backend that fails is recorded and logged; it never reaches the action
+that caused the notification. The notifications module subscribes ``handle`` to the orders'
+events, which are themselves delivered after commit.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from marketplace.notifications.models import Notification
+from services.money import format_btc
+from services.notification_backends import Notice
+
+log = logging.getLogger(__name__)
+
+TOPICS = ("orders.changed", "orders.message_posted", "orders.reviewed")
+INBOX_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    subject: str
+    body: str
+    link: str
+    created_at: datetime
+    unread: bool
+
+
+class NotificationService:
+    def __init__(self, *, backend, clock, site_url: str = ""):
+        self._backend = backend
+        self._clock = clock
+        self.site_url = (site_url or "").rstrip("/")
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend.name
+
+    def notify(self, *, user_ids, subject: str, body: str, path: str = "", topic: str = "") -> None:
+        """Send to each user once the current transaction commits (at once outside one)."""
+        recipients = sorted({uid for uid in user_ids if isinstance(uid, int)})
+        if recipients:
+            transaction.on_commit(lambda: self._deliver(recipients, subject, body, path, topic))
+
+    def handle(self, topic: str, payload: dict) -> None:
+        """An order event (delivered after commit): work out who to tell, and what."""
+        composed = _compose(topic, payload)
+        if composed is None:
+            return
+        recipients, subject, body = composed
+        self.notify(user_ids=recipients, subject=subject, body=body, path=_order_path(payload["reference"]),
+                    topic=topic)
+
+    # the user's list
+    def inbox(self, *, user_id: int, limit: int = INBOX_SIZE) -> list[InboxRow]:
+        rows = Notification.objects.filter(user_id=user_id).order_by("-id")[:limit]
+        return [InboxRow(n.subject, n.body, n.link, n.created_at, n.read_at is None) for n in rows]
+
+    def unread_count(self, *, user_id: int) -> int:
+        return Notification.objects.filter(user_id=user_id, read_at=None).count()
+
+    def mark_all_read(self, *, user_id: int) -> int:
+        return Notification.objects.filter(user_id=user_id, read_at=None).update(read_at=self._clock.now())
+
+    # delivery
+    def _deliver(self, recipients: list[int], subject: str, body: str, path: str, topic: str) -> None:
+        users = get_user_model().objects.filter(pk__in=recipients, is_active=True).only("pk", "username", "email")
+        for user in users:
+            notice = Notice(user.pk, user.username, user.email, subject, body, self.site_url + path if path else "")
+            record = Notification.objects.create(
+                user_id=user.pk, topic=topic[:40], subject=subject[:200], body=body, link=path[:300],
+                backend=self._backend.name, created_at=self._clock.now(),
+            )
+            try:
+                self._backend.send(notice)
+            except Exception as exc:  # the order stands whatever the mail server thinks
+                log.warning("notification %s to %s failed on the %s backend: %s", record.pk, user.username,
+                            self._backend.name, exc)
+                Notification.objects.filter(pk=record.pk).update(
+                    status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+                )
+            else:
+                Notification.objects.filter(pk=record.pk).update(status=Notification.Status.SENT)
+
+
+def _order_path(reference: str) -> str:
+    try:
+        return reverse("orders:detail", args=[reference])
+    except NoReverseMatch:  # orders' pages are not mounted here
+        return ""
+
+
+def _compose(topic: str, p: dict) -> tuple[set, str, str] | None:
+    ref = p.get("reference", "")
+    buyer, vendor, actor = p.get("buyer_id"), p.get("vendor_user_id"), p.get("actor_id", p.get("author_id"))
+    others = {buyer, vendor} - {actor}
+    if topic == "orders.message_posted":
+        return others, f"New message about order {ref}", p.get("excerpt", "")
+    if topic == "orders.reviewed":
+        return {vendor}, f"Order {ref} was reviewed: {p.get('rating')}/5", "The buyer left a review of this order."
+    if topic != "orders.changed":
+        return None
+    amount = format_btc(int(p.get("total_sat") or 0))
+    note = p.get("note") or ""
+    texts = {
+        "place": ({vendor}, f"New order {ref}", f"The buyer paid {amount} BTC into escrow. Accept or decline it."),
+        "accept": ({buyer}, f"Order {ref} was accepted", "The vendor accepted your order and will ship it."),
+        "decline": ({buyer}, f"Order {ref} was declined",
+                    f"The vendor declined your order; {amount} BTC went back to your balance."),
+        "cancel": ({vendor}, f"Order {ref} was cancelled", "The buyer cancelled the order before you accepted it."),
+        "expire": ({buyer, vendor}, f"Order {ref} was not accepted in time",
+                   f"The vendor did not accept it in time; {amount} BTC went back to the buyer."),
+        "ship": ({buyer}, f"Order {ref} has shipped", "The vendor shipped your order."),
+        "confirm": ({vendor}, f"Order {ref} is complete",
+                    "The buyer confirmed receipt; the payment was released to your balance."),
+        "auto_complete": ({buyer, vendor}, f"Order {ref} completed automatically",
+                          "The confirmation period ended; the payment was released to the vendor."),
+        "dispute": (others, f"A dispute was opened on order {ref}", "Staff will look into it and rule."),
+        "resolve": ({buyer, vendor}, f"The dispute on order {ref} was resolved", "Staff ruled on the dispute."),
+    }
+    found = texts.get(p.get("action"))
+    if found is None:
+        return None
+    recipients, subject, body = found
+    return recipients - {None}, subject, f"{body}\n\n{note}" if note else body

@@ -1,0 +1,56 @@
+"""Reviews: after an order completes, its buyer rates it once (1 to 5, with a few words).
+
+The vendor's storefront shows the average and count (``OrderQueries.ratings_for`` fills the
+vendors' ``ratings`` slot); a new review drops the shop's cached pages once it commits."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from marketplace.orders.models import Review
+from services import order_states as states
+from services.errors import IllegalTransition, PermissionDenied, ReviewError
+from services.order_parties import order_for
+from services.text_rules import clean_text, text_errors
+
+TEXT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class LeftReview:
+    review_id: int
+    reference: str
+    vendor_id: int
+    rating: int
+
+
+class ReviewService:
+    def __init__(self, *, vendor_service, events, clock):
+        self._vendors = vendor_service
+        self._events = events
+        self._clock = clock
+
+    def leave(self, *, actor_id: int, reference: str, rating: int, text: str = "") -> LeftReview:
+        errors = {}
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            errors["rating"] = ["Choose a rating from 1 to 5 stars."]
+        text = clean_text(text if isinstance(text, str) else "")
+        problems = text_errors(text, max_length=TEXT_MAX)
+        if problems:
+            errors["text"] = problems
+        if errors:
+            raise ReviewError("Please correct the review.", errors=errors)
+        order, role = order_for(reference, actor_id)
+        if role != states.BUYER:
+            raise PermissionDenied("Only the buyer can review an order.")
+        if order.state != states.COMPLETED:
+            raise IllegalTransition("You can review an order once it is completed.")
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(order=order, rating=rating, text=text, created_at=self._clock.now())
+                self._vendors.refresh_storefront(vendor_id=order.vendor_id)
+                self._events.publish("orders.reviewed", reference=order.reference, order_id=order.pk,
+                                     buyer_id=order.buyer_id, vendor_user_id=order.vendor.user_id, rating=rating)
+        except IntegrityError:
+            raise ReviewError("You have already reviewed this order.") from None
+        return LeftReview(review.pk, order.reference, order.vendor_id, rating)
