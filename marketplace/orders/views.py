@@ -99,12 +99,13 @@ def checkout(request, orders=ORDERS, carts=CARTS, balances=BALANCES):
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if not form.is_valid():
-            return _checkout_page(request, carts, balances, error="This checkout form is invalid; check out again.")
+            return _checkout_page(request, orders, carts, balances,
+                                  error="This checkout form is invalid; check out again.")
         try:
             result = orders.checkout(buyer_id=request.user.pk, idempotency_key=form.cleaned_data["idempotency_key"],
                                      expected_total_sat=form.cleaned_data["expected_total_sat"])
         except ServiceError as error:
-            return _checkout_page(request, carts, balances, error=error.message)
+            return _checkout_page(request, orders, carts, balances, error=error.message)
         count = len(result.references)
         messages.success(
             request,
@@ -114,15 +115,15 @@ def checkout(request, orders=ORDERS, carts=CARTS, balances=BALANCES):
         if count == 1:
             return redirect("orders:detail", reference=result.references[0])
         return redirect("orders:list")
-    return _checkout_page(request, carts, balances)
+    return _checkout_page(request, orders, carts, balances)
 
 
-def _checkout_page(request, carts, balances, *, error: str = ""):
+def _checkout_page(request, orders, carts, balances, *, error: str = ""):
     contents = carts.contents(user_id=request.user.pk)
     balance = balances.get_balance(user_id=request.user.pk).available_sat
     form = CheckoutForm(initial={"idempotency_key": new_idempotency_key(), "expected_total_sat": contents.total_sat})
     context = {"cart": contents, "form": form, "balance_sat": balance, "error": error,
-               "short_sat": max(0, contents.total_sat - balance)}
+               "short_sat": max(0, contents.total_sat - balance), "terms": orders.get_required_config()}
     return render(request, "orders/checkout.html", context, status=400 if error else 200)
 
 

@@ -34,6 +34,7 @@ def test_buy_from_the_product_page_through_checkout(market, clock):
     assert cart.status_code == 200 and 'id="cart-total">0.00240000<' in cart.content.decode()
     checkout = buyer.get("/orders/checkout/").content.decode()
     assert "0.01000000 BTC" in checkout and "Pay 0.00240000 BTC" in checkout
+    assert "automatically 14 days after shipping" in checkout and "within 3 days" in checkout
     form = key_and_total(checkout)
     response = buyer.post("/orders/checkout/", form)
     order = Order.objects.get()
