@@ -54,12 +54,13 @@ def test_a_signed_in_catalog_page_adds_only_the_session_user_and_balance(
 
 
 @pytest.mark.parametrize("n", [10, 500])
-def test_the_storefront_runs_three_queries_whatever_the_number_of_products(
+def test_the_storefront_runs_four_queries_whatever_the_number_of_products(
         client, make_vendor, bulk_products, n, django_assert_num_queries):
     bob = make_vendor("bob")
     bulk_products(bob, n)
     url = reverse("vendors:storefront", args=[bob.shop_slug])
-    with django_assert_num_queries(3):  # the shop, the count, one page of rows
+    # the shop, the count, one page of rows, and its rating (the orders module's reviews)
+    with django_assert_num_queries(4):
         page = client.get(url)
     assert page.status_code == 200 and page.content.decode().count('class="listing"') == min(n, 24)
     assert "No reviews yet" in page.content.decode()
