@@ -135,6 +135,11 @@ class OrderService:
         ``expected_total_sat`` is what the buyer saw; if prices moved since, nothing is bought.
         """
         key = _key(idempotency_key)
+        if expected_total_sat is not None and (
+            isinstance(expected_total_sat, bool) or not isinstance(expected_total_sat, int)
+        ):
+            raise CheckoutError("This checkout form is invalid; reload the page and try again.",
+                                field="expected_total_sat")
         existing = Checkout.objects.filter(buyer_id=buyer_id, idempotency_key=key).first()
         if existing is not None:
             return _checkout_result(existing, replayed=True)
@@ -147,6 +152,17 @@ class OrderService:
             if existing is None:
                 raise
             return _checkout_result(existing, replayed=True)
+        except InsufficientFunds as refused:
+            total = getattr(refused, "checkout_total", None)
+            if total is None:
+                raise
+            # Read once everything is rolled back: earlier orders of this checkout are unpaid again.
+            balance = self._balances.get_balance(user_id=buyer_id).available_sat
+            raise InsufficientFunds(
+                f"Insufficient funds: this checkout costs {format_btc(total)} BTC and your available "
+                f"balance is {format_btc(balance)} BTC. Deposit {format_btc(max(total - balance, 1))} BTC more, "
+                f"or remove something from your cart.",
+            ) from None
 
     def _checkout(self, buyer_id, key, expected_total_sat, items) -> CheckoutResult:
         now = self._clock.now()
@@ -201,13 +217,9 @@ class OrderService:
                     buyer_id=buyer_id, order_ref=order.reference, amount_sat=order.total_sat,
                     idempotency_key=f"{order.reference}:hold",
                 )
-            except InsufficientFunds:
-                balance = self._balances.get_balance(user_id=buyer_id).available_sat
-                raise InsufficientFunds(
-                    f"Insufficient funds: this checkout costs {format_btc(total)} BTC and your available "
-                    f"balance is {format_btc(balance)} BTC. Deposit {format_btc(total - balance)} BTC more, "
-                    f"or remove something from your cart.",
-                ) from None
+            except InsufficientFunds as refused:
+                refused.checkout_total = total  # said in the buyer's terms once rolled back (above)
+                raise
             OrderEvent.objects.create(order=order, actor_id=buyer_id, from_state="", to_state=states.FUNDED,
                                       note="Paid into escrow.", entry_id=entry.entry_id, created_at=now)
             self._announce(order, vendor_user_id=group[0].vendor_user_id, action="place", actor_id=buyer_id,

@@ -4,6 +4,7 @@ order changed, and the ledger stays balanced. Also two checkouts spending one ba
 double-clicked checkout, and the timeouts command running on several "machines" at once."""
 
 import threading
+from functools import partial
 
 import pytest
 from django.db import connections
@@ -72,8 +73,8 @@ def test_confirm_against_dispute(roomy, order_in, container, ledger_auditor):
         service = container.orders.order_service()
         disputer = m.buyer if n % 2 else m.vendor
         outcomes = race(
-            lambda: service.confirm(actor_id=m.buyer.pk, reference=ref),
-            lambda: service.open_dispute(actor_id=disputer.pk, reference=ref, reason="Racing the confirmation."),
+            partial(service.confirm, actor_id=m.buyer.pk, reference=ref),
+            partial(service.open_dispute, actor_id=disputer.pk, reference=ref, reason="Racing the confirmation."),
         )
         winner = one_winner(outcomes)
         state = Order.objects.get(reference=ref).state
@@ -90,8 +91,8 @@ def test_cancel_against_accept(roomy, order_in, container, ledger_auditor):
         ref = order_in("funded")
         service = container.orders.order_service()
         outcomes = race(
-            lambda: service.cancel(actor_id=m.buyer.pk, reference=ref),
-            lambda: service.accept(actor_id=m.vendor.pk, reference=ref),
+            partial(service.cancel, actor_id=m.buyer.pk, reference=ref),
+            partial(service.accept, actor_id=m.vendor.pk, reference=ref),
         )
         winner = one_winner(outcomes)
         order = Order.objects.get(reference=ref)
@@ -110,8 +111,8 @@ def test_two_checkouts_spending_one_balance(roomy, make_user, fund, container, l
         fund(buyer, 150_000)  # enough for one lamp (120,000), not two
         service = container.orders.order_service()
         outcomes = race(
-            lambda b=buyer: service.checkout(buyer_id=b.pk, idempotency_key="tab-1", items={m.lamp: 1}),
-            lambda b=buyer: service.checkout(buyer_id=b.pk, idempotency_key="tab-2", items={m.lamp: 1}),
+            partial(service.checkout, buyer_id=buyer.pk, idempotency_key="tab-1", items={m.lamp: 1}),
+            partial(service.checkout, buyer_id=buyer.pk, idempotency_key="tab-2", items={m.lamp: 1}),
         )
         one_winner(outcomes, refused_with=(InsufficientFunds,))
         assert balance(buyer) == 30_000 and Order.objects.filter(buyer=buyer).count() == 1
@@ -127,9 +128,8 @@ def test_a_double_clicked_checkout_pays_once(roomy, make_user, fund, container, 
         buyer = make_user(f"clicker{n}")
         fund(buyer, 1_000_000)
         service = container.orders.order_service()
-        outcomes = race(*[
-            lambda b=buyer: service.checkout(buyer_id=b.pk, idempotency_key="same-form", items={m.lamp: 1})
-        ] * 2)
+        outcomes = race(*[partial(service.checkout, buyer_id=buyer.pk, idempotency_key="same-form",
+                                  items={m.lamp: 1})] * 2)
         assert all(kind == "ok" for kind, _ in outcomes), outcomes
         results = [result for _, result in outcomes]
         assert results[0].references == results[1].references
@@ -165,8 +165,8 @@ def test_the_losers_are_told_the_order_changed(roomy, order_in, container):
         ref = order_in("funded")
         service = container.orders.order_service()
         outcomes = race(
-            lambda: service.cancel(actor_id=m.buyer.pk, reference=ref),
-            lambda: service.decline(actor_id=m.vendor.pk, reference=ref),
+            partial(service.cancel, actor_id=m.buyer.pk, reference=ref),
+            partial(service.decline, actor_id=m.vendor.pk, reference=ref),
         )
         one_winner(outcomes)
         seen += [type(exc) for kind, exc in outcomes if kind == "refused"]

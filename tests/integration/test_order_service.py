@@ -91,6 +91,19 @@ def test_insufficient_balance_changes_nothing_and_says_how_much_is_missing(
     assert order_service.checkout(buyer_id=poor.pk, idempotency_key="k").total_sat == 120_000
 
 
+def test_insufficient_balance_for_the_second_shop_undoes_the_first(
+        market, make_vendor, make_product, make_user, fund, order_service):
+    book = make_product(make_vendor("other"), title="Costly book", price_sat=900_000, stock=1, category="fiction")
+    poor = make_user("poor")
+    fund(poor, 200_000)
+    with pytest.raises(InsufficientFunds, match="costs 0.01020000 BTC and your available balance is 0.00200000 BTC"):
+        order_service.checkout(buyer_id=poor.pk, idempotency_key="k", items={market.lamp: 1, book: 1})
+    assert balance(poor) == 200_000 and stock(market.lamp) == 5 and not Order.objects.exists()
+    with pytest.raises(CheckoutError, match="invalid"):
+        order_service.checkout(buyer_id=poor.pk, idempotency_key="k", items={market.lamp: 1},
+                               expected_total_sat="120000")
+
+
 def test_insufficient_stock_or_a_product_gone_changes_nothing(market, cart_service, order_service, catalog_service):
     cart_service.add(user_id=market.buyer.pk, product_id=market.saw, quantity=3)
     cart_service.add(user_id=market.buyer.pk, product_id=market.lamp)
