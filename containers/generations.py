@@ -33,7 +33,7 @@ _CLASS_PROVIDERS = (providers.Factory, providers.BaseSingleton)
 
 
 class GenerationError(Exception):
-    pass
+    """A generation cannot be built: an unknown provider, a class that cannot stand in for another."""
 
 
 @dataclass(frozen=True)

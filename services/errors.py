@@ -16,32 +16,32 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    pass
+    """The thing asked for does not exist, or is not the caller's to see (views answer 404)."""
 
 
 class PermissionDenied(ServiceError):
-    pass
+    """The caller may not do this (views answer 403)."""
 
 
 class Conflict(ServiceError):
-    pass
+    """The request does not fit the current state (a transition already made, a name taken)."""
 
 
 class ServiceUnavailable(ServiceError):
-    pass
+    """A service, or a module it needs, is not serving right now."""
 
 
 # accounts
 class AccountsError(ServiceError):
-    pass
+    """Refusals of the accounts module."""
 
 
 class RegistrationError(AccountsError):
-    pass
+    """A sign-up refused: ``errors`` names each field at fault."""
 
 
 class AuthenticationFailed(AccountsError):
-    pass
+    """Wrong username or password (the message never says which)."""
 
 
 class LoginThrottled(AccountsError):
@@ -51,20 +51,20 @@ class LoginThrottled(AccountsError):
 
 
 class ProfileError(AccountsError):
-    pass
+    """A profile change refused: ``errors`` names each field at fault."""
 
 
 class PasswordChangeError(AccountsError):
-    pass
+    """A password change refused: wrong current password, or a weak new one."""
 
 
 # vendors
 class VendorError(ServiceError):
-    pass
+    """Refusals of the vendors module."""
 
 
 class VendorApplicationError(VendorError):
-    pass
+    """An application to open a shop refused (name, slug, description, or one pending)."""
 
 
 class VendorStateError(VendorError, Conflict):
@@ -77,15 +77,15 @@ class VendorNotActive(VendorError, PermissionDenied):
 
 # products
 class CatalogError(ServiceError):
-    pass
+    """Refusals of the products module."""
 
 
 class ProductError(CatalogError):
-    pass
+    """A product's fields refused: ``errors`` names each field at fault."""
 
 
 class ImageRejected(ProductError):
-    pass
+    """A picture that is not an image, too large, or a decompression bomb."""
 
 
 class ProductUnavailable(CatalogError):
@@ -105,25 +105,25 @@ class OutOfStock(CatalogError):
 
 
 class ModerationError(CatalogError):
-    pass
+    """A report or a moderation decision that does not apply."""
 
 
 # operations
 class OpsError(ServiceError):
-    pass
+    """An operations request refused (an unknown module or service to reload...)."""
 
 
 # wallets
 class WalletError(ServiceError):
-    pass
+    """Refusals of the wallets module; nothing was moved."""
 
 
 class InvalidAmount(WalletError):
-    pass
+    """Not a positive whole number of satoshis within the limits."""
 
 
 class InsufficientFunds(WalletError):
-    pass
+    """The available balance does not cover the amount."""
 
 
 class IdempotencyConflict(WalletError):
@@ -131,19 +131,19 @@ class IdempotencyConflict(WalletError):
 
 
 class InvalidAddress(WalletError):
-    pass
+    """Not a bitcoin address of the configured network."""
 
 
 class WithdrawalError(WalletError):
-    pass
+    """A withdrawal request or decision refused (minimum, state, owner)."""
 
 
 class DepositError(WalletError):
-    pass
+    """A deposit that cannot be recorded (amount, transaction reference, address)."""
 
 
 class EscrowError(WalletError):
-    pass
+    """An escrow movement that does not fit what the order's escrow holds."""
 
 
 class ChainBackendError(WalletError):
@@ -152,11 +152,11 @@ class ChainBackendError(WalletError):
 
 # orders
 class OrderError(ServiceError):
-    pass
+    """Refusals of the orders module."""
 
 
 class CartError(OrderError):
-    pass
+    """A cart change refused: a quantity out of range or above the stock, one's own product, a full cart."""
 
 
 class CheckoutError(OrderError):
@@ -172,15 +172,15 @@ class OrderChanged(IllegalTransition):
 
 
 class DisputeError(OrderError):
-    pass
+    """A dispute or a ruling refused: no reason given, an unknown ruling, a split out of range."""
 
 
 class MessageError(OrderError):
-    pass
+    """A message refused: empty or too long."""
 
 
 class ReviewError(OrderError):
-    pass
+    """A review refused: a rating out of 1 to 5, text too long, or the order reviewed already."""
 
 
 # notifications

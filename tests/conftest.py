@@ -27,10 +27,23 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def started_runtime(django_db_setup, django_db_blocker):
-    """Modules start once per run, on the test database, as on a server's first request."""
+    """Modules start once per run, on the test database, as on a server's first request.
+
+    pytest-django creates a test database only when a collected test asks for one; the modules
+    start on a database whatever runs, so make sure it is a test database, never the real one.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    created = None
     with django_db_blocker.unblock():
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         app_runtime.ensure_started()
     yield app_runtime
+    if created is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,17 @@ from tests.support.projects import ROOT, copy_project
 pytestmark = pytest.mark.slow
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
+# A document that deploys against real servers says so on its first line; it runs in the
+# PostgreSQL + Redis pass (where .ci/run has started both on their usual ports).
+NEEDS_SERVERS = "<!-- runs against PostgreSQL and Redis -->"
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+def _param(doc: Path):
+    marks = [pytest.mark.postgres] if doc.read_text().startswith(NEEDS_SERVERS) else []
+    return pytest.param(doc, id=doc.name, marks=marks)
+
+
+@pytest.mark.parametrize("doc", [_param(d) for d in DOCS])
 def test_every_code_block_runs(doc: Path, tmp_path):
     project = copy_project(tmp_path / "project")
     env = sandbox_env(project)
@@ -23,9 +31,11 @@ def test_every_code_block_runs(doc: Path, tmp_path):
     )
     assert migrate.returncode == 0, migrate.stderr
     runner = DocRunner(project, env)
-    found = blocks(doc.read_text())
-    for block in found:
-        runner.run(block)
+    try:
+        for block in blocks(doc.read_text()):
+            runner.run(block)
+    finally:
+        runner.close()
 
 
 def test_the_docs_are_linked_from_the_readme():

@@ -10,6 +10,8 @@ A block's info string says how it runs:
   later blocks use it. With ``append``, added to the end of PATH instead.
 - ``toml``/``json`` without a file: parsed, so the example is at least valid.
 - ``text output``: every non-blank line must appear in what the previous ``bash`` block printed.
+- ``bash background wait=URL``: a server; started, then waited for until URL answers 200, and
+  stopped when the document is done (``DocRunner.close()``).
 """
 
 import json
@@ -18,7 +20,9 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import tomllib
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +64,17 @@ class DocRunner:
         self.project = project
         self.env = env
         self.last_output = ""
+        self.servers: list[subprocess.Popen] = []
+
+    def close(self) -> None:
+        for server in self.servers:
+            if server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+        self.servers.clear()
 
     def run(self, block: Block) -> Outcome:
         handler = {
@@ -104,7 +119,43 @@ class DocRunner:
         self.last_output = result.stdout
         return Outcome(block, output=result.stdout)
 
+    def _background(self, block: Block) -> Outcome:
+        (line,) = _commands(block.code)
+        words, env = self._words(line)
+        log = open(self.project / "var" / f"server-{len(self.servers)}.log", "w+")
+        server = subprocess.Popen(words, cwd=self.project, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.servers.append(server)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                break
+            try:
+                if urllib.request.urlopen(block.options["wait"], timeout=2).status == 200:
+                    return Outcome(block, notes=[f"serving: {line}"])
+            except OSError:
+                time.sleep(0.2)
+        log.seek(0)
+        raise AssertionError(
+            f"{block.describe()}: `{line}` did not answer at {block.options['wait']}\n{log.read()[-4000:]}"
+        )
+
+    def _words(self, line: str) -> tuple[list[str], dict]:
+        words = shlex.split(line)
+        env = dict(self.env)
+        while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+        if words[0] in {"python", "python3"}:
+            words[0] = sys.executable
+        elif words[0] == "./manage.py":
+            words = [sys.executable, "manage.py", *words[1:]]
+        elif words[0] == "gunicorn":
+            words = [sys.executable, "-m", "gunicorn", *words[1:]]
+        return words, env
+
     def _shell(self, block: Block) -> Outcome:
+        if "background" in block.flags:
+            return self._background(block)
         expected = int(block.options.get("exit", "0"))
         outputs = []
         for line in _commands(block.code):
@@ -114,14 +165,7 @@ class DocRunner:
                     key, _, value = assignment.partition("=")
                     self.env[key] = value
                 continue
-            env = dict(self.env)
-            while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
-                key, _, value = words.pop(0).partition("=")
-                env[key] = value
-            if words[0] in {"python", "python3"}:
-                words[0] = sys.executable
-            elif words[0] == "./manage.py":
-                words = [sys.executable, "manage.py", *words[1:]]
+            words, env = self._words(line)
             result = self._exec(words, env=env)
             outputs.append(result.stdout + result.stderr)
             if result.returncode != expected:
