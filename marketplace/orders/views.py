@@ -146,8 +146,7 @@ def sales(request, queries=QUERIES, vendors=VENDORS):
     tab = request.GET.get("tab") if request.GET.get("tab") in VENDOR_TABS else "todo"
     page, counts = queries.vendor_orders(vendor_user_id=request.user.pk, tab=tab, page=request.GET.get("page"))
     tabs = [(name, label, counts[name]) for name, (label, _) in VENDOR_TABS.items()]
-    return render(request, "orders/sales.html", {"page": page, "tab": tab, "tabs": tabs, "shop": shop,
-                                                 "ship_form": ShipForm()})
+    return render(request, "orders/sales.html", {"page": page, "tab": tab, "tabs": tabs, "shop": shop})
 
 
 @staff_required
