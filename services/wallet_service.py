@@ -152,7 +152,7 @@ class WalletService:
             idempotency_key=_scoped(JournalEntry.Kind.TRANSFER, idempotency_key),
             request={"sender": sender, "recipient": recipient, "amount": amount, "memo": memo},
             accounts=[user_account(sender), user_account(recipient)],
-            plan=lambda _: [(user_account(sender), -amount), (user_account(recipient), amount)],
+            plan=[(user_account(sender), -amount), (user_account(recipient), amount)],
             memo=memo,
         )
 
@@ -168,7 +168,7 @@ class WalletService:
             idempotency_key=_scoped(JournalEntry.Kind.HOLD, idempotency_key),
             request={"buyer": buyer, "order": ref, "amount": amount},
             accounts=[user_account(buyer), escrow_account(ref)],
-            plan=lambda _: [(user_account(buyer), -amount), (escrow_account(ref), amount)],
+            plan=[(user_account(buyer), -amount), (escrow_account(ref), amount)],
             order_ref=ref,
         )
 
@@ -465,7 +465,7 @@ class WalletService:
             idempotency_key=f"deposit:{txid}:{vout}",
             request={"user": user, "amount": amount, "txid": txid, "vout": vout},
             accounts=[ASSET, user_account(user)],
-            plan=lambda _: [(ASSET, -amount), (user_account(user), amount)],
+            plan=[(ASSET, -amount), (user_account(user), amount)],
             memo=f"{txid}:{vout}",
             on_posted=on_posted,
         )
@@ -549,7 +549,7 @@ class WalletService:
                 idempotency_key=f"withdraw:{user}:{key}",
                 request={"user": user, "address": destination, "amount": amount, "fee": fee},
                 accounts=[source, pending],
-                plan=lambda _: [(source, -total), (pending, total)],
+                plan=[(source, -total), (pending, total)],
                 memo=destination,
                 on_posted=save,
             )
@@ -644,7 +644,7 @@ class WalletService:
                 idempotency_key=f"withdrawal:{withdrawal.pk}:settle",
                 request={"withdrawal": withdrawal.pk, "status": status, "txid": txid, "note": note},
                 accounts=[pending, target],
-                plan=lambda _: [(pending, -total), (target, total)],
+                plan=[(pending, -total), (target, total)],
                 memo=txid or note,
                 created_by_id=reviewer_id,
             )
@@ -691,7 +691,7 @@ class WalletService:
                 idempotency_key=f"reverse:{original.pk}",
                 request={"entry": original.pk, "reason": reason},
                 accounts=refs,
-                plan=lambda _: [
+                plan=[
                     (ref, -p.amount_sat) for ref, p in zip(refs, postings, strict=True)
                 ],
                 memo=reason,

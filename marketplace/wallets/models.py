@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from services.money import MAX_SATS
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -40,6 +42,11 @@ class Account(models.Model):
                 condition=Q(balance_sat__gte=0) | Q(kind="asset"),
                 name="wallets_account_balance_not_negative",
             ),
+            # No balance holds more than there will ever be: the one-statement path relies on it.
+            models.CheckConstraint(
+                condition=Q(balance_sat__lte=MAX_SATS) & Q(balance_sat__gte=-MAX_SATS),
+                name="wallets_account_balance_bounded",
+            ),
             models.UniqueConstraint(
                 fields=["kind", "user"],
                 condition=Q(user__isnull=False),
@@ -64,7 +71,9 @@ class JournalEntry(models.Model):
         WITHDRAWAL_RETURN = "withdrawal_return", "Withdrawal returned"
         REVERSAL = "reversal", "Reversal"
 
-    idempotency_key = models.CharField(max_length=220, unique=True)
+    # Unique through ``wallets_entry_key_once``: ``unique=True`` would add a second index for
+    # LIKE queries that nothing runs, paid on every payment.
+    idempotency_key = models.CharField(max_length=220)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # What was asked, hashed: a replay of the key with other parameters is refused.
     request_hash = models.CharField(max_length=64)
@@ -94,6 +103,7 @@ class JournalEntry(models.Model):
         # Partial indexes: most entries have no order, reversal or author, and every index an
         # INSERT must update is paid on each payment.
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="wallets_entry_key_once"),
             models.UniqueConstraint(
                 fields=["reverses"],
                 condition=Q(reverses__isnull=False),
