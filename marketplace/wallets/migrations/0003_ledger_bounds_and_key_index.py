@@ -1,10 +1,24 @@
 """Balances bounded by 21M BTC in the database; the idempotency key unique without its LIKE index.
 
-The key's new constraint is added before ``unique=True`` goes, so no moment lacks one.
+The key's new constraint is added before ``unique=True`` goes, so no moment lacks one. SQLite
+alters a column by rebuilding the table, which drops its triggers: the immutability trigger of
+0002 is put back there.
 """
 
 from django.conf import settings
 from django.db import migrations, models
+
+
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS wallets_journal_entry_immutable BEFORE UPDATE ON wallets_journal_entry "
+    "BEGIN SELECT RAISE(ABORT, 'wallets: wallets_journal_entry rows are immutable; "
+    "corrections are reversing entries'); END"
+)
+
+
+def restore_sqlite_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(SQLITE_TRIGGER)
 
 
 class Migration(migrations.Migration):
@@ -14,6 +28,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Undone last when migrating back: the table rebuilt again, the trigger put back again.
+        migrations.RunPython(migrations.RunPython.noop, restore_sqlite_trigger),
         migrations.AddConstraint(
             model_name="journalentry",
             constraint=models.UniqueConstraint(
@@ -25,6 +41,7 @@ class Migration(migrations.Migration):
             name="idempotency_key",
             field=models.CharField(max_length=220),
         ),
+        migrations.RunPython(restore_sqlite_trigger, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="account",
             constraint=models.CheckConstraint(
