@@ -91,7 +91,30 @@ class BaseModule:
         return True
 
     def cleanup(self) -> bool:
+        """Undo ``initialize``. Overrides call ``super().cleanup()``: it ends the subscriptions."""
+        self.unsubscribe_all()
         return True
+
+    def subscribe(self, topic: str, handler: Callable[[str, dict], None]) -> None:
+        """Handle ``topic`` from the core event publisher until this instance's ``cleanup``."""
+        from containers import runtime
+
+        runtime.container.core.events().subscribe(
+            owner=self._events_owner, topic=topic, handler=handler
+        )
+        self._subscribed = True
+
+    def unsubscribe_all(self) -> None:
+        if getattr(self, "_subscribed", False):
+            from containers import runtime
+
+            runtime.container.core.events().unsubscribe_owner(self._events_owner)
+            self._subscribed = False
+
+    @property
+    def _events_owner(self) -> str:
+        # Per instance: a reloaded module's new instance subscribes before the old one leaves.
+        return f"{self.name}:{id(self)}"
 
     def load_demo_data(self) -> list[str]:
         """Create the module's demo rows if missing; return lines saying what was done."""

@@ -52,19 +52,8 @@ class NotificationsModule(BaseModule):
         self.container.notification_service()
         Notification.objects.exists()
         facade = runtime.module_container("notifications")
-        self._owner = f"notifications:{id(self)}"
-        events = runtime.container.core.events()
         for topic in TOPICS:
-            events.subscribe(owner=self._owner, topic=topic,
-                             handler=lambda topic, payload: facade.notification_service().handle(topic, payload))
-        return True
-
-    def cleanup(self) -> bool:
-        owner = getattr(self, "_owner", None)
-        if owner:
-            from containers import runtime
-
-            runtime.container.core.events().unsubscribe_owner(owner)
+            self.subscribe(topic, lambda topic, payload: facade.notification_service().handle(topic, payload))
         return True
 
     def health_checks(self):

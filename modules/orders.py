@@ -81,7 +81,7 @@ class OrdersModule(BaseModule):
             from containers import runtime
 
             runtime.module_container("wallets").escrow_expectations().unregister(owner="orders", source=source)
-        return True
+        return super().cleanup()
 
     def health_checks(self):
         return {"orders": self._figures}

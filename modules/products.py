@@ -102,19 +102,8 @@ class ProductsModule(BaseModule):
         fill_slot("listings", facade.catalog_queries)
         # Cached catalog pages may come from another search backend or older code: start afresh.
         runtime.module_container("vendors").page_cache().bump(["catalog"])
-        self._owner = f"products:{id(self)}"
-        runtime.container.core.events().subscribe(
-            owner=self._owner, topic="vendors.shop_changed",
-            handler=lambda topic, payload: facade.catalog_service().shop_changed(vendor_id=payload["vendor_id"]),
-        )
-        return True
-
-    def cleanup(self) -> bool:
-        owner = getattr(self, "_owner", None)
-        if owner:
-            from containers import runtime
-
-            runtime.container.core.events().unsubscribe_owner(owner)
+        self.subscribe("vendors.shop_changed", lambda topic, payload: facade.catalog_service().shop_changed(
+            vendor_id=payload["vendor_id"]))
         return True
 
     def health_checks(self):
