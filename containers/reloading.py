@@ -7,6 +7,7 @@ whole. If any module fails to import, every entry of ``sys.modules`` is put back
 """
 
 import ast
+import functools
 import importlib
 import importlib.util
 import os
@@ -44,6 +45,23 @@ class ReloadFailed(Exception):
         self.result = result
 
 
+@functools.lru_cache(maxsize=256)
+def _imports(source: str) -> frozenset[str]:
+    """What a source imports, absolutely. Cached by the text itself: an edit is a new entry."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return frozenset()
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return frozenset(imported)
+
+
 def import_order(names: Iterable[str]) -> list[str]:
     """``names`` with each module after the ones of the set it imports (read from its source)."""
     wanted = sorted(set(names))
@@ -51,18 +69,7 @@ def import_order(names: Iterable[str]) -> list[str]:
     for name in wanted:
         spec = importlib.util.find_spec(name)
         source = spec.loader.get_source(name) if spec and spec.loader else None
-        imported: set[str] = set()
-        if source:
-            try:
-                tree = ast.parse(source)
-            except SyntaxError:
-                tree = ast.Module(body=[], type_ignores=[])
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    imported.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    imported.add(node.module)
-                    imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        imported = _imports(source) if source else frozenset()
         needs[name] = {other for other in wanted if other != name and other in imported}
     ordered: list[str] = []
     while len(ordered) < len(wanted):

@@ -1,5 +1,6 @@
 """What every module is: metadata, a container of its services, a lifecycle, a health check."""
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +27,12 @@ class ModuleInfo:
     author: str
     dependencies: tuple[str, ...]
 
-    @property
+    # Parsed once per info: graph checks ask for them in nested loops on every reload.
+    @functools.cached_property
     def requirements(self) -> tuple[Requirement, ...]:
         return tuple(Requirement(spec) for spec in self.dependencies)
 
-    @property
+    @functools.cached_property
     def dependency_names(self) -> tuple[str, ...]:
         return tuple(req.name for req in self.requirements)
 
