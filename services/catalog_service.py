@@ -5,6 +5,7 @@ vendor asking for another's product gets ``NotFound``, exactly as for one that n
 Every change bumps the page-cache versions of what it touches once it commits.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import IntegrityError, transaction
@@ -22,6 +23,8 @@ from services.errors import (
 from services.money import MAX_SATS
 from services.page_cache import scopes_for_product
 from services.text_rules import clean_text, text_errors
+
+log = logging.getLogger(__name__)
 
 TITLE_MIN = 3
 TITLE_MAX = 120
@@ -319,7 +322,7 @@ class CatalogService:
             try:
                 self._images.delete(name)
             except Exception:  # a stray file is an annoyance, not a reason to fail the request
-                pass
+                log.warning("product image %s could not be deleted; left in storage", name, exc_info=True)
 
     def _touch(self, product_id: int, vendor_id: int, vendor_slug: str) -> None:
         self._cache.bump_on_commit(scopes_for_product(product_id, vendor_slug))
