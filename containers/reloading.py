@@ -62,6 +62,13 @@ def _imports(source: str) -> frozenset[str]:
     return frozenset(imported)
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled(source: str, filename: str):
+    """The code of a source; the same text compiles to the same code, so it is compiled once
+    (what ``__pycache__`` does for plain imports, keyed here by the text, not the mtime)."""
+    return compile(source, filename, "exec", dont_inherit=True)
+
+
 def import_order(names: Iterable[str]) -> list[str]:
     """``names`` with each module after the ones of the set it imports (read from its source)."""
     wanted = sorted(set(names))
@@ -108,7 +115,7 @@ def _import_one(name: str) -> list[Callable[[], None]]:
     source = spec.loader.get_source(name)
     if source is None:
         raise ImportError(f"cannot reload {name}: no source file")
-    code = compile(source, spec.origin or name, "exec", dont_inherit=True)
+    code = _compiled(source, spec.origin or name)
     module = importlib.util.module_from_spec(spec)
 
     steps: list[Callable[[], None]] = []
