@@ -2,6 +2,7 @@
 
 from dependency_injector import containers, providers
 
+from containers.near_cache import TrackedReads
 from modules.base import BaseModule
 from modules.decorators import module
 from services.page_cache import VersionedPageCache
@@ -26,8 +27,9 @@ class VendorsContainer(containers.DeclarativeContainer):
     listings = providers.Dependency(default=providers.Singleton(NoListings))
     ratings = providers.Dependency(default=providers.Singleton(NoRatings))
 
+    near_reads = providers.ThreadSafeSingleton(TrackedReads, enabled=config.near_cache.as_(bool))
     page_cache = providers.ThreadSafeSingleton(
-        VersionedPageCache, cache=core.cache, timeout=config.cache_seconds.as_int()
+        VersionedPageCache, cache=core.cache, timeout=config.cache_seconds.as_int(), near=near_reads
     )
     vendor_service = providers.Factory(
         VendorService,

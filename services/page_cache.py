@@ -38,8 +38,9 @@ class Stamp:
 
 
 class VersionedPageCache:
-    def __init__(self, *, cache, timeout: int):
+    def __init__(self, *, cache, timeout: int, near=None):
         self._cache = cache
+        self._near = near  # optional: reads kept in process until Redis says they changed
         self.timeout = int(timeout)
         self._pending: set[str] = set()
         self._pending_lock = threading.Lock()
@@ -57,7 +58,9 @@ class VersionedPageCache:
         version_keys = [VERSION_PREFIX + scope for scope in scopes]
         entry_key = ENTRY_PREFIX + key
         try:
-            found = self._cache.get_many([*version_keys, entry_key]) or {}
+            found = self._near.get_many([*version_keys, entry_key]) if self._near else None
+            if found is None:
+                found = self._cache.get_many([*version_keys, entry_key]) or {}
             missing = [k for k in version_keys if k not in found]
             if missing:
                 for version_key in missing:
@@ -111,6 +114,8 @@ class VersionedPageCache:
         if failed:
             with self._pending_lock:
                 self._pending.update(failed)
+        elif self._near:
+            self._near.barrier()
 
     def _reachable(self) -> bool:
         probe = f"{VERSION_PREFIX}probe:{uuid.uuid4().hex}"
@@ -133,12 +138,16 @@ class VersionedPageCache:
             if failed is None and not self._reachable():
                 return False
             self._pending.difference_update(set(values) - set(failed or ()))
+            if self._near:
+                self._near.barrier()
             return not self._pending
 
     def clear_versions(self, scopes: Iterable[str]) -> None:
         """Forget versions (tests, operators): the next reader starts afresh."""
         try:
             self._cache.delete_many([VERSION_PREFIX + s for s in scopes])
+            if self._near:
+                self._near.barrier()
         except Exception:
             log.warning("page cache unavailable", exc_info=True)
 

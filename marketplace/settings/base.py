@@ -196,6 +196,8 @@ MARKETPLACE = {
     "vendors": {
         # Catalog, shop and product pages kept in the cache; 0 turns the page cache off.
         "cache_seconds": env_int("MARKETPLACE_PAGE_CACHE_SECONDS", 600),
+        # With Redis: keep what pages were checked against in process until Redis says it changed.
+        "near_cache": env_bool("MARKETPLACE_PAGE_CACHE_NEAR", True),
     },
     "products": {
         # simple | postgres (full-text, ranked); PostgreSQL databases default to postgres.

@@ -212,3 +212,34 @@ def test_pages_are_served_uncached_while_redis_is_down_and_never_stale_after(
         assert price_on(anonymous.get(detail)) == "0.00077000"
         assert anonymous.get(detail)["X-Page-Cache"] == "hit"
         assert "0.00077000" in anonymous.get(CATALOG).content.decode()
+
+
+def test_on_redis_a_page_hit_asks_redis_nothing_and_an_edit_still_shows_at_once(
+        private_redis, make_vendor, make_product, catalog_service, categories):
+    """The versions a page is checked against stay in process (Redis client tracking) until
+    Redis says they changed: hits cost no round trip, and an edit is still seen at once."""
+    import redis
+
+    bob = make_vendor("bob")
+    product_id = make_product(bob, price_sat=120_000)
+    detail = reverse("products:detail", args=[product_id])
+    shop = reverse("vendors:storefront", args=[bob.shop_slug])
+    stats = redis.Redis.from_url(private_redis.url)
+    with override_settings(CACHES=redis_caches(private_redis.url, ignore_exceptions=True)):
+        anonymous = Client()
+        for url in (detail, CATALOG, shop):
+            anonymous.get(url)
+            assert anonymous.get(url)["X-Page-Cache"] == "hit"
+        before = stats.info("stats")["total_commands_processed"]
+        for url in (detail, CATALOG, shop) * 3:
+            assert anonymous.get(url)["X-Page-Cache"] == "hit"
+        assert stats.info("stats")["total_commands_processed"] - before <= 1  # that INFO itself
+
+        for price_sat, shown in ((99_000, "0.00099000"), (98_000, "0.00098000")):
+            catalog_service.update_product(actor_id=bob.pk, product_id=product_id, title="Brass desk lamp",
+                                           description="", price_sat=price_sat, stock=5,
+                                           category_id=categories["lighting"], is_active=True)
+            assert price_on(anonymous.get(detail)) == shown
+            assert shown in anonymous.get(CATALOG).content.decode()
+            assert shown in anonymous.get(shop).content.decode()
+            assert anonymous.get(detail)["X-Page-Cache"] == "hit"
