@@ -36,6 +36,9 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.signals import setting_changed
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from containers.metrics import CACHE_REQUESTS
 
@@ -66,7 +69,7 @@ class TrackedReads:
     # reading
     def get_many(self, keys: Sequence[str]) -> dict[str, Any] | None:
         """The keys that exist, decoded, by the names given; ``None``: ask the cache instead."""
-        if not self.enabled or self._backend is False or time.monotonic() < self._retry_at:
+        if not self.enabled or time.monotonic() < self._retry_at or self._bound() is False:
             return None
         if not self._lock.acquire(blocking=False):
             return None
@@ -96,22 +99,35 @@ class TrackedReads:
             self._lock.release()
 
     def barrier(self) -> None:
-        """Return once Redis has written out what earlier writes told its readers (see above)."""
-        if not self.enabled or self._backend is False:
+        """Return once Redis has written out what earlier writes told its readers (see above).
+
+        Made even with this tier off here: other processes may have it on."""
+        if self._bound() is False:
             return
-        with self._lock:
-            try:
-                conn = self._connection()
-                if conn is None:
-                    return
-                conn.send_command("PING")
-                while self._reply(conn) is _APPLIED:
-                    pass
-            except Exception:
-                self._fail("near cache barrier failed")
+        if self.enabled and time.monotonic() >= self._retry_at:
+            with self._lock:
+                try:
+                    conn = self._connection()
+                    if conn is not None:
+                        conn.send_command("PING")
+                        while self._reply(conn) is _APPLIED:
+                            pass
+                        return
+                except Exception:
+                    self._fail("near cache barrier failed")
+        try:  # any round trip will do for the other processes; this one holds nothing now
+            self._backend.client.get_client().ping()
+        except Exception:
+            log.warning("near cache barrier: Redis unreachable", exc_info=True)
 
     def clear(self) -> None:
         with self._lock:
+            self._drop_connection()
+
+    def close(self) -> None:
+        """For good (a reloaded module's old instance): later reads go to the cache."""
+        with self._lock:
+            self.enabled = False
             self._drop_connection()
 
     # the connection and its messages
@@ -120,30 +136,41 @@ class TrackedReads:
             if self._reads < self.max_reads:
                 return self._conn
         self._drop_connection()
-        if self._backend is None:
-            self._backend = self._bind()
-            if self._backend is False:
-                return None
-        pool = self._backend.client.get_client(write=False).connection_pool
-        conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
-        # Every (re)connection starts from an empty memory and tracking on, whoever reconnects.
-        conn.register_connect_callback(self._on_connect)
-        conn.connect()
+        if self._bound() is False:
+            return None
+        try:
+            pool = self._backend.client.get_client(write=False).connection_pool
+            conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
+            # Every (re)connection starts from an empty memory and tracking on, whoever reconnects.
+            conn.register_connect_callback(self._on_connect)
+            conn.connect()
+        except (RedisConnectionError, RedisTimeoutError):
+            raise  # Redis is away: the caller backs off and tries again
+        except Exception:
+            # An old Redis (no RESP3 or tracking), an ACL without CLIENT, a client kind we do
+            # not know how to copy: say so once and keep asking Redis, as without this tier.
+            log.error("Redis client tracking unavailable; pages will ask Redis on every visit",
+                      exc_info=True)
+            self.enabled = False
+            return None
         self._conn, self._pid = conn, os.getpid()
         return conn
 
-    def _bind(self):
-        from django_redis.cache import RedisCache
+    def _bound(self):
+        """The django-redis backend, found at first use; ``False`` when the cache is not Redis."""
+        if self._backend is None:
+            from django_redis.cache import RedisCache
 
-        backend = caches[self.alias]
-        return backend if isinstance(backend, RedisCache) else False
+            backend = caches[self.alias]
+            self._backend = backend if isinstance(backend, RedisCache) else False
+        return self._backend
 
     def _on_connect(self, conn) -> None:
         self._local.clear()
         self._reads = 0
         conn.send_command("CLIENT", "TRACKING", "ON")
         if conn.read_response() not in (b"OK", "OK"):
-            raise ConnectionError("Redis refused CLIENT TRACKING")
+            raise ResponseError("Redis refused CLIENT TRACKING")
         conn._parser.set_invalidation_push_handler(self._invalidated)
 
     def _invalidated(self, message) -> object:
@@ -159,7 +186,7 @@ class TrackedReads:
         # A message is written whole by Redis; once some of it is here, wait for the rest.
         while conn.can_read(timeout=0):
             if conn.read_response(push_request=True) is not _APPLIED:
-                raise ConnectionError("unexpected reply on the tracking connection")
+                raise RedisConnectionError("unexpected reply on the tracking connection")
 
     def _reply(self, conn):
         return conn.read_response(push_request=True)

@@ -77,6 +77,10 @@ class VendorsModule(BaseModule):
         Vendor.objects.exists()
         return True
 
+    def cleanup(self) -> bool:
+        self.container.near_reads().close()  # its connection goes now, not at garbage collection
+        return super().cleanup()
+
     def health_checks(self):
         return {"vendors_table": self._vendors_table}
 

@@ -127,7 +127,7 @@ def test_memory_is_bounded_and_a_connection_is_replaced_before_its_messages_coul
     reader = TrackedReads(max_keys=8, max_reads=16)
     cache.set_many({f"k{i}": i for i in range(40)})
     connections = set()
-    for round_ in range(2):
+    for _ in range(2):
         for i in range(40):
             assert reader.get_many([f"k{i}"]) == {f"k{i}": i}
             assert len(reader._local) <= 8
@@ -159,3 +159,31 @@ def test_a_forked_process_opens_its_own_connection_and_starts_empty(cache, reads
     reads._local["near:1:a"] = b"not what Redis holds"
     assert reads.get_many(["a"]) == {"a": 1}
     assert reads._conn is not parent
+
+
+@pytest.mark.django_db
+def test_a_reload_of_vendors_closes_the_old_tracking_connection(server, cache, runtime):
+    from containers import container
+
+    cache.set("pv:catalog", "v1")
+    old = container.vendors.near_reads()
+    old.get_many(["pv:catalog"])
+    assert old._conn is not None
+    runtime.reload_module("vendors")
+    new = container.vendors.near_reads()
+    assert new is not old
+    assert old._conn is None and old.get_many(["pv:catalog"]) is None
+    assert new.get_many(["pv:catalog"]) == {"pv:catalog": "v1"}
+
+
+def test_a_redis_that_refuses_tracking_turns_the_tier_off_once(server, cache, reads, caplog):
+    redis.Redis.from_url(server.url).execute_command(
+        "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking")
+    cache.set("a", 1)
+    with caplog.at_level("ERROR", logger="containers.near_cache"):
+        assert reads.get_many(["a"]) is None
+        assert reads.get_many(["a"]) is None
+    assert [r.levelname for r in caplog.records] == ["ERROR"] and not reads.enabled
+    pings = redis.Redis.from_url(server.url).info("commandstats").get("cmdstat_ping", {}).get("calls", 0)
+    reads.barrier()  # still a round trip, through the cache, for processes that do track
+    assert redis.Redis.from_url(server.url).info("commandstats")["cmdstat_ping"]["calls"] == pings + 1
