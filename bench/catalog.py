@@ -130,13 +130,16 @@ def main() -> None:
         }
         for name, url in scenarios.items():
             status, cache = fetch(url)
-            expected = {"catalog, uncached": "off", "catalog, cached": "miss",
-                        "cached, asking Redis": "hit"}.get(name, "")
-            if status != 200 or cache != expected:
+            # A worker's first request starts its modules, and the products module starts the
+            # catalog afresh: the other servers' pages may be gone by then.
+            expected = {"catalog, uncached": {"off"}, "catalog, cached": {"miss", "hit"},
+                        "cached, asking Redis": {"miss", "hit"}}.get(name, {""})
+            if status != 200 or cache not in expected:
                 raise SystemExit(f"{name}: {url} answered {status} with page cache {cache!r}")
             wrk(url, duration=2, connections=args.connections)  # warm-up: workers, connections, cache
-        if fetch(scenarios["catalog, cached"])[1] != "hit":
-            raise SystemExit("the cached catalog is not served from the cache")
+        for name in ("catalog, cached", "cached, asking Redis"):
+            if fetch(scenarios[name])[1] != "hit":
+                raise SystemExit(f"{name}: the catalog is not served from the cache")
         # The machine may be shared: interleave the scenarios so each round sees the same load.
         runs: dict[str, list[dict]] = {name: [] for name in scenarios}
         for round_number in range(1, args.rounds + 1):
