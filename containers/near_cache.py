@@ -110,8 +110,7 @@ class TrackedReads:
                     conn = self._connection()
                     if conn is not None:
                         conn.send_command("PING")
-                        while self._reply(conn) is _APPLIED:
-                            pass
+                        self._answer(conn)
                         return
                 except Exception:
                     self._fail("near cache barrier failed")
@@ -188,14 +187,17 @@ class TrackedReads:
             if conn.read_response(push_request=True) is not _APPLIED:
                 raise RedisConnectionError("unexpected reply on the tracking connection")
 
-    def _reply(self, conn):
-        return conn.read_response(push_request=True)
+    @staticmethod
+    def _answer(conn):
+        """The reply to the command just sent, after the messages that were on their way."""
+        reply = conn.read_response(push_request=True)
+        while reply is _APPLIED:
+            reply = conn.read_response(push_request=True)
+        return reply
 
     def _read(self, conn, names: list[str]) -> None:
         conn.send_command("MGET", *names)
-        values = self._reply(conn)
-        while values is _APPLIED:  # messages that were on their way come first
-            values = self._reply(conn)
+        values = self._answer(conn)
         self._reads += len(names)
         local = self._local
         for name, raw in zip(names, values, strict=True):

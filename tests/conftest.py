@@ -7,7 +7,7 @@ from django.test import override_settings
 from containers import container as app_container
 from containers import runtime as app_runtime
 from tests.support.ops import buyer_client, fresh_health, staff_client  # noqa: F401  (fixtures)
-from tests.support.servers import redis_server  # noqa: F401  (a session fixture)
+from tests.support.servers import private_redis, redis_server  # noqa: F401  (fixtures)
 from tests.support.wallets import *  # noqa: F401,F403  (wallets fixtures)
 
 

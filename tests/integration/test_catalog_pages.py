@@ -8,7 +8,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from tests.support.servers import RedisServer
+from tests.support.servers import redis_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -167,21 +167,6 @@ def test_signed_in_visitors_never_get_another_persons_page(client, make_vendor, 
     alice = Client()
     alice.force_login(make_user("alice"))
     assert "Report this listing" in alice.get(detail).content.decode()
-
-
-@pytest.fixture
-def private_redis():
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
-def redis_caches(url: str, *, ignore_exceptions: bool) -> dict:
-    return {"default": {
-        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": "test",
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.3,
-                    "SOCKET_TIMEOUT": 0.3, "IGNORE_EXCEPTIONS": ignore_exceptions},
-    }}
 
 
 @pytest.mark.parametrize("ignore_exceptions", [True, False])

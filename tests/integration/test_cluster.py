@@ -14,7 +14,7 @@ import redis
 from containers import Cluster, ClusterOptions, container
 from containers.cluster import worker_id
 from marketplace.ops.models import ReloadRequest, WorkerReloadResult
-from tests.support.servers import RedisServer, free_port, wait_for
+from tests.support.servers import free_port, wait_for
 
 
 def options(url, **changes) -> ClusterOptions:
@@ -26,13 +26,6 @@ def options(url, **changes) -> ClusterOptions:
 
 def make_cluster(runtime, opts) -> Cluster:
     return Cluster(runtime, journal=lambda: container.ops.reload_journal(), options=lambda: opts)
-
-
-@pytest.fixture
-def private_redis():
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,27 +14,12 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from containers.near_cache import TrackedReads
-from tests.support.servers import RedisServer
-
-
-def redis_caches(url: str, prefix: str = "near") -> dict:
-    return {"default": {
-        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix,
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.3,
-                    "SOCKET_TIMEOUT": 0.3},
-    }}
+from tests.support.servers import redis_caches
 
 
 @pytest.fixture
-def server():
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def cache(server):
-    with override_settings(CACHES=redis_caches(server.url)):
+def cache(private_redis):
+    with override_settings(CACHES=redis_caches(private_redis.url, prefix="near")):
         yield caches["default"]
 
 
@@ -45,22 +30,22 @@ def reads(cache):
     reader.clear()
 
 
-def mget_calls(server) -> int:
-    stats = redis.Redis.from_url(server.url).info("commandstats")
+def mget_calls(private_redis) -> int:
+    stats = redis.Redis.from_url(private_redis.url).info("commandstats")
     return stats.get("cmdstat_mget", {}).get("calls", 0)
 
 
-def test_a_key_read_once_is_then_served_from_memory_as_a_fresh_copy(server, cache, reads):
+def test_a_key_read_once_is_then_served_from_memory_as_a_fresh_copy(private_redis, cache, reads):
     cache.set("shelf", {"price_sat": 1200})
     assert reads.get_many(["shelf", "absent"]) == {"shelf": {"price_sat": 1200}}
-    before = mget_calls(server)
+    before = mget_calls(private_redis)
     first = reads.get_many(["shelf"])
     first["shelf"]["price_sat"] = 0  # a caller changing its copy changes nobody else's
     assert reads.get_many(["shelf"]) == {"shelf": {"price_sat": 1200}}
-    assert mget_calls(server) == before
+    assert mget_calls(private_redis) == before
 
 
-def test_a_write_delete_or_flush_from_another_connection_is_seen_by_the_next_read(server, cache, reads):
+def test_a_write_delete_or_flush_from_another_connection_is_seen_by_the_next_read(private_redis, cache, reads):
     cache.set_many({"a": "one", "b": "two"})
     assert reads.get_many(["a", "b"]) == {"a": "one", "b": "two"}
     cache.set("a", "uno")
@@ -70,7 +55,7 @@ def test_a_write_delete_or_flush_from_another_connection_is_seen_by_the_next_rea
     reads.barrier()
     assert reads.get_many(["a", "b"]) == {"a": "uno"}
     reads.get_many(["a"])
-    redis.Redis.from_url(server.url).flushdb()
+    redis.Redis.from_url(private_redis.url).flushdb()
     reads.barrier()
     assert reads.get_many(["a"]) == {}
 
@@ -86,19 +71,19 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_a_change_made_in_another_process_is_never_read_stale(server, cache, reads):
+def test_a_change_made_in_another_process_is_never_read_stale(private_redis, cache, reads):
     """The reader holds the old value in memory each time the writer changes it, then reads
     as soon as the writer says it is done: the way a visitor reloads a page after an edit."""
     key = str(cache.make_key("price"))
     cache.set("price", 0)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, server.url, key], stdin=subprocess.PIPE,
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, private_redis.url, key], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     served_from_memory = 0
     try:
         for value in range(1, 301):
-            before = mget_calls(server)
+            before = mget_calls(private_redis)
             assert reads.get_many(["price"]) == {"price": value - 1}
-            served_from_memory += mget_calls(server) == before
+            served_from_memory += mget_calls(private_redis) == before
             writer.stdin.write(f"{value}\n")
             writer.stdin.flush()
             assert int(writer.stdout.readline()) == value
@@ -109,12 +94,12 @@ def test_a_change_made_in_another_process_is_never_read_stale(server, cache, rea
     assert served_from_memory >= 290  # the value was in memory when the writer changed it
 
 
-def test_redis_going_away_sends_readers_to_the_cache_and_forgets_what_they_held(server, cache, reads):
+def test_redis_going_away_sends_readers_to_the_cache_and_forgets_what_they_held(private_redis, cache, reads):
     cache.set("a", 1)
     assert reads.get_many(["a"]) == {"a": 1}
-    server.stop()
+    private_redis.stop()
     assert reads.get_many(["a"]) is None  # the caller reads through the cache (and finds it down)
-    server.start()  # empty, on the same port: whatever was held could be anything by now
+    private_redis.start()  # empty, on the same port: whatever was held could be anything by now
     cache.set("a", 2)
     assert reads.get_many(["a"]) is None  # still backing off
     import time
@@ -162,7 +147,7 @@ def test_a_forked_process_opens_its_own_connection_and_starts_empty(cache, reads
 
 
 @pytest.mark.django_db
-def test_a_reload_of_vendors_closes_the_old_tracking_connection(server, cache, runtime):
+def test_a_reload_of_vendors_closes_the_old_tracking_connection(private_redis, cache, runtime):
     from containers import container
 
     cache.set("pv:catalog", "v1")
@@ -176,14 +161,14 @@ def test_a_reload_of_vendors_closes_the_old_tracking_connection(server, cache, r
     assert new.get_many(["pv:catalog"]) == {"pv:catalog": "v1"}
 
 
-def test_a_redis_that_refuses_tracking_turns_the_tier_off_once(server, cache, reads, caplog):
-    redis.Redis.from_url(server.url).execute_command(
+def test_a_redis_that_refuses_tracking_turns_the_tier_off_once(private_redis, cache, reads, caplog):
+    redis.Redis.from_url(private_redis.url).execute_command(
         "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking")
     cache.set("a", 1)
     with caplog.at_level("ERROR", logger="containers.near_cache"):
         assert reads.get_many(["a"]) is None
         assert reads.get_many(["a"]) is None
     assert [r.levelname for r in caplog.records] == ["ERROR"] and not reads.enabled
-    pings = redis.Redis.from_url(server.url).info("commandstats").get("cmdstat_ping", {}).get("calls", 0)
+    pings = redis.Redis.from_url(private_redis.url).info("commandstats").get("cmdstat_ping", {}).get("calls", 0)
     reads.barrier()  # still a round trip, through the cache, for processes that do track
-    assert redis.Redis.from_url(server.url).info("commandstats")["cmdstat_ping"]["calls"] == pings + 1
+    assert redis.Redis.from_url(private_redis.url).info("commandstats")["cmdstat_ping"]["calls"] == pings + 1

@@ -77,6 +77,23 @@ def redis_server():
     server.stop()
 
 
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own, which it may stop and start (an outage)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+def redis_caches(url: str, *, prefix: str = "test", ignore_exceptions: bool = False) -> dict:
+    """``CACHES`` on that Redis through django-redis, with short timeouts for outage tests."""
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.3,
+                    "SOCKET_TIMEOUT": 0.3, "IGNORE_EXCEPTIONS": ignore_exceptions},
+    }}
+
+
 class Gunicorn:
     """The project under gunicorn with ``workers`` processes, settings and env of the caller's choice."""
 
