@@ -9,6 +9,10 @@ show a price or a stock count older than the last committed edit.
 Tokens are random, never counters: a token evicted or lost with a Redis restart comes back
 as a new one, so an old entry can never match again by accident.
 
+With ``near`` (containers/near_cache.py, on Redis), the tokens and entries are read from this
+process's memory while Redis has not said they changed, and every bump is followed by a
+``barrier()`` so that, once it returns, every reader has been told.
+
 The cache is an optimisation, never a dependency: any cache failure is logged and the page is
 rendered as if nothing were cached. A bump that fails (Redis unreachable) is kept and retried
 before this process trusts the cache again.
