@@ -123,6 +123,13 @@ class TrackedReads:
         with self._lock:
             self._drop_connection()
 
+    def rebind(self) -> None:
+        """Find the cache backend again at the next read (the settings changed)."""
+        with self._lock:
+            self._drop_connection()
+            self._backend = None
+            self._retry_at = 0.0
+
     def close(self) -> None:
         """For good (a reloaded module's old instance): later reads go to the cache."""
         with self._lock:
@@ -225,9 +232,7 @@ class TrackedReads:
 def _forget_backends(*, setting, **kwargs) -> None:
     if setting == "CACHES":  # tests point the cache elsewhere: rebind at the next read
         for reader in list(_readers):
-            reader.clear()
-            reader._backend = None
-            reader._retry_at = 0.0
+            reader.rebind()
 
 
 setting_changed.connect(_forget_backends)
