@@ -6,6 +6,8 @@ from django.core.cache import cache as django_cache
 from services.clock import SystemClock
 from services.events import EventPublisher
 from services.health_service import DatabaseProbe, HealthService
+from services.staff_access import StaffAccess
+from services.staff_audit import StaffAudit
 
 
 class CoreContainer(containers.DeclarativeContainer):
@@ -15,6 +17,9 @@ class CoreContainer(containers.DeclarativeContainer):
     # Django's cache proxy resolves the configured backend per thread (Redis or local memory).
     cache = providers.Object(django_cache)
     events = providers.ThreadSafeSingleton(EventPublisher)
+    # Who among staff may do what (every module's services ask it), and the record of what they did.
+    staff_access = providers.Singleton(StaffAccess)
+    staff_audit = providers.Factory(StaffAudit, clock=clock)
 
     # Filled by the runtime at start-up with the live module registry.
     module_registry = providers.Dependency()

@@ -1,6 +1,7 @@
 """Request-level plumbing: a request id, modules started on first use, 503 for a module that is down."""
 
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 
 from marketplace.logging import bind_request_id
 
@@ -17,6 +18,20 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             return response
+
+
+class PrivatePagesMiddleware:
+    """A page rendered for a signed-in person is theirs alone: no shared or browser cache keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True, no_cache=True, max_age=0)
+        return response
 
 
 class ModuleAvailabilityMiddleware:

@@ -22,6 +22,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "marketplace.apps.MarketplaceConfig",
     "marketplace.modularize",
     "marketplace.accounts",
@@ -43,9 +48,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marketplace.middleware.PrivatePagesMiddleware",
     "marketplace.middleware.ModuleAvailabilityMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by any sign-in path into a 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Every path to a password goes through django-axes first (the site's sign-in, the admin's,
+# re-authentication); it counts failures in the database, so it holds when the cache is down.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
