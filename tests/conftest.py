@@ -8,6 +8,7 @@ from containers import container as app_container
 from containers import runtime as app_runtime
 from tests.support.ops import buyer_client, fresh_health, staff_client  # noqa: F401  (fixtures)
 from tests.support.servers import private_redis, redis_server  # noqa: F401  (fixtures)
+from tests.support.staff import make_staff, staff_client_for  # noqa: F401  (fixtures)
 from tests.support.wallets import *  # noqa: F401,F403  (wallets fixtures)
 
 

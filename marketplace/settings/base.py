@@ -127,6 +127,10 @@ else:
         }
     }
 
+# How many proxies of ours stand in front of the application (marketplace/client_ip.py): the
+# client's address is read that many hops from the right of X-Forwarded-For, never further left.
+MARKETPLACE_TRUSTED_PROXIES = env_int("MARKETPLACE_TRUSTED_PROXIES", 0)
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"

@@ -1,0 +1,53 @@
+"""Staff in tests: a user with roles, and a client signed in with a second factor as staff must be."""
+
+import pyotp
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def enrol_totp(user) -> TOTPDevice:
+    """A confirmed TOTP device for ``user`` (codes: ``pyotp.TOTP(totp_secret(device)).now()``)."""
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_secret(device: TOTPDevice) -> str:
+    import base64
+
+    return base64.b32encode(device.bin_key).decode()
+
+
+def current_code(device: TOTPDevice) -> str:
+    return pyotp.TOTP(totp_secret(device)).now()
+
+
+def verified_client(user, client: Client | None = None) -> Client:
+    """``client`` signed in as ``user`` with a verified second factor (enrolled here if needed)."""
+    client = client or Client()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol_totp(user)
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def make_staff(make_user):
+    """``make_staff("finance", username=None)``: a user holding those roles (comma-separated or a list)."""
+    from containers import container
+
+    def make(roles="operator", username: str | None = None, **extra):
+        names = [r.strip() for r in roles.split(",")] if isinstance(roles, str) else list(roles)
+        user = make_user(username, **extra)
+        container.core.staff_access().set_roles(user_id=user.pk, roles=names)
+        user.refresh_from_db()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff_client_for():
+    """``staff_client_for(user)``: a test client signed in as that staff member, second factor done."""
+    return verified_client
