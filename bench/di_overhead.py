@@ -29,7 +29,6 @@ import django  # noqa: E402
 django.setup()
 
 from dependency_injector.wiring import Provide, inject  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -37,11 +36,30 @@ from django.urls import include, path  # noqa: E402
 
 from containers import ApplicationContainer, container, runtime  # noqa: E402
 from marketplace.accounts.forms import RegisterForm  # noqa: E402
+from services.account_mail import AccountMail  # noqa: E402
+from services.clock import SystemClock  # noqa: E402
 from services.events import EventPublisher  # noqa: E402
-from services.login_throttle import LoginThrottle  # noqa: E402
+from services.send_limiter import SendLimiter  # noqa: E402
 from services.user_service import UserService  # noqa: E402
 
 EVENTS = EventPublisher()
+
+
+def build_by_hand(config) -> UserService:
+    """What the accounts container builds, spelt out: the service and its mail collaborator."""
+    mail = AccountMail(
+        limiter=SendLimiter(clock=SystemClock(), window_seconds=int(config["mail_window_seconds"])),
+        link_max_age_seconds=int(config["email_link_max_age_seconds"]),
+        per_recipient=int(config["mails_per_recipient"]),
+        per_client=int(config["mails_per_client"]),
+    )
+    return UserService(
+        events=EVENTS,
+        account_mail=mail,
+        min_password_length=int(config["min_password_length"]),
+        login_max_attempts=int(config["login_max_attempts"]),
+        login_window_seconds=int(config["login_window_seconds"]),
+    )
 
 
 def _page(request, user_service):
@@ -55,17 +73,7 @@ def injected(request, user_service: UserService = Provide[ApplicationContainer.a
 
 
 def by_hand(request):
-    config = runtime.current_config()["accounts"]
-    service = UserService(
-        login_throttle=LoginThrottle(
-            cache=cache,
-            max_attempts=int(config["login_max_attempts"]),
-            window_seconds=int(config["login_window_seconds"]),
-        ),
-        events=EVENTS,
-        min_password_length=int(config["min_password_length"]),
-    )
-    return _page(request, service)
+    return _page(request, build_by_hand(runtime.current_config()["accounts"]))
 
 
 urlpatterns = [
@@ -115,26 +123,25 @@ def main() -> None:
     resolved = (clock() - started) / loops
     started = clock()
     for _ in range(loops):
-        UserService(
-            login_throttle=LoginThrottle(cache=cache, max_attempts=int(config["login_max_attempts"]),
-                                         window_seconds=int(config["login_window_seconds"])),
-            events=EVENTS,
-            min_password_length=int(config["min_password_length"]),
-        )
+        build_by_hand(config)
     constructed = (clock() - started) / loops
 
     med_i, med_h = statistics.median(timings["injected"]), statistics.median(timings["by_hand"])
     print(f"requests per view: {n} (interleaved, Django test client, full middleware stack)")
     for name in ("injected", "by_hand"):
         values = timings[name]
-        print(f"  {name:<9} median {statistics.median(values) * 1e3:.3f} ms   "
-              f"p90 {percentile(values, 0.90) * 1e3:.3f} ms   mean {statistics.fmean(values) * 1e3:.3f} ms")
+        print(
+            f"  {name:<9} median {statistics.median(values) * 1e3:.3f} ms   "
+            f"p90 {percentile(values, 0.90) * 1e3:.3f} ms   mean {statistics.fmean(values) * 1e3:.3f} ms"
+        )
     print(f"median latency ratio injected / by hand: {med_i / med_h:.4f} (target <= 1.03)")
     # Each pair ran back to back, so its ratio is immune to the machine's load drifting.
     paired = [a / b for a, b in zip(timings["injected"], timings["by_hand"], strict=True)]
     print(f"median of the {len(paired)} paired ratios: {statistics.median(paired):.4f}")
-    print(f"service resolution alone: container {resolved * 1e6:.1f} us, by hand {constructed * 1e6:.1f} us "
-          f"(difference {(resolved - constructed) * 1e6:+.1f} us per request)")
+    print(
+        f"service resolution alone: container {resolved * 1e6:.1f} us, by hand {constructed * 1e6:.1f} us "
+        f"(difference {(resolved - constructed) * 1e6:+.1f} us per request)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,25 +27,17 @@ PGBENCH_CANDIDATES = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument(
-        "--users", type=int, default=1000, help="ledger accounts transfers pick from"
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="alternate pgbench and ledger this many times"
-    )
+    parser.add_argument("--users", type=int, default=1000, help="ledger accounts transfers pick from")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate pgbench and ledger this many times")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     args = parser.parse_args()
 
     url = urllib.parse.urlsplit(args.database_url)
     if url.scheme not in ("postgres", "postgresql"):
-        print(
-            "bench/ledger.py needs DATABASE_URL=postgres://user:pass@host:port/db", file=sys.stderr
-        )
+        print("bench/ledger.py needs DATABASE_URL=postgres://user:pass@host:port/db", file=sys.stderr)
         return 2
     pgbench = next((p for p in PGBENCH_CANDIDATES if shutil.which(p)), None)
     if pgbench is None:
@@ -73,9 +65,7 @@ def main() -> int:
         for round_number in range(1, args.rounds + 1):
             pg_rates.append(run_pgbench(pgbench, server, pg_db, args.clients, args.seconds))
             print(f"round {round_number}: pgbench TPC-B-like  {pg_rates[-1]:9.1f} tps")
-            ledger_rates.append(
-                run_ledger(server.url(ledger_db), args.clients, args.seconds, args.users)
-            )
+            ledger_rates.append(run_ledger(server.url(ledger_db), args.clients, args.seconds, args.users))
             print(f"round {round_number}: ledger transfers     {ledger_rates[-1]:9.1f} tps")
         pg, ledger = max(pg_rates), max(ledger_rates)
         ratio = ledger / pg if pg else 0.0
@@ -97,9 +87,7 @@ class Server:
         self.password = urllib.parse.unquote(url.password or "")
 
     def url(self, database: str) -> str:
-        auth = urllib.parse.quote(self.user) + (
-            ":" + urllib.parse.quote(self.password) if self.password else ""
-        )
+        auth = urllib.parse.quote(self.user) + (":" + urllib.parse.quote(self.password) if self.password else "")
         return f"postgres://{auth}@{self.host}:{self.port}/{database}"
 
     def env(self) -> dict:
@@ -165,9 +153,7 @@ def _django(database_url: str) -> None:
 
 def prepare_ledger(database_url: str, users: int) -> None:
     """Migrate, create the users and give each a deposit, in a child process (clean Django)."""
-    child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(database_url, users)
-    )
+    child = multiprocessing.get_context("spawn").Process(target=_prepare, args=(database_url, users))
     child.start()
     child.join()
     if child.exitcode != 0:
@@ -185,14 +171,18 @@ def _prepare(database_url: str, users: int) -> None:
     runtime.ensure_started()
     User = get_user_model()
     User.objects.bulk_create(
-        [
-            User(username=f"bench{i}", email=f"bench{i}@example.com", password="!")
-            for i in range(users)
-        ]
+        [User(username=f"bench{i}", email=f"bench{i}@example.com", password="!") for i in range(users)]
     )
     service = container.wallets.wallet_service()
+    # Money in as in production: one finance member proposes each deposit, another confirms it.
+    proposer, confirmer = (User.objects.create_user(f"finance-{n}", f"finance-{n}@example.com") for n in (1, 2))
+    for member in (proposer, confirmer):
+        container.core.staff_access().set_roles(user_id=member.pk, roles=["finance"])
     for number, user in enumerate(User.objects.filter(username__startswith="bench").order_by("pk")):
-        service.record_deposit(user_id=user.pk, amount_sat=10**9, txid=f"{number:064x}", vout=0)
+        proposal = service.propose_deposit(
+            staff_user_id=proposer.pk, user_id=user.pk, amount_sat=10**9, txid=f"{number:064x}", vout=0
+        )
+        service.confirm_deposit(staff_user_id=confirmer.pk, deposit_id=proposal.deposit_id)
 
 
 def run_ledger(database_url: str, clients: int, seconds: int, users: int) -> float:
@@ -221,9 +211,7 @@ def _transfer_loop(database_url: str, seed: int, seconds: int, barrier, results)
     from containers import container, runtime
 
     runtime.ensure_started()
-    ids = list(
-        get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True)
-    )
+    ids = list(get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True))
     service = container.wallets.wallet_service()
     rng = random.Random(seed)
     service.transfer(

@@ -75,7 +75,7 @@ def main() -> int:
 def prepare(container, count: int) -> dict:
     users = container.accounts.user_service()
     staff = users.register(username="bench-staff", email="staff@bench.example", password="a sturdy passphrase")
-    users.set_staff(user_id=staff.pk, is_staff=True)
+    container.core.staff_access().set_roles(user_id=staff.pk, roles=["moderator"])  # approves the shop
     buyer = users.register(username="bench-buyer", email="buyer@bench.example", password="a sturdy passphrase")
     vendor = users.register(username="bench-vendor", email="vendor@bench.example", password="a sturdy passphrase")
     shops = container.vendors.vendor_service()
@@ -83,20 +83,38 @@ def prepare(container, count: int) -> dict:
     shops.approve(staff_id=staff.pk, vendor_id=shop.id)
     catalog = container.products.catalog_service()
     category = catalog.create_category(name="Bench", slug="bench")
-    product = catalog.create_product(actor_id=vendor.pk, title="Bench lamp", description="", price_sat=10_000,
-                                     stock=1_000_000, category_id=category)
-    container.wallets.wallet_service().record_deposit(
-        user_id=buyer.pk, amount_sat=10_000 * (count + 10), txid="be" * 32, vout=0
+    product = catalog.create_product(
+        actor_id=vendor.pk, title="Bench lamp", description="", price_sat=10_000, stock=1_000_000, category_id=category
     )
+    fund(container, user_id=buyer.pk, amount_sat=10_000 * (count + 10), txid="be" * 32)
     return {"buyer": buyer.pk, "vendor": vendor.pk, "product": product}
+
+
+def fund(container, *, user_id: int, amount_sat: int, txid: str) -> None:
+    """Money in as in production: one finance member proposes the deposit, another confirms it."""
+    users, wallets = container.accounts.user_service(), container.wallets.wallet_service()
+    finance = []
+    for name in ("bench-fran", "bench-tess"):
+        member = users.register(username=name, email=f"{name}@bench.example", password="a sturdy passphrase")
+        container.core.staff_access().set_roles(user_id=member.pk, roles=["finance"])
+        finance.append(member.pk)
+    proposal = wallets.propose_deposit(
+        staff_user_id=finance[0], user_id=user_id, amount_sat=amount_sat, txid=txid, vout=0
+    )
+    wallets.confirm_deposit(staff_user_id=finance[1], deposit_id=proposal.deposit_id)
 
 
 def ledger_pair(container, world, key: str) -> None:
     wallets = container.wallets.wallet_service()
     ref = f"BENCH-{key}"
     wallets.hold(buyer_id=world["buyer"], order_ref=ref, amount_sat=10_000, idempotency_key=f"{ref}:hold")
-    wallets.release(order_ref=ref, vendor_id=world["vendor"], commission_bps=250, amount_sat=10_000,
-                    idempotency_key=f"{ref}:release")
+    wallets.release(
+        order_ref=ref,
+        vendor_id=world["vendor"],
+        commission_bps=250,
+        amount_sat=10_000,
+        idempotency_key=f"{ref}:release",
+    )
 
 
 def order_life(container, world, key: str) -> None:

@@ -20,7 +20,9 @@ def installed(app: str) -> bool:
 
 class ApplicationContainer(containers.DeclarativeContainer):
     # Views that belong to no module; each module names its own in ``BaseModule.wire``.
-    wiring_config = containers.WiringConfiguration(modules=["marketplace.ops.views", "marketplace.access"], auto_wire=False)
+    wiring_config = containers.WiringConfiguration(
+        modules=["marketplace.ops.views", "marketplace.access"], auto_wire=False
+    )
 
     config = providers.Configuration()
 

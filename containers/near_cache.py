@@ -43,14 +43,24 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from containers.metrics import CACHE_REQUESTS
 
 log = logging.getLogger(__name__)
+# A Redis that cannot track is a setup to fix, said once with its traceback: not an outage, so
+# not under the budget the settings put on ``log`` (LOGGING_BUDGETS).
+setup_log = logging.getLogger(f"{__name__}.setup")
 
 _APPLIED = object()  # what the invalidation handler returns, to tell messages from replies
 _readers: "weakref.WeakSet[TrackedReads]" = weakref.WeakSet()
 
 
 class TrackedReads:
-    def __init__(self, *, enabled: bool = True, alias: str = "default", max_keys: int = 1024,
-                 max_reads: int = 512, retry_seconds: float = 1.0):
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        alias: str = "default",
+        max_keys: int = 1024,
+        max_reads: int = 512,
+        retry_seconds: float = 1.0,
+    ):
         self.enabled = bool(enabled)
         self.alias = alias
         self.max_keys = max_keys
@@ -155,8 +165,7 @@ class TrackedReads:
         except Exception:
             # An old Redis (no RESP3 or tracking), an ACL without CLIENT, a client kind we do
             # not know how to copy: say so once and keep asking Redis, as without this tier.
-            log.error("Redis client tracking unavailable; pages will ask Redis on every visit",
-                      exc_info=True)
+            setup_log.error("Redis client tracking unavailable; pages will ask Redis on every visit", exc_info=True)
             self.enabled = False
             return None
         self._conn, self._pid = conn, os.getpid()

@@ -26,4 +26,5 @@ class OpsContainer(containers.DeclarativeContainer):
         cluster=cluster,
         health=core.health_service,
         journal=reload_journal,
+        access=core.staff_access,
     )

@@ -38,6 +38,12 @@ def second_factor_done(request) -> bool:
     return bool(verified and verified())
 
 
+def second_factor_page(request):
+    """Where staff go to enter (or enrol) their second factor, coming back here afterwards."""
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('accounts:two_factor')}?{query}")
+
+
 def staff_required(capability: Capability):
     """``@staff_required(Capability.OPERATE)`` on a view."""
     capability = Capability(capability)
@@ -51,8 +57,7 @@ def staff_required(capability: Capability):
             if not staff_access().can(user, capability):
                 raise PermissionDenied("Your staff role does not cover this page.")
             if not second_factor_done(request):
-                query = urlencode({"next": request.get_full_path()})
-                return redirect(f"{reverse('accounts:two_factor')}?{query}")
+                return second_factor_page(request)
             return view(request, *args, **kwargs)
 
         guarded.staff_capability = capability

@@ -1,6 +1,6 @@
 """Cache backends that count their hits and misses, chosen once in settings.
 
-Every caller (sessions, login throttling, services) goes through ``django.core.cache``, so
+Every caller (page caching, services) goes through ``django.core.cache``, so
 counting here measures all of them without a line in any caller. A read that fails because
 the cache server is down counts as a miss: the page was served without the cache.
 """

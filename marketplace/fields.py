@@ -1,8 +1,14 @@
-"""Form fields shared by the modules' pages."""
+"""Form fields shared by the modules' pages: numbers people type, read by one strict grammar."""
+
+import unicodedata
 
 from django import forms
 
 from services.money import AmountError, format_btc, parse_btc
+
+# Longer than any count we keep (stock, quantities, totals in satoshis fit in 16 digits), short
+# enough that int() never meets the thousands of digits it is slow on.
+WHOLE_NUMBER_MAX_DIGITS = 18
 
 
 class BtcAmountField(forms.CharField):
@@ -31,3 +37,31 @@ class BtcAmountField(forms.CharField):
         if self.max_sat is not None and sats > self.max_sat:
             raise forms.ValidationError(f"The largest amount is {format_btc(self.max_sat)} BTC.")
         return sats
+
+
+class WholeNumberField(forms.IntegerField):
+    """A count typed by a person (a quantity, a stock, a percentage): the ASCII digits 0-9 only.
+
+    Django's ``IntegerField`` reads with ``int()``, which takes any script's digits (``٣``,
+    ``３``), underscores and ``2.0``; here only ``-?[0-9]+`` is a number (a minus sign is read so
+    that ``min_value`` can say what the smallest is)."""
+
+    default_error_messages = {
+        "invalid": "Enter a whole number with the digits 0-9, such as 2.",
+        "foreign_digits": "Type the number with the digits 0-9.",
+        "too_long": "That number is far too large.",
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # initial data and values set by code, never typed
+        text = str(value).strip()
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            foreign = any(not c.isascii() and unicodedata.category(c) == "Nd" for c in text)
+            raise forms.ValidationError(self.error_messages["foreign_digits" if foreign else "invalid"], code="invalid")
+        if len(digits.lstrip("0")) > WHOLE_NUMBER_MAX_DIGITS:
+            raise forms.ValidationError(self.error_messages["too_long"], code="invalid")
+        return int(text)

@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import socket
+import threading
+import time
 import uuid
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -56,3 +58,75 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+class LogBudget(logging.Filter):
+    """At most ``per_interval`` lines per logger every ``interval_seconds``; the rest are counted.
+
+    Put on loggers that write a line per failed call while something outside is down (the cache:
+    django-redis logs each call it ignores, with a traceback) or per request anyone may send (CSP
+    reports). The first line passes at once; what follows within the interval is held back, and
+    the first line after it also says how many were held back, since when, and the last of them.
+    Lines pass as warnings, without traceback: one outage, not one stack per request."""
+
+    def __init__(self, per_interval: int = 1, interval_seconds: float = 60.0, clock=time.monotonic):
+        super().__init__()
+        self.per_interval = int(per_interval)
+        self.interval_seconds = float(interval_seconds)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+
+    def clear(self) -> None:
+        """Forget what was counted: the next line of every logger passes at once."""
+        with self._lock:
+            self._windows.clear()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        line = _one_line(record)
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(record.name)
+            if window is None or now - window.started >= self.interval_seconds:
+                previous, window = window, _Window(now)
+                self._windows[record.name] = window
+                if previous is not None and previous.held:
+                    line += (
+                        f" ({previous.held} more held back since "
+                        f"{_utc(previous.first_held)}, the last: {previous.last_held})"
+                    )
+            if window.passed >= self.per_interval:
+                window.held += 1
+                window.first_held = window.first_held or record.created
+                window.last_held = line
+                return False
+            window.passed += 1
+        record.msg, record.args = line, ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class _Window:
+    __slots__ = ("started", "passed", "held", "first_held", "last_held")
+
+    def __init__(self, started: float):
+        self.started, self.passed, self.held = started, 0, 0
+        self.first_held, self.last_held = 0.0, ""
+
+
+def _one_line(record: logging.LogRecord) -> str:
+    message = record.getMessage()
+    error = record.exc_info[1] if record.exc_info else None
+    for _ in range(5):  # django-redis wraps the error that says what happened
+        if error is None or error.__cause__ is None:
+            break
+        error = error.__cause__
+    if error is not None:
+        message = f"{message}: {type(error).__name__}: {error}"
+    return " ".join(message.split())[:500]
+
+
+def _utc(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))

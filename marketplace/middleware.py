@@ -1,7 +1,7 @@
 """Request-level plumbing: a request id, modules started on first use, 503 for a module that is down."""
 
 from django.template.response import TemplateResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import cc_delim_re, patch_cache_control
 
 from marketplace.logging import bind_request_id
 
@@ -21,7 +21,10 @@ class RequestIdMiddleware:
 
 
 class PrivatePagesMiddleware:
-    """A page rendered for a signed-in person is theirs alone: no shared or browser cache keeps it."""
+    """A page rendered for a signed-in person is theirs alone: no shared or browser cache keeps it.
+
+    Every answer to them, redirects and refusals too, except one its view declared ``public``:
+    the same bytes for everyone (a listed product's picture), which browsers may keep."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -29,9 +32,13 @@ class PrivatePagesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if user is not None and user.is_authenticated and not _declared_public(response):
             patch_cache_control(response, private=True, no_store=True, no_cache=True, max_age=0)
         return response
+
+
+def _declared_public(response) -> bool:
+    return "public" in {part.strip().lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))}
 
 
 class ModuleAvailabilityMiddleware:

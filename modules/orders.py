@@ -23,7 +23,7 @@ class OrdersContainer(containers.DeclarativeContainer):
     vendors = providers.DependenciesContainer()
     products = providers.DependenciesContainer()
 
-    order_queries = providers.Factory(OrderQueries, page_size=config.page_size.as_int())
+    order_queries = providers.Factory(OrderQueries, access=core.staff_access, page_size=config.page_size.as_int())
     cart_service = providers.Factory(
         CartService, catalog_queries=products.catalog_queries, clock=core.clock,
         max_lines=config.cart_max_lines.as_int(),
@@ -35,13 +35,18 @@ class OrdersContainer(containers.DeclarativeContainer):
         catalog_service=products.catalog_service,
         events=core.events,
         clock=core.clock,
+        access=core.staff_access,
         commission_bps=config.commission_bps.as_int(),
         accept_timeout_days=config.accept_timeout_days.as_int(),
         auto_finalize_days=config.auto_finalize_days.as_int(),
     )
-    message_service = providers.Factory(MessageService, events=core.events, clock=core.clock)
+    message_service = providers.Factory(MessageService, events=core.events, clock=core.clock, access=core.staff_access)
     review_service = providers.Factory(
-        ReviewService, vendor_service=vendors.vendor_service, events=core.events, clock=core.clock
+        ReviewService,
+        vendor_service=vendors.vendor_service,
+        events=core.events,
+        clock=core.clock,
+        access=core.staff_access,
     )
 
 

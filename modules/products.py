@@ -36,6 +36,7 @@ class ProductsContainer(containers.DeclarativeContainer):
         search=search_backend,
         page_cache=vendors.page_cache,
         page_size=config.page_size.as_int(),
+        access=core.staff_access,
     )
     catalog_service = providers.Factory(
         CatalogService,
@@ -47,7 +48,7 @@ class ProductsContainer(containers.DeclarativeContainer):
         max_images=config.max_images.as_int(),
     )
     moderation_service = providers.Factory(
-        ModerationService, page_cache=vendors.page_cache, events=core.events, clock=core.clock
+        ModerationService, page_cache=vendors.page_cache, events=core.events, clock=core.clock, access=core.staff_access
     )
 
 

@@ -10,6 +10,7 @@ from modules.decorators import module
 from services.bitcoin_addresses import DepositKey
 from services.bitcoin_rpc import BitcoinRpcClient
 from services.chain_backends import BitcoinCoreChain, ManualChain
+from services.errors import ServiceError
 from services.escrow_expectations import EscrowExpectations
 from services.ledger import Ledger
 from services.ledger_audit import LedgerAuditor
@@ -18,7 +19,9 @@ from services.wallet_service import WalletService
 
 CHAIN_BACKENDS = ("manual", "bitcoin_core")
 DEMO_DEPOSITS = {"alice": 5_000_000, "bob": 2_000_000, "carol": 2_000_000}
+DEMO_PROPOSAL = ("bob", 750_000)  # left unconfirmed: the finance page shows the workflow
 DEMO_WITHDRAWAL = ("alice", 250_000)
+DEMO_PROPOSER, DEMO_CONFIRMER = "finance", "treasurer"
 
 
 class WalletsContainer(containers.DeclarativeContainer):
@@ -26,9 +29,7 @@ class WalletsContainer(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     accounts = providers.DependenciesContainer()
 
-    deposit_key = providers.ThreadSafeSingleton(
-        DepositKey, xpub=config.xpub, network=config.network
-    )
+    deposit_key = providers.ThreadSafeSingleton(DepositKey, xpub=config.xpub, network=config.network)
     bitcoin_rpc = providers.ThreadSafeSingleton(
         BitcoinRpcClient,
         url=config.bitcoin_rpc.url,
@@ -57,13 +58,18 @@ class WalletsContainer(containers.DeclarativeContainer):
         deposit_key=deposit_key,
         events=core.events,
         clock=core.clock,
+        staff_access=core.staff_access,
+        staff_audit=core.staff_audit,
         network=config.network,
         deposit_confirmations=config.deposit_confirmations.as_int(),
         withdrawal_min_sat=config.withdrawal_min_sat.as_int(),
         withdrawal_fee_sat=config.withdrawal_fee_sat.as_int(),
+        withdrawal_second_approval_sat=config.withdrawal_second_approval_sat.as_int(),
     )
     wallet_queries = providers.Factory(
-        WalletQueries, history_page_size=config.history_page_size.as_int()
+        WalletQueries,
+        history_page_size=config.history_page_size.as_int(),
+        withdrawal_second_approval_sat=config.withdrawal_second_approval_sat.as_int(),
     )
     ledger_auditor = providers.Factory(LedgerAuditor, expectations=escrow_expectations)
 
@@ -79,16 +85,18 @@ class WalletsModule(BaseModule):
     container_class = WalletsContainer
     urls = "marketplace.wallets.urls"
     url_prefix = "wallets/"
-    wire = ("marketplace.wallets.views", "marketplace.wallets.context_processors")
+    wire = (
+        "marketplace.wallets.views",
+        "marketplace.wallets.finance_views",
+        "marketplace.wallets.context_processors",
+    )
 
     def initialize(self) -> bool:
         from containers import runtime
 
         backend = self.container.config.chain_backend()
         if backend not in CHAIN_BACKENDS:
-            raise ValueError(
-                f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}"
-            )
+            raise ValueError(f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}")
         # Builds the deposit key (a bad xpub or network stops the module here) and the backend.
         self.container.wallet_service().get_required_config()
         self.container.ledger_auditor().audit(recent=1)  # our tables exist and answer
@@ -116,39 +124,66 @@ class WalletsModule(BaseModule):
         return {"scope": report.scope, "checks": {c.name: c.status for c in report.checks}}
 
     def load_demo_data(self) -> list[str]:
+        """Demo balances through four eyes: ``finance`` proposes, ``treasurer`` confirms (both
+        made by the accounts module's demo data); one proposal is left for the finance page."""
         service = self.container.wallet_service()
         if not service.get_required_config()["chain_backend"] == "manual":
-            return ["demo deposits skipped: they are recorded through the manual chain backend"]
+            return ["demo deposits skipped: on bitcoin_core they must be real outputs the node can confirm"]
         User = get_user_model()
-        users = {u.username: u for u in User.objects.filter(username__in=[*DEMO_DEPOSITS, "staff"])}
-        staff = users.get("staff")
+        wanted = [*DEMO_DEPOSITS, DEMO_PROPOSER, DEMO_CONFIRMER]
+        users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+        proposer, confirmer = users.get(DEMO_PROPOSER), users.get(DEMO_CONFIRMER)
+        if proposer is None or confirmer is None:
+            missing = [name for name in (DEMO_PROPOSER, DEMO_CONFIRMER) if name not in users]
+            return [
+                f"demo deposits skipped: no user {' or '.join(missing)} to propose and confirm them "
+                f"(the accounts module's demo data makes them)"
+            ]
+        try:
+            lines = self._demo_deposits(service, users, proposer, confirmer)
+        except ServiceError as error:
+            return [f"demo deposits stopped: {error.message}"]
+        username, amount = DEMO_WITHDRAWAL
+        if username in users and service.network != "main":
+            try:
+                result = service.request_withdrawal(
+                    user_id=users[username].pk,
+                    address=_demo_destination(service.network),
+                    amount_sat=amount,
+                    idempotency_key="demo-withdrawal-1",
+                )
+            except ServiceError as error:
+                lines.append(f"{username}: no demo withdrawal ({error.message})")
+            else:
+                lines.append(f"{username}: withdrawal #{result.withdrawal_id} waiting on the finance page")
+        return lines
+
+    @staticmethod
+    def _demo_deposits(service, users, proposer, confirmer) -> list[str]:
         lines = []
         for username, amount in DEMO_DEPOSITS.items():
             user = users.get(username)
             if user is None:
                 continue
-            txid = hashlib.sha256(f"marketplace demo deposit for {username}".encode()).hexdigest()
-            result = service.record_deposit(
-                user_id=user.pk,
-                amount_sat=amount,
-                txid=txid,
-                vout=0,
-                recorded_by_id=staff.pk if staff else None,
+            proposed = service.propose_deposit(
+                staff_user_id=proposer.pk, user_id=user.pk, amount_sat=amount, txid=_demo_txid(username), vout=0
             )
+            confirmed = service.confirm_deposit(staff_user_id=confirmer.pk, deposit_id=proposed.deposit_id)
             service.current_deposit_address(user_id=user.pk)
-            lines.append(
-                f"{username}: deposit of {amount} sat {'already there' if result.replayed else 'recorded'}"
-            )
-        username, amount = DEMO_WITHDRAWAL
-        if username in users and service.network != "main":
-            result = service.request_withdrawal(
+            outcome = "already there" if confirmed.replayed else f"proposed by {proposer}, confirmed by {confirmer}"
+            lines.append(f"{username}: deposit of {amount} sat {outcome}")
+        username, amount = DEMO_PROPOSAL
+        if username in users:
+            waiting = service.propose_deposit(
+                staff_user_id=proposer.pk,
                 user_id=users[username].pk,
-                address=_demo_destination(service.network),
                 amount_sat=amount,
-                idempotency_key="demo-withdrawal-1",
+                txid=_demo_txid(f"{username}, waiting"),
+                vout=1,
             )
             lines.append(
-                f"{username}: withdrawal #{result.withdrawal_id} waiting in the staff queue"
+                f"{username}: deposit #{waiting.deposit_id} of {amount} sat proposed by {proposer}, "
+                f"waiting for a second person on the finance page ({waiting.status})"
             )
         return lines
 
@@ -159,6 +194,10 @@ def _chain_health() -> dict:
     return runtime.module_container("wallets").chain().health()
 
 
+def _demo_txid(label: str) -> str:
+    return hashlib.sha256(f"marketplace demo deposit for {label}".encode()).hexdigest()
+
+
 def _demo_destination(network: str) -> str:
     """An outside address for the demo withdrawal: P2WPKH of the secp256k1 generator point."""
     from embit.ec import PublicKey
@@ -167,7 +206,5 @@ def _demo_destination(network: str) -> str:
 
     from services.bitcoin_addresses import network_key
 
-    generator = PublicKey.parse(
-        bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
-    )
+    generator = PublicKey.parse(bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
     return p2wpkh(generator).address(NETWORKS[network_key(network)])

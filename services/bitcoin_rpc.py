@@ -14,7 +14,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-from services.errors import ChainBackendError
+from services.errors import ChainBackendError, ChainRpcError
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
@@ -38,9 +38,7 @@ class BitcoinRpcClient:
         netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
         if ":" in parts.hostname:  # IPv6 literal
             netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
-        self.base_url = urllib.parse.urlunsplit(
-            (parts.scheme, netloc, parts.path.rstrip("/"), "", "")
-        )
+        self.base_url = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
         self.wallet = wallet or ""
         self._cookie_file = cookie_file or ""
         self.timeout_seconds = float(timeout_seconds)
@@ -52,9 +50,7 @@ class BitcoinRpcClient:
         if wallet and self.wallet:
             url += "/wallet/" + urllib.parse.quote(self.wallet, safe="")
         request_id = next(self._ids)
-        body = json.dumps(
-            {"jsonrpc": "1.0", "id": request_id, "method": method, "params": list(params)}
-        )
+        body = json.dumps({"jsonrpc": "1.0", "id": request_id, "method": method, "params": list(params)})
         request = urllib.request.Request(
             url,
             data=body.encode(),
@@ -73,14 +69,10 @@ class BitcoinRpcClient:
                     f"the bitcoin node refused our credentials (HTTP {exc.code}) for {method}"
                 ) from None
             if not raw:
-                raise ChainBackendError(
-                    f"the bitcoin node answered HTTP {exc.code} to {method}"
-                ) from None
+                raise ChainBackendError(f"the bitcoin node answered HTTP {exc.code} to {method}") from None
         except (TimeoutError, urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ChainBackendError(
-                f"cannot reach the bitcoin node at {_redact(self.base_url)} ({reason})"
-            ) from None
+            raise ChainBackendError(f"cannot reach the bitcoin node at {_redact(self.base_url)} ({reason})") from None
         if len(raw) > MAX_RESPONSE_BYTES:
             raise ChainBackendError(f"the bitcoin node's answer to {method} is too large")
         try:
@@ -88,14 +80,15 @@ class BitcoinRpcClient:
         except ValueError:
             raise ChainBackendError(f"the bitcoin node's answer to {method} is not JSON") from None
         if not isinstance(reply, dict):
-            raise ChainBackendError(
-                f"the bitcoin node's answer to {method} is not a JSON-RPC reply"
-            )
+            raise ChainBackendError(f"the bitcoin node's answer to {method} is not a JSON-RPC reply")
         error = reply.get("error")
         if error:
             message = error.get("message") if isinstance(error, dict) else str(error)
             code = error.get("code") if isinstance(error, dict) else None
-            raise ChainBackendError(f"bitcoin node: {method} failed: {message} (code {code})")
+            raise ChainRpcError(
+                f"bitcoin node: {method} failed: {message} (code {code})",
+                rpc_code=code if isinstance(code, int) else None,
+            )
         if reply.get("id") != request_id:
             raise ChainBackendError(f"the bitcoin node answered another request than {method}")
         return reply.get("result")
@@ -106,9 +99,7 @@ class BitcoinRpcClient:
             try:
                 user, _, password = Path(self._cookie_file).read_text().strip().partition(":")
             except OSError as exc:
-                raise ChainBackendError(
-                    f"cannot read the bitcoin node's cookie file: {exc.strerror}"
-                ) from None
+                raise ChainBackendError(f"cannot read the bitcoin node's cookie file: {exc.strerror}") from None
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         return f"Basic {token}"
 

@@ -15,6 +15,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subqu
 from django.urls import get_script_prefix, reverse
 
 from services.money import AmountError, format_btc, parse_btc
+from services.staff_access import Capability
 from services.vendor_slots import PageOf, page_bounds
 
 SORTS = {
@@ -176,9 +177,6 @@ class ProductDetail:
             return "you unlisted it"
         return ""
 
-    def visible_to(self, *, user_id: int | None, is_staff: bool) -> bool:
-        return self.listed or is_staff or (user_id is not None and user_id == self.vendor_user_id)
-
 
 @dataclass(frozen=True)
 class CatalogFilters:
@@ -281,7 +279,8 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
         notices.append(f"Unknown sort order “{sort}”; showing the newest first.")
         sort = "newest"
     raw_page = text("page", 20)
-    page = int(raw_page) if raw_page.isdigit() else 1
+    # isdigit() alone takes "²", which int() refuses: only ASCII digits are a page number.
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 1
     filters = CatalogFilters(
         q=text("q", QUERY_MAX), category=text("category", 60).lower(), vendor=text("vendor", 50).lower(),
         min_price_sat=min_sat, max_price_sat=max_sat, sort=sort, page=min(max(page, 1), MAX_PAGE),
@@ -290,7 +289,8 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
 
 
 class CatalogQueries:
-    def __init__(self, *, search, page_cache, page_size: int):
+    def __init__(self, *, search, page_cache, page_size: int, access):
+        self._access = access  # StaffAccess: moderators see what is not listed
         self._search = search
         self._cache = page_cache
         self.page_size = int(page_size)
@@ -398,7 +398,7 @@ class CatalogQueries:
 
     # one product
     def product_detail(self, *, product_id: int) -> ProductDetail | None:
-        """The product (listed or not: callers check ``visible_to``); ``None`` if deleted."""
+        """The product, listed or not (pages use ``visible_product``); ``None`` if deleted."""
         try:
             product_id = int(product_id)
         except (TypeError, ValueError):
@@ -411,6 +411,14 @@ class CatalogQueries:
         if detail is not None:
             self._cache.store(key, stamp, detail)
         return detail
+
+    def visible_product(self, *, product_id: int, viewer_id: int | None) -> ProductDetail | None:
+        """The product if ``viewer_id`` may see it: anyone when it is listed, else its vendor and
+        the staff who moderate the catalog; ``None`` otherwise, as for one that does not exist."""
+        product = self.product_detail(product_id=product_id)
+        if product is None or product.listed or (viewer_id is not None and viewer_id == product.vendor_user_id):
+            return product
+        return product if self._access.can(viewer_id, Capability.MODERATE_CATALOG) else None
 
     def _product_detail(self, product_id: int) -> ProductDetail | None:
         models = _models()
@@ -458,7 +466,8 @@ class CatalogQueries:
         }
 
     # moderation
-    def moderation_queue(self) -> list[QueueItem]:
+    def moderation_queue(self, *, staff_id: int) -> list[QueueItem]:
+        self._access.require(staff_id, Capability.MODERATE_CATALOG)
         reports = (
             _models().ProductReport.objects.filter(state="open")
             .select_related("product__vendor", "reporter").order_by("product_id", "created_at")

@@ -1,18 +1,21 @@
 """Chain backends: where deposits come from. Chosen by ``MARKETPLACE_CHAIN_BACKEND``.
 
 A backend only *observes* the chain; ``WalletService`` decides what the ledger does with what it
-saw. ``manual`` sees nothing by itself (staff record confirmed deposits); ``bitcoin_core`` polls
-``listsinceblock`` on a watch-only descriptor wallet holding the marketplace's deposit key.
+saw. ``manual`` sees nothing by itself (staff propose deposits and a second person confirms
+them, with nothing to check them against); ``bitcoin_core`` polls ``listsinceblock`` on a
+watch-only descriptor wallet holding the marketplace's deposit key, and checks a deposit staff
+propose against the same wallet's ``gettransaction`` before anyone can confirm it.
 """
 
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from services.errors import ChainBackendError
-from services.money import MAX_SATS, SATS_PER_BTC
+from services.errors import ChainBackendError, ChainRpcError
+from services.money import MAX_SATS, SATS_PER_BTC, format_btc
 
 TXID = re.compile(r"^[0-9a-f]{64}$")
+RPC_NO_SUCH_TRANSACTION = -5  # RPC_INVALID_ADDRESS_OR_KEY: "Invalid or non-wallet transaction id"
 
 
 @dataclass(frozen=True)
@@ -34,14 +37,39 @@ class ChainScan:
     skipped: tuple[str, ...] = field(default=())  # entries we do not credit, and why
 
 
+@dataclass(frozen=True)
+class OutputCheck:
+    """What a backend says of one output a deposit proposal names (``Deposit.Check`` values)."""
+
+    status: str  # unchecked | ok | waiting | mismatch
+    detail: str
+    confirmations: int | None = None
+
+    UNCHECKED = "unchecked"
+    OK = "ok"
+    WAITING = "waiting"
+    MISMATCH = "mismatch"
+
+    @property
+    def passed(self) -> bool:
+        """Nothing against confirming it now (``unchecked``: nothing could be checked)."""
+        return self.status in (self.OK, self.UNCHECKED)
+
+
 class ManualChain:
-    """Deposits are recorded by staff (``record_deposit`` or the admin), already confirmed."""
+    """Deposits are proposed by staff and confirmed by a second person; no node to ask."""
 
     name = "manual"
-    accepts_manual_deposits = True
 
     def poll(self, *, since: str) -> ChainScan:
         return ChainScan(last_block=since)
+
+    def verify_output(self, *, txid: str, vout: int, amount_sat: int, addresses) -> OutputCheck:
+        return OutputCheck(
+            OutputCheck.UNCHECKED,
+            "The manual backend has no node to check against: confirm only an output you have "
+            "seen on chain yourself (transaction, output, amount, the user's address).",
+        )
 
     def health(self) -> dict:
         return {"backend": self.name, "detail": "deposits are recorded by staff"}
@@ -49,7 +77,6 @@ class ManualChain:
 
 class BitcoinCoreChain:
     name = "bitcoin_core"
-    accepts_manual_deposits = False
 
     def __init__(self, *, rpc, confirmations: int):
         if confirmations < 1:
@@ -80,9 +107,7 @@ class BitcoinCoreChain:
         info = self._rpc.call("getblockchaininfo", wallet=False)
         wallet = self._rpc.call("getwalletinfo")
         if not isinstance(info, dict) or not isinstance(wallet, dict):
-            raise ChainBackendError(
-                "the bitcoin node answered getblockchaininfo/getwalletinfo oddly"
-            )
+            raise ChainBackendError("the bitcoin node answered getblockchaininfo/getwalletinfo oddly")
         if wallet.get("private_keys_enabled"):
             raise ChainBackendError(
                 f"wallet {wallet.get('walletname')!r} holds private keys: deposits need a watch-only wallet"
@@ -97,6 +122,64 @@ class BitcoinCoreChain:
             "descriptors": wallet.get("descriptors"),
             "confirmations_required": self.confirmations,
         }
+
+    def verify_output(self, *, txid: str, vout: int, amount_sat: int, addresses) -> OutputCheck:
+        """Does ``txid:vout`` pay ``amount_sat`` to one of ``addresses`` with enough confirmations?
+
+        Asked of the watch-only wallet (``gettransaction``), which lists the outputs paying it:
+        an output paying anyone else is not there at all.
+        """
+        try:
+            tx = self._rpc.call("gettransaction", txid, True, False)
+        except ChainRpcError as exc:
+            if exc.rpc_code != RPC_NO_SUCH_TRANSACTION:
+                raise
+            return OutputCheck(OutputCheck.MISMATCH, f"The node's wallet knows no transaction {txid[:16]}….")
+        if not isinstance(tx, dict) or not isinstance(tx.get("details"), list):
+            raise ChainBackendError("gettransaction answered without a details list")
+        confirmations = tx.get("confirmations")
+        if isinstance(confirmations, bool) or not isinstance(confirmations, int):
+            raise ChainBackendError("gettransaction answered without a number of confirmations")
+        paid = [
+            d for d in tx["details"] if isinstance(d, dict) and d.get("category") == "receive" and d.get("vout") == vout
+        ]
+        if not paid:
+            return OutputCheck(
+                OutputCheck.MISMATCH,
+                f"Output {vout} of that transaction pays none of the marketplace's addresses.",
+                confirmations,
+            )
+        address, sats = paid[0].get("address"), btc_to_sat(paid[0].get("amount"))
+        if address not in set(addresses):
+            return OutputCheck(
+                OutputCheck.MISMATCH,
+                f"Output {vout} pays {address}, which is not a deposit address of this user.",
+                confirmations,
+            )
+        if sats != amount_sat:
+            shown = format_btc(sats) if sats is not None else "an unreadable amount of"
+            return OutputCheck(
+                OutputCheck.MISMATCH,
+                f"Output {vout} pays {shown} BTC, not {format_btc(amount_sat)} BTC.",
+                confirmations,
+            )
+        if confirmations < 0:
+            return OutputCheck(
+                OutputCheck.MISMATCH,
+                "The transaction conflicts with one in the chain (double-spent).",
+                confirmations,
+            )
+        if confirmations < self.confirmations:
+            return OutputCheck(
+                OutputCheck.WAITING,
+                f"{confirmations} of the {self.confirmations} confirmations needed.",
+                confirmations,
+            )
+        return OutputCheck(
+            OutputCheck.OK,
+            f"Pays {format_btc(sats)} BTC to {address}, {confirmations} confirmations.",
+            confirmations,
+        )
 
     @staticmethod
     def _observations(entries, skipped: list[str]):

@@ -58,6 +58,22 @@ class PasswordChangeError(AccountsError):
     """A password change refused: wrong current password, or a weak new one."""
 
 
+class MailThrottled(AccountsError):
+    """Too many account e-mails asked for one address or from one client lately; none sent."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class EmailLinkInvalid(AccountsError):
+    """An address-verification link that was tampered with, has expired, or was used already."""
+
+
+class TwoFactorError(AccountsError):
+    """A second-factor code refused (wrong, already used, too many tries), or a change to it refused."""
+
+
 # vendors
 class VendorError(ServiceError):
     """Refusals of the vendors module."""
@@ -148,6 +164,14 @@ class EscrowError(WalletError):
 
 class ChainBackendError(WalletError):
     """The chain backend (a bitcoin node) could not be reached or answered nonsense."""
+
+
+class ChainRpcError(ChainBackendError):
+    """The node answered a JSON-RPC error; ``rpc_code`` is its code (-5: no such transaction)."""
+
+    def __init__(self, message: str, *, rpc_code: int | None = None):
+        super().__init__(message)
+        self.rpc_code = rpc_code
 
 
 # orders

@@ -1,6 +1,7 @@
-"""Order threads: the buyer, the vendor and (once there is a dispute) staff write to each other.
+"""Order threads: the buyer, the vendor and (once there is a dispute) the staff who rule on it
+write to each other.
 
-Nobody else can read or write a thread; to them the order does not exist."""
+Support may read a disputed order's thread but never write; to anyone else the order does not exist."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,16 +26,17 @@ class PostedMessage:
 
 
 class MessageService:
-    def __init__(self, *, events, clock):
+    def __init__(self, *, events, clock, access):
         self._events = events
         self._clock = clock
+        self._access = access  # StaffAccess: staff write only with RULE_DISPUTES, in a dispute
 
     def post(self, *, actor_id: int, reference: str, body: str) -> PostedMessage:
         body = clean_text(body if isinstance(body, str) else "")
         problems = text_errors(body, max_length=BODY_MAX, required=True, plain=False)
         if problems:
             raise MessageError("Write a message first.", errors={"body": problems})
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         with transaction.atomic():
             message = Message.objects.create(order=order, author_id=actor_id, body=body, created_at=self._clock.now())
             self._events.publish(

@@ -1,10 +1,10 @@
-"""Reports of listings by buyers, and what staff decide about them."""
+"""Reports of listings by buyers, and what moderators (``MODERATE_CATALOG``) decide about them."""
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from services.errors import ModerationError, NotFound, PermissionDenied
+from services.errors import ModerationError, NotFound
 from services.page_cache import scopes_for_product
+from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
 
 DETAILS_MAX = 1000
@@ -18,7 +18,8 @@ def _models():
 
 
 class ModerationService:
-    def __init__(self, *, page_cache, events, clock):
+    def __init__(self, *, page_cache, events, clock, access):
+        self._access = access  # StaffAccess
         self._cache = page_cache
         self._events = events
         self._clock = clock
@@ -55,8 +56,8 @@ class ModerationService:
 
     def unlist(self, *, staff_id: int, product_id: int, note: str) -> None:
         """Take a listing down with a note its vendor sees; its open reports are settled."""
-        note = self._note(note)
         self._require_staff(staff_id)
+        note = self._note(note)
         self._decide(staff_id, product_id, moderation="unlisted", note=note, report_state="actioned")
 
     def restore(self, *, staff_id: int, product_id: int) -> None:
@@ -107,7 +108,5 @@ class ModerationService:
             raise ModerationError("Write a note the vendor will see.", errors={"note": problems})
         return note
 
-    @staticmethod
-    def _require_staff(staff_id: int) -> None:
-        if not get_user_model().objects.filter(pk=staff_id, is_staff=True, is_active=True).exists():
-            raise PermissionDenied("Only staff can do this.")
+    def _require_staff(self, staff_id: int) -> None:
+        self._access.require(staff_id, Capability.MODERATE_CATALOG)

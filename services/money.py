@@ -1,9 +1,23 @@
-"""Bitcoin amounts: integer satoshis everywhere; BTC text only at the edges, parsed exactly."""
+"""Bitcoin amounts: integer satoshis everywhere; BTC text only at the edges, parsed exactly.
 
-from decimal import Decimal, InvalidOperation
+What a person may type is one grammar: the ASCII digits 0-9 and at most one dot, with nothing
+else but a leading minus sign (read, so that a form can say what its smallest amount is).
+Everything a looser parser would guess at is refused with a message naming the problem: ``0,0002``
+(a decimal comma where 0.0002 was meant, which stripping the comma read as 2 BTC), digits of other
+scripts (``٠.٠٠١``, ``０.００１``), group separators (``1_000``, ``1 000``: ``0_0002`` was read as
+2 BTC too) and units (``BTC``, ``sats``: the fields say BTC; a unit typed may be another one, so
+none is guessed).
+"""
+
+import re
+import unicodedata
 
 SATS_PER_BTC = 100_000_000
 MAX_SATS = 21_000_000 * SATS_PER_BTC
+DECIMALS = 8
+
+EXAMPLE = "Enter an amount in BTC, such as 0.0015."
+_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class AmountError(ValueError):
@@ -11,26 +25,40 @@ class AmountError(ValueError):
 
 
 def parse_btc(text: str) -> int:
-    """``"0.0015"`` -> ``150000``. At most 8 decimals, no exponent, no float on the way."""
+    """``"0.0015"`` -> ``150000``. At most 8 decimals, no float on the way."""
     if not isinstance(text, str):
-        raise AmountError("Enter an amount in BTC, such as 0.0015.")
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    if cleaned.upper().endswith("BTC"):
-        cleaned = cleaned[:-3].strip()
-    if not cleaned or len(cleaned) > 32 or any(c in cleaned for c in "eEnN"):
-        raise AmountError("Enter an amount in BTC, such as 0.0015.")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise AmountError("Enter an amount in BTC, such as 0.0015.") from None
-    if not value.is_finite():
-        raise AmountError("Enter an amount in BTC, such as 0.0015.")
-    if value.as_tuple().exponent < -8:
+        raise AmountError(EXAMPLE)
+    cleaned = text.strip()
+    if not cleaned:
+        raise AmountError(EXAMPLE)
+    if not _AMOUNT.fullmatch(cleaned):
+        raise AmountError(_why_not_an_amount(cleaned))
+    negative = cleaned.startswith("-")
+    whole, _, fraction = cleaned.removeprefix("-").partition(".")
+    if len(fraction) > DECIMALS:
         raise AmountError("Bitcoin amounts have at most 8 decimal places.")
-    sats = int(value * SATS_PER_BTC)
-    if abs(sats) > MAX_SATS:
+    whole = whole.lstrip("0")
+    # Compared as text first: int() of thousands of digits is slow, and refused past 4300.
+    if len(whole) > 8:
         raise AmountError("That is more bitcoin than will ever exist.")
-    return sats
+    sats = int(whole or "0") * SATS_PER_BTC + int(fraction.ljust(DECIMALS, "0"))
+    if sats > MAX_SATS:
+        raise AmountError("That is more bitcoin than will ever exist.")
+    return -sats if negative else sats
+
+
+def _why_not_an_amount(text: str) -> str:
+    if "," in text:
+        return "Use a dot as the decimal separator (0.0002)."
+    if any(not c.isascii() and unicodedata.category(c) == "Nd" for c in text):
+        return "Type the amount with the digits 0-9, such as 0.0015."
+    if any(c.isalpha() for c in text):
+        return "Enter an amount in BTC, such as 0.0015: digits and one dot, without letters or a unit."
+    if any(c.isspace() for c in text):
+        return "Type the amount without spaces, such as 0.0015."
+    if text.count(".") > 1:
+        return "An amount has at most one dot, such as 0.0015."
+    return "Use only the digits 0-9 and one dot, such as 0.0015."
 
 
 def format_btc(sats: int) -> str:

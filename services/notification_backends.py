@@ -30,14 +30,20 @@ class Notice:
 
 class LogBackend:
     name = "log"
+    needs_address = False
 
     def send(self, notice: Notice) -> None:
-        log.info("notification for %s: %s", notice.username, notice.subject,
-                 extra={"notify_user": notice.user_id, "notify_link": notice.link})
+        log.info(
+            "notification for %s: %s",
+            notice.username,
+            notice.subject,
+            extra={"notify_user": notice.user_id, "notify_link": notice.link},
+        )
 
 
 class EmailBackend:
     name = "email"
+    needs_address = True  # users without a confirmed address are told on the site only
 
     def __init__(self, *, from_email: str, subject_prefix: str = "[Marketplace] "):
         self.from_email = from_email
@@ -46,6 +52,10 @@ class EmailBackend:
     def send(self, notice: Notice) -> None:
         if not notice.email:
             raise NotificationError(f"{notice.username} has no e-mail address")
-        message = EmailMessage(subject=self.subject_prefix + notice.subject, body=notice.text(),
-                               from_email=self.from_email, to=[notice.email])
+        message = EmailMessage(
+            subject=self.subject_prefix + notice.subject,
+            body=notice.text(),
+            from_email=self.from_email,
+            to=[notice.email],
+        )
         message.send(fail_silently=False)

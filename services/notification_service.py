@@ -1,10 +1,11 @@
-"""Notifications: tell the other party what happened to their order, after it happened.
+"""Notifications: tell the other party what happened to their order (and a user that their
+deposit was credited), after it happened.
 
 ``notify`` records each notification (the user's list at /notifications/) and hands it to the
 configured backend once the surrounding transaction commits, never before: a rolled-back
 change tells nobody. A backend that fails is recorded and logged; it never reaches the action
 that caused the notification. The notifications module subscribes ``handle`` to the orders'
-events, which are themselves delivered after commit.
+events and the wallets' ``deposit_credited``, which are themselves delivered after commit.
 """
 
 import logging
@@ -21,7 +22,7 @@ from services.notification_backends import Notice
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("orders.changed", "orders.message_posted", "orders.reviewed")
+TOPICS = ("orders.changed", "orders.message_posted", "orders.reviewed", "wallets.deposit_credited")
 INBOX_SIZE = 50
 
 
@@ -56,8 +57,8 @@ class NotificationService:
         if composed is None:
             return
         recipients, subject, body = composed
-        self.notify(user_ids=recipients, subject=subject, body=body, path=_order_path(payload["reference"]),
-                    topic=topic)
+        path = _wallet_path() if topic.startswith("wallets.") else _order_path(payload["reference"])
+        self.notify(user_ids=recipients, subject=subject, body=body, path=path, topic=topic)
 
     # the user's list
     def inbox(self, *, user_id: int, limit: int = INBOX_SIZE) -> list[InboxRow]:
@@ -72,18 +73,36 @@ class NotificationService:
 
     # delivery
     def _deliver(self, recipients: list[int], subject: str, body: str, path: str, topic: str) -> None:
-        users = get_user_model().objects.filter(pk__in=recipients, is_active=True).only("pk", "username", "email")
+        users = get_user_model().objects.filter(pk__in=recipients, is_active=True)
+        users = users.only("pk", "username", "email", "email_verified")
         for user in users:
-            notice = Notice(user.pk, user.username, user.email, subject, body, self.site_url + path if path else "")
+            # Only an address its owner proved they read (accounts' verification link) is mailed;
+            # without one the notification still reaches the user's list on the site.
+            address = user.email if user.email_verified else ""
+            notice = Notice(user.pk, user.username, address, subject, body, self.site_url + path if path else "")
+            inbox_only = not address and getattr(self._backend, "needs_address", False)
             record = Notification.objects.create(
-                user_id=user.pk, topic=topic[:40], subject=subject[:200], body=body, link=path[:300],
-                backend=self._backend.name, created_at=self._clock.now(),
+                user_id=user.pk,
+                topic=topic[:40],
+                subject=subject[:200],
+                body=body,
+                link=path[:300],
+                backend="inbox" if inbox_only else self._backend.name,
+                status=Notification.Status.SENT if inbox_only else Notification.Status.PENDING,
+                created_at=self._clock.now(),
             )
+            if inbox_only:
+                continue
             try:
                 self._backend.send(notice)
             except Exception as exc:  # the order stands whatever the mail server thinks
-                log.warning("notification %s to %s failed on the %s backend: %s", record.pk, user.username,
-                            self._backend.name, exc)
+                log.warning(
+                    "notification %s to %s failed on the %s backend: %s",
+                    record.pk,
+                    user.username,
+                    self._backend.name,
+                    exc,
+                )
                 Notification.objects.filter(pk=record.pk).update(
                     status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
                 )
@@ -98,7 +117,18 @@ def _order_path(reference: str) -> str:
         return ""
 
 
+def _wallet_path() -> str:
+    try:
+        return reverse("wallets:wallet")
+    except NoReverseMatch:  # wallets' pages are not mounted here
+        return ""
+
+
 def _compose(topic: str, p: dict) -> tuple[set, str, str] | None:
+    if topic == "wallets.deposit_credited":
+        amount = format_btc(int(p.get("amount_sat") or 0))
+        body = f"{amount} BTC arrived in your balance and can be spent now."
+        return {p.get("user_id")} - {None}, f"Deposit of {amount} BTC credited", body
     ref = p.get("reference", "")
     buyer, vendor, actor = p.get("buyer_id"), p.get("vendor_user_id"), p.get("actor_id", p.get("author_id"))
     others = {buyer, vendor} - {actor}
@@ -113,16 +143,28 @@ def _compose(topic: str, p: dict) -> tuple[set, str, str] | None:
     texts = {
         "place": ({vendor}, f"New order {ref}", f"The buyer paid {amount} BTC into escrow. Accept or decline it."),
         "accept": ({buyer}, f"Order {ref} was accepted", "The vendor accepted your order and will ship it."),
-        "decline": ({buyer}, f"Order {ref} was declined",
-                    f"The vendor declined your order; {amount} BTC went back to your balance."),
+        "decline": (
+            {buyer},
+            f"Order {ref} was declined",
+            f"The vendor declined your order; {amount} BTC went back to your balance.",
+        ),
         "cancel": ({vendor}, f"Order {ref} was cancelled", "The buyer cancelled the order before you accepted it."),
-        "expire": ({buyer, vendor}, f"Order {ref} was not accepted in time",
-                   f"The vendor did not accept it in time; {amount} BTC went back to the buyer."),
+        "expire": (
+            {buyer, vendor},
+            f"Order {ref} was not accepted in time",
+            f"The vendor did not accept it in time; {amount} BTC went back to the buyer.",
+        ),
         "ship": ({buyer}, f"Order {ref} has shipped", "The vendor shipped your order."),
-        "confirm": ({vendor}, f"Order {ref} is complete",
-                    "The buyer confirmed receipt; the payment was released to your balance."),
-        "auto_complete": ({buyer, vendor}, f"Order {ref} completed automatically",
-                          "The confirmation period ended; the payment was released to the vendor."),
+        "confirm": (
+            {vendor},
+            f"Order {ref} is complete",
+            "The buyer confirmed receipt; the payment was released to your balance.",
+        ),
+        "auto_complete": (
+            {buyer, vendor},
+            f"Order {ref} completed automatically",
+            "The confirmation period ended; the payment was released to the vendor.",
+        ),
         "dispute": (others, f"A dispute was opened on order {ref}", "Staff will look into it and rule."),
         "resolve": ({buyer, vendor}, f"The dispute on order {ref} was resolved", "Staff ruled on the dispute."),
     }

@@ -2,13 +2,15 @@
 
 Collaborators come in through the constructor: ``system`` is the live runtime (modules,
 services, health, metrics), ``cluster`` fans reloads out to every worker, ``journal`` keeps
-the record. Only staff may reload; the check is here, not only in the view.
+the record, ``access`` says who is an operator. Only operators (``OPERATE``) may reload; the
+check is here, not only in the view.
 """
 
 import logging
 from dataclasses import dataclass
 
-from services.errors import NotFound, OpsError, PermissionDenied
+from services.errors import NotFound, OpsError
+from services.staff_access import Capability
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,8 @@ class ReloadTarget:
 
 
 class OpsService:
-    def __init__(self, *, system, cluster, health, journal):
+    def __init__(self, *, system, cluster, health, journal, access):
+        self._access = access
         self._system = system
         self._cluster = cluster
         self._health = health
@@ -118,9 +121,8 @@ class OpsService:
 
     # writes
     def reload(self, *, kind: str, name: str, user, via: str = "page"):
-        """Reload a module or a service on every worker; staff only. Returns the cluster's answer."""
-        if user is None or not (user.is_active and user.is_staff):
-            raise PermissionDenied("Only staff may reload code.")
+        """Reload a module or a service on every worker; operators only. Returns the cluster's answer."""
+        self._access.require(user, Capability.OPERATE, "Only operators may reload code.")
         if kind not in KINDS:
             raise OpsError(f"Unknown kind {kind!r}: reload a module or a service.")
         self.reload_target(kind=kind, name=name)

@@ -1,6 +1,10 @@
 """Orders' read side: ready rows in a fixed number of queries, whatever the number of orders,
 lines, events or messages. Writes go through ``OrderService``, ``MessageService`` and
-``ReviewService``; nothing here changes the database."""
+``ReviewService``; nothing here changes the database.
+
+Staff see orders by capability (``services/staff_access.py``): ``VIEW_ANY_ORDER`` opens any order,
+its history and its dispute, read-only; the buyer and vendor's messages stay theirs until one of
+them disputes the order, and only ``RULE_DISPUTES`` gives a ruling and a voice in the thread."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,8 +16,9 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from marketplace.orders.models import Message, Order, OrderEvent, OrderLine, Review
 from services import order_states as states
 from services.catalog_queries import url_for
-from services.errors import NotFound, PermissionDenied
-from services.order_parties import check_reference, role_in
+from services.errors import NotFound
+from services.order_parties import check_reference, party_role
+from services.staff_access import Capability
 from services.vendor_slots import PageOf, VendorRating, page_bounds
 
 MAX_PAGE = 100_000
@@ -141,6 +146,7 @@ class OrderDetail:
     lines: tuple[LineRow, ...]
     events: tuple[EventRow, ...]
     messages: tuple[MessageRow, ...]
+    messages_visible: bool  # False for staff looking at an order nobody disputed
     dispute: DisputeRow | None
     review: ReviewRow | None
     actions: frozenset[str]
@@ -162,7 +168,8 @@ class OrderDetail:
 
 
 class OrderQueries:
-    def __init__(self, *, page_size: int = 20):
+    def __init__(self, *, access, page_size: int = 20):
+        self._access = access  # StaffAccess: which staff may see which orders
         self.page_size = max(1, min(int(page_size), 200))
 
     # lists
@@ -181,15 +188,26 @@ class OrderQueries:
         oldest_first = tab == "todo"  # the queue: what has waited longest comes first
         return self._page(queryset, page, oldest_first=oldest_first), counts
 
-    def dispute_queue(self, *, staff: bool, tab: str = "open", page=1) -> tuple[PageOf, dict[str, int]]:
-        if not staff:
-            raise PermissionDenied("Only staff can see disputes.")
+    def dispute_queue(self, *, staff_id: int, tab: str = "open", page=1) -> tuple[PageOf, dict[str, int]]:
+        """The disputes waiting for a ruling (or ruled), for the staff who rule on them."""
+        self._access.require(staff_id, Capability.RULE_DISPUTES)
         tab = tab if tab in DISPUTE_TABS else "open"
         counts = Order.objects.aggregate(**{
             name: Count("pk", filter=Q(state__in=sorted(wanted))) for name, wanted in DISPUTE_TABS.items()
         })
         queryset = Order.objects.filter(state__in=sorted(DISPUTE_TABS[tab]))
         return self._page(queryset, page, oldest_first=tab == "open"), counts
+
+    def find_order(self, *, staff_id: int, reference) -> str:
+        """Support's lookup: the order's reference as stored, given what someone read out or pasted
+        (any case, spaces around it, with or without ``ORD-``); ``NotFound`` when there is none."""
+        self._access.require(staff_id, Capability.VIEW_ANY_ORDER)
+        typed = "".join(reference.split()).upper() if isinstance(reference, str) else ""
+        typed = typed if typed.startswith("ORD-") else f"ORD-{typed}"
+        found = Order.objects.filter(reference=check_reference(typed)).values_list("reference", flat=True).first()
+        if found is None:
+            raise NotFound(f"There is no order {typed}.")
+        return found
 
     def _page(self, queryset, page, *, oldest_first: bool = False) -> PageOf:
         count = queryset.count()
@@ -211,10 +229,10 @@ class OrderQueries:
         )
 
     # one order
-    def order_detail(self, *, viewer_id: int, viewer_is_staff: bool, reference: str,
-                     now: datetime | None = None) -> OrderDetail:
-        """Everything the order page shows, in four queries; ``NotFound`` for anyone who is no
-        party to the order. ``now`` (the core clock's) hides actions whose deadline has passed."""
+    def order_detail(self, *, viewer_id: int, reference: str, now: datetime | None = None) -> OrderDetail:
+        """Everything the order page shows, in four queries for its parties; ``NotFound`` for
+        anyone who is neither a party nor staff allowed to see it. ``now`` (the core clock's)
+        hides actions whose deadline has passed."""
         order = (
             Order.objects.select_related("vendor", "buyer", "dispute__opened_by", "dispute__resolved_by", "review")
             .prefetch_related(
@@ -225,10 +243,18 @@ class OrderQueries:
             .filter(reference=check_reference(reference))
             .first()
         )
-        dispute = getattr(order, "dispute", None) if order is not None else None
-        role = role_in(order, viewer_id, has_dispute=dispute is not None, staff=viewer_is_staff) if order else None
-        if role is None:
+        if order is None:
             raise NotFound("No such order.")
+        dispute = getattr(order, "dispute", None)
+        role, rules = party_role(order, viewer_id), False
+        if role is None:
+            held = self._access.capabilities(viewer_id) if viewer_id is not None else frozenset()
+            rules = dispute is not None and Capability.RULE_DISPUTES in held
+            if not (rules or Capability.VIEW_ANY_ORDER in held):
+                raise NotFound("No such order.")
+            role = states.STAFF
+        # The thread is the buyer and vendor's own; staff read it once one of them disputes.
+        messages_visible = role != states.STAFF or dispute is not None
         review = getattr(order, "review", None)
         parties = {order.buyer_id: states.BUYER, order.vendor.user_id: states.VENDOR}
         return OrderDetail(
@@ -242,10 +268,11 @@ class OrderQueries:
             events=tuple(EventRow(person(e.actor), e.from_state, e.to_state, e.note, e.entry_id, e.created_at)
                          for e in order.events.all()),
             messages=tuple(MessageRow(person(m.author), parties.get(m.author_id, states.STAFF), m.body, m.created_at)
-                           for m in order.messages.all()),
+                           for m in order.messages.all()) if messages_visible else (),
+            messages_visible=messages_visible,
             dispute=_dispute_row(dispute),
             review=ReviewRow(review.rating, review.text, review.created_at) if review else None,
-            actions=_actions(order, role, review is not None, now),
+            actions=_actions(order, role, review is not None, now) if role != states.STAFF or rules else frozenset(),
         )
 
     # for other modules

@@ -25,10 +25,10 @@ from services.errors import (
     InsufficientFunds,
     OrderChanged,
     OrderError,
-    PermissionDenied,
 )
 from services.money import format_btc
-from services.order_parties import is_staff, order_for
+from services.order_parties import order_for
+from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class OrderService:
         catalog_service,
         events,
         clock,
+        access,
         commission_bps: int,
         accept_timeout_days: int,
         auto_finalize_days: int,
@@ -102,6 +103,7 @@ class OrderService:
         self._catalog = catalog_service
         self._events = events
         self._clock = clock
+        self._access = access  # StaffAccess: who among staff may see or rule on an order
         self.commission_bps = int(commission_bps)
         self.accept_timeout_days = int(accept_timeout_days)
         self.auto_finalize_days = int(auto_finalize_days)
@@ -232,28 +234,52 @@ class OrderService:
 
     # the state machine
     def accept(self, *, actor_id: int, reference: str) -> TransitionResult:
-        order, role = order_for(reference, actor_id)
+        from marketplace.vendors.models import Vendor
+        from services.errors import VendorNotActive
+
+        order, role = order_for(reference, actor_id, self._access)
         now = self._clock.now()
         if order.state == states.FUNDED and role == states.VENDOR and now > order.accept_by:
             raise IllegalTransition(
                 f"Too late: this order had to be accepted by {order.accept_by:%Y-%m-%d %H:%M} UTC; "
                 f"the buyer is being refunded."
             )
-        return self._apply(order, "accept", actor_id=actor_id, role=role, fields={"accepted_at": now})
+        with transaction.atomic():
+            if order.state == states.FUNDED and role == states.VENDOR:
+                # Read under the lock VendorService.suspend takes: an acceptance racing a
+                # suspension lands before it or is refused. What the shop already accepted it
+                # may still ship, refund and dispute: only new commitments stop.
+                shop = (
+                    Vendor.objects.select_for_update()
+                    .filter(pk=order.vendor_id)
+                    .values("status", "suspended_at", "suspension_reason")
+                    .first()
+                )
+                if shop is not None and shop["suspended_at"] is not None:
+                    raise VendorNotActive(
+                        f"Your shop is suspended, so it cannot accept new orders (the reason given: "
+                        f"{shop['suspension_reason']}). Decline this one to refund the buyer now."
+                    )
+                if shop is None or shop["status"] != Vendor.Status.APPROVED:
+                    raise VendorNotActive(
+                        "Your shop is not open, so it cannot accept new orders. Decline this one to refund the "
+                        "buyer now."
+                    )
+            return self._apply(order, "accept", actor_id=actor_id, role=role, fields={"accepted_at": now})
 
     def decline(self, *, actor_id: int, reference: str, reason: str = "") -> TransitionResult:
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         return self._apply(order, "decline", actor_id=actor_id, role=role,
                            note=_note(reason, "reason", NOTE_MAX), settlement=_refund(order))
 
     def cancel(self, *, actor_id: int, reference: str, reason: str = "") -> TransitionResult:
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         return self._apply(order, "cancel", actor_id=actor_id, role=role,
                            note=_note(reason, "reason", NOTE_MAX), settlement=_refund(order))
 
     def ship(self, *, actor_id: int, reference: str, tracking_note: str = "") -> TransitionResult:
         tracking = _note(tracking_note, "tracking_note", TRACKING_MAX)
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         now = self._clock.now()
         return self._apply(
             order, "ship", actor_id=actor_id, role=role, note=tracking,
@@ -262,7 +288,7 @@ class OrderService:
         )
 
     def confirm(self, *, actor_id: int, reference: str) -> TransitionResult:
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         return self._apply(order, "confirm", actor_id=actor_id, role=role, settlement=_release(order))
 
     # disputes
@@ -272,7 +298,7 @@ class OrderService:
         problems = text_errors(reason, max_length=REASON_MAX, min_length=REASON_MIN, required=True, plain=False)
         if problems:
             raise DisputeError("Say what went wrong, so staff can rule on it.", errors={"reason": problems})
-        order, role = order_for(reference, actor_id)
+        order, role = order_for(reference, actor_id, self._access)
         now = self._clock.now()
         if order.state == states.SHIPPED and order.auto_complete_at and now >= order.auto_complete_at:
             raise IllegalTransition(
@@ -295,11 +321,12 @@ class OrderService:
         note: str,
         buyer_percent: int | None = None,
     ) -> TransitionResult:
-        """Staff's ruling: refund the buyer, release to the vendor, or split by percentage.
+        """A ruling by staff holding ``RULE_DISPUTES`` (finance): refund the buyer, release to the
+        vendor, or split by percentage.
 
         One ledger entry; the order ends RESOLVED with the ruling recorded. A full refund of an
         order that never shipped gives its stock back."""
-        staff = _require_staff(staff_id)
+        staff = self._access.require(staff_id, Capability.RULE_DISPUTES)
         errors = {}
         if ruling not in RULINGS:
             errors["ruling"] = ["Choose refund, release or split."]
@@ -313,7 +340,7 @@ class OrderService:
             errors["note"] = problems
         if errors:
             raise DisputeError("Please correct the ruling.", errors=errors)
-        order, role = order_for(reference, staff)
+        order, role = order_for(reference, staff, self._access)
         dispute = Dispute.objects.filter(order=order).first()
         if ruling == "refund":
             settlement = _refund(order)
@@ -459,12 +486,6 @@ def _note(value, field: str, limit: int) -> str:
     if problems:
         raise OrderError("Please correct the note.", errors={field: problems})
     return text
-
-
-def _require_staff(user_id) -> int:
-    if not is_staff(user_id):
-        raise PermissionDenied("Only staff can rule on disputes.")
-    return user_id
 
 
 def _checkout_result(checkout: Checkout, *, replayed: bool) -> CheckoutResult:

@@ -56,6 +56,25 @@ ROLES: dict[str, tuple[Capability, ...]] = {
     "operator": (Capability.OPERATE,),
 }
 
+# Read-only admin pages each role may open (Django "view" permissions), beside its capabilities.
+ADMIN_VIEWS: dict[str, tuple[str, ...]] = {
+    "support": ("orders.view_order", "orders.view_dispute", "orders.view_review"),
+    "moderator": (
+        "vendors.view_vendor",
+        "products.view_product",
+        "products.view_productreport",
+        "products.view_category",
+    ),
+    "finance": (
+        "wallets.view_account",
+        "wallets.view_journalentry",
+        "wallets.view_deposit",
+        "wallets.view_depositaddress",
+        "wallets.view_withdrawal",
+    ),
+    "operator": ("ops.view_reloadrequest", "axes.view_accessattempt", "axes.view_accessfailurelog"),
+}
+
 
 class StaffAccess:
     """The one answer to "may this person do X". Stateless; safe to share between threads."""

@@ -11,7 +11,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from services.errors import (
+    AccountsError,
     AuthenticationFailed,
+    EmailLinkInvalid,
     LoginThrottled,
     NotFound,
     PasswordChangeError,
@@ -37,6 +39,7 @@ class Profile:
     bio: str
     date_joined: object
     is_staff: bool
+    email_verified: bool = False
 
     @property
     def shown_name(self) -> str:
@@ -46,17 +49,24 @@ class Profile:
 class UserService:
     """The accounts module's rules. Views call these; nothing else touches ``User`` writes."""
 
-    def __init__(self, *, login_throttle, events, min_password_length: int):
-        self._throttle = login_throttle
+    def __init__(
+        self, *, events, account_mail, min_password_length: int, login_max_attempts: int, login_window_seconds: int
+    ):
+        if int(login_max_attempts) < 1 or int(login_window_seconds) < 1:
+            raise ValueError("sign-in limits need login_max_attempts >= 1 and login_window_seconds >= 1")
         self._events = events
+        self._mail = account_mail
         self.min_password_length = int(min_password_length)
+        # Enforced by django-axes (settings AXES_*, from the same environment variables).
+        self.login_max_attempts = int(login_max_attempts)
+        self.login_window_seconds = int(login_window_seconds)
 
     def get_required_config(self) -> dict:
         """The configuration this service runs with (what a failing start-up should be checked against)."""
         return {
             "min_password_length": self.min_password_length,
-            "login_max_attempts": self._throttle.max_attempts,
-            "login_window_seconds": self._throttle.window_seconds,
+            "login_max_attempts": self.login_max_attempts,
+            "login_window_seconds": self.login_window_seconds,
         }
 
     # reads
@@ -77,6 +87,7 @@ class UserService:
             bio=user.bio,
             date_joined=user.date_joined,
             is_staff=user.is_staff,
+            email_verified=user.email_verified,
         )
 
     # writes
@@ -94,58 +105,119 @@ class UserService:
             with transaction.atomic():
                 user = User.objects.create_user(username=username, email=email, password=password)
         except IntegrityError:  # a concurrent registration took the name first
-            raise RegistrationError(
-                "That username is taken.", field="username"
-            ) from None
+            raise RegistrationError("That username is taken.", field="username") from None
         self._events.publish("accounts.user_registered", user_id=user.pk)
         log.info("user registered", extra={"user_id": user.pk})
         return user
 
-    def authenticate(self, *, username: str, password: str, client_ip: str = ""):
+    def authenticate(self, *, request, username: str, password: str):
+        """The user these credentials prove, checked by Django's backends with django-axes first.
+
+        ``request`` is the HTTP request, handed on untouched: axes reads the client's address
+        from it, counts the failure, and flags it (``axes_locked_out``) when a limit is reached.
+        """
         username = (username or "").strip()
-        if self._throttle.is_blocked(username=username, client_ip=client_ip):
-            log.warning("sign-in throttled", extra={"username": username[:USERNAME_MAX], "client_ip": client_ip})
-            raise LoginThrottled(
-                "Too many failed sign-in attempts. Try again later.",
-                retry_after=self._throttle.window_seconds,
-            )
         if not username or not password or len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX:
-            user = None
-        else:
-            user = django_authenticate(username=username, password=password)
-        if user is None:
-            self._throttle.record_failure(username=username, client_ip=client_ip)
-            log.info("sign-in failed", extra={"username": username[:USERNAME_MAX], "client_ip": client_ip})
             raise AuthenticationFailed("Wrong username or password.")
-        self._throttle.reset(username=username)
+        user = django_authenticate(request, username=username, password=password)
+        if user is None:
+            if getattr(request, "axes_locked_out", False):
+                log.warning("sign-in throttled", extra={"username": username})
+                raise LoginThrottled(
+                    "Too many failed sign-in attempts. Try again later.", retry_after=self.login_window_seconds
+                )
+            log.info("sign-in failed", extra={"username": username})
+            raise AuthenticationFailed("Wrong username or password.")
         return user
 
-    def update_profile(self, *, user_id, display_name: str, email: str, bio: str) -> Profile:
+    def update_profile(self, *, user_id, display_name: str, bio: str, email: str | None = None) -> Profile:
+        """Name and bio. ``email``, if given, must be the current address: a new one needs its link."""
         User = get_user_model()
+        current = self.get_user_by_id(user_id)
         display_name = (display_name or "").strip()
         bio = (bio or "").strip()
-        email = User.objects.normalize_email((email or "").strip())
         errors: dict[str, list[str]] = {}
         if len(display_name) > DISPLAY_NAME_MAX:
             errors["display_name"] = [f"At most {DISPLAY_NAME_MAX} characters."]
         if len(bio) > BIO_MAX:
             errors["bio"] = [f"At most {BIO_MAX} characters."]
-        errors.update(self._email_errors(email, exclude_user_id=int(user_id)))
+        if email is not None and self._normalise_email(email).casefold() != current.email.casefold():
+            errors["email"] = ["Change your address on the e-mail page: the new one is confirmed by a link first."]
         if errors:
             raise ProfileError("Please correct the errors below.", errors=errors)
         with transaction.atomic():
-            updated = User.objects.filter(pk=int(user_id), is_active=True).update(
-                display_name=display_name, email=email, bio=bio
-            )
+            updated = User.objects.filter(pk=current.pk, is_active=True).update(display_name=display_name, bio=bio)
         if not updated:
             raise NotFound(f"No user with id {user_id!r}.")
         return self.get_profile(user_id=user_id)
 
-    def set_staff(self, *, user_id, is_staff: bool) -> None:
-        """Grant or withdraw staff rights (an operator's act: the admin, or demo data)."""
+    # e-mail addresses: a new one takes effect only when the link sent to it is opened
+    def send_email_verification(self, *, user_id, link_for) -> str:
+        """Send a link proving the current address; ``link_for(token)`` makes its absolute URL."""
+        user = self.get_user_by_id(user_id)
+        if user.email_verified:
+            raise AccountsError("Your e-mail address is already confirmed.")
+        if not user.email:
+            raise ProfileError("Add an e-mail address first.", field="email")
+        self._send_link(user, user.email, link_for)
+        return user.email
+
+    def request_email_change(self, *, user_id, new_email: str, link_for) -> str:
+        """Send a link to ``new_email``; the address changes only when it is opened. Nothing is stored."""
+        user = self.get_user_by_id(user_id)
+        email = self._normalise_email(new_email)
+        errors = self._email_errors(email, exclude_user_id=user.pk)
+        if errors:
+            raise ProfileError("Please correct the errors below.", errors=errors)
+        if email == user.email and user.email_verified:
+            raise ProfileError("That is your address already.", field="email")
+        self._send_link(user, email, link_for)
+        return email
+
+    def confirm_email(self, *, token: str) -> Profile:
+        """Apply a verification link: its address becomes the account's, confirmed. Works once."""
+        data = self._mail.read_link_token(token)
         User = get_user_model()
-        if not User.objects.filter(pk=int(user_id)).update(is_staff=bool(is_staff)):
+        try:
+            user_id, email, previous = int(data["u"]), str(data["e"]), str(data["o"])
+        except (KeyError, TypeError, ValueError):
+            raise EmailLinkInvalid("This link is not valid. Ask for a new one from your profile.") from None
+        try:
+            with transaction.atomic():
+                user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+                if user is None:
+                    raise EmailLinkInvalid("This link is not valid. Ask for a new one from your profile.")
+                if user.email == email and user.email_verified:
+                    raise EmailLinkInvalid("This link was used already: your address is confirmed.")
+                if user.email != previous:
+                    raise EmailLinkInvalid("This link is out of date: your address changed since it was sent.")
+                if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                    raise EmailLinkInvalid("That address is now used by another account.")
+                user.email, user.email_verified = email, True
+                user.save(update_fields=["email", "email_verified"])
+        except IntegrityError:  # another account took the address at the same moment
+            raise EmailLinkInvalid("That address is now used by another account.") from None
+        self._events.publish("accounts.email_verified", user_id=user.pk)
+        return self.get_profile(user_id=user.pk)
+
+    def mark_email_verified(self, *, user_id) -> None:
+        """Vouch for the current address without a link (an operator's act: the admin, or demo data)."""
+        if not get_user_model().objects.filter(pk=int(user_id)).update(email_verified=True):
             raise NotFound(f"No user with id {user_id!r}.")
+
+    def allow_password_reset(self, *, email: str, client_ip: str) -> None:
+        """Count a password-reset request; ``MailThrottled`` when the address or the client had enough."""
+        self._mail.allow(purpose="password-reset", recipient=self._normalise_email(email), requester=f"ip:{client_ip}")
+
+    def _send_link(self, user, email: str, link_for) -> None:
+        token = self._mail.make_link_token({"u": user.pk, "e": email, "o": user.email})
+        self._mail.send_verification(
+            to=email, username=user.username, link=link_for(token), requester=f"user:{user.pk}"
+        )
+
+    def password_problems(self, *, user, password: str) -> list[str]:
+        """Why ``password`` may not be ``user``'s new one (empty when it may): for Django's reset form."""
+        return self._password_errors(password, user).get("password", [])
 
     def change_password(self, *, user_id, old_password: str, new_password: str) -> None:
         user = self.get_user_by_id(user_id)
@@ -158,8 +230,16 @@ class UserService:
         user.save(update_fields=["password"])
 
     # validation helpers
+    @staticmethod
+    def _normalise_email(email) -> str:
+        return get_user_model().objects.normalize_email((email or "").strip())
+
     def _username_errors(self, username: str) -> dict[str, list[str]]:
+        from services import username_rules
+
         User = get_user_model()
+        # Judged in the form it is stored in: create_user keeps NFKC (ａｌｉｃｅ is alice).
+        username = username_rules.normalise(username)
         if not username:
             return {"username": ["Choose a username."]}
         if len(username) > USERNAME_MAX:
@@ -168,8 +248,20 @@ class UserService:
             UnicodeUsernameValidator()(username)
         except ValidationError as exc:
             return {"username": list(exc.messages)}
-        if User.objects.filter(username__iexact=username).exists():
+        if username_rules.mixes_lookalike_scripts(username):
+            return {
+                "username": [
+                    "Use the letters of one alphabet: this name mixes scripts whose letters look alike "
+                    "(such as Latin and Cyrillic)."
+                ]
+            }
+        # One indexed lookup: a name equal but for case has the same skeleton too.
+        keys = username_rules.lookalike_keys(username)
+        existing = User.objects.filter(username_skeleton__in=keys).values_list("username", flat=True).first()
+        if existing is not None and existing.casefold() == username.casefold():
             return {"username": ["That username is taken."]}
+        if existing is not None:
+            return {"username": [f"That username looks like “{existing}”, which is taken; choose another."]}
         return {}
 
     def _email_errors(self, email: str, exclude_user_id: int | None = None) -> dict[str, list[str]]:

@@ -9,11 +9,11 @@ from django.db.models.functions import Lower
 
 from services.errors import (
     NotFound,
-    PermissionDenied,
     VendorApplicationError,
     VendorNotActive,
     VendorStateError,
 )
+from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
 from services.vendor_slots import NO_RATING, PageOf, VendorRating
 
@@ -86,10 +86,11 @@ def summarize(vendor) -> VendorSummary:
 
 
 class VendorService:
-    """The vendors module's rules. Staff decisions are checked here, not only in views."""
+    """The vendors module's rules. Staff decisions are checked here, not only in views: reviewing,
+    suspending and seeing shops that are not active take ``MANAGE_VENDORS`` (moderators)."""
 
-    def __init__(self, *, user_service, page_cache, events, clock, listings, ratings):
-        self._users = user_service
+    def __init__(self, *, access, page_cache, events, clock, listings, ratings):
+        self._access = access  # StaffAccess
         self._cache = page_cache
         self._events = events
         self._clock = clock
@@ -120,9 +121,9 @@ class VendorService:
             raise VendorNotActive(f"Your application was rejected: {vendor.review_note}")
         return vendor
 
-    def storefront(self, *, slug: str, page: int = 1, viewer_id: int | None = None,
-                   viewer_is_staff: bool = False) -> Storefront:
-        """A shop's public page. Only active shops have one, except for their owner and staff.
+    def storefront(self, *, slug: str, page: int = 1, viewer_id: int | None = None) -> Storefront:
+        """A shop's public page. Only active shops have one, except for their owner and the staff
+        who manage shops.
 
         The page's data is kept in the page cache under the shop's version, so a request that
         finds it runs no query at all."""
@@ -142,7 +143,11 @@ class VendorService:
             rating = self._ratings.ratings_for(vendor_ids=[summary.id]).get(summary.id, NO_RATING)
             front = Storefront(vendor=summary, listing=listing, rating=rating)
             self._cache.store(key, stamp, front)
-        if not front.vendor.is_active and not viewer_is_staff and viewer_id != front.vendor.user_id:
+        if (
+            not front.vendor.is_active
+            and viewer_id != front.vendor.user_id
+            and not self._access.can(viewer_id, Capability.MANAGE_VENDORS)
+        ):
             raise NotFound("No such shop.")
         return front
 
@@ -150,8 +155,9 @@ class VendorService:
         vendor = self.get_for_user(user_id=user_id)
         return self._listings.vendor_products(vendor_id=vendor.id) if vendor else []
 
-    def applications(self) -> dict[str, list[VendorSummary]]:
+    def applications(self, *, staff_id: int) -> dict[str, list[VendorSummary]]:
         """The staff queue: pending first, then every shop by state."""
+        self._require_staff(staff_id)
         rows = [summarize(v) for v in _vendor_model().objects.order_by("created_at", "pk")]
         return {
             "pending": [v for v in rows if v.status == "pending"],
@@ -292,12 +298,7 @@ class VendorService:
         return summarize(vendor)
 
     def _require_staff(self, staff_id: int) -> None:
-        try:
-            user = self._users.get_user_by_id(staff_id)
-        except NotFound:
-            raise PermissionDenied("Only staff can do this.") from None
-        if not user.is_staff:
-            raise PermissionDenied("Only staff can do this.")
+        self._access.require(staff_id, Capability.MANAGE_VENDORS)
 
     def _locked(self, vendor_id):
         Vendor = _vendor_model()

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Sum, Value, When
 
-from marketplace.wallets.models import Account, Deposit, Posting, Withdrawal
+from marketplace.wallets.models import Account, Deposit, Posting, Withdrawal, WithdrawalApproval
 from services.errors import NotFound, PermissionDenied
+from services.four_eyes import approvals_needed
 from services.money import format_btc
+from services.wallet_values import parse_txid, parse_vout
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,42 @@ class WithdrawalRow:
     note: str
     created_at: datetime
     reviewed_at: datetime | None
+    approved_by: tuple[str, ...] = ()  # usernames, in the order they approved
+    approved_by_ids: tuple[int, ...] = ()
+    approvals_required: int = 1
 
     @property
     def total_sat(self) -> int:
         return self.amount_sat + self.fee_sat
 
+    @property
+    def approvals_missing(self) -> int:
+        return max(0, self.approvals_required - len(self.approved_by))
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """A deposit recorded by hand, waiting for a second person."""
+
+    deposit_id: int
+    user_id: int
+    username: str
+    amount_sat: int
+    txid: str
+    vout: int
+    proposed_by_id: int | None
+    proposed_by: str
+    proposed_at: datetime
+    check_status: str
+    check_label: str
+    check_detail: str
+    checked_at: datetime | None
+
 
 class WalletQueries:
-    def __init__(self, *, history_page_size: int = 25):
+    def __init__(self, *, history_page_size: int = 25, withdrawal_second_approval_sat: int = 1_000_000):
         self.history_page_size = max(1, min(int(history_page_size), 200))
+        self.withdrawal_second_approval_sat = int(withdrawal_second_approval_sat)
 
     def get_balance(self, *, user_id: int) -> Balance:
         """Available and pending-withdrawal balances in one query (zero before any movement)."""
@@ -78,25 +107,15 @@ class WalletQueries:
             available=Sum("balance_sat", filter=Q(kind=Account.Kind.USER)),
             pending=Sum("balance_sat", filter=Q(kind=Account.Kind.WITHDRAWAL)),
         )
-        return Balance(
-            available_sat=totals["available"] or 0, pending_withdrawal_sat=totals["pending"] or 0
-        )
+        return Balance(available_sat=totals["available"] or 0, pending_withdrawal_sat=totals["pending"] or 0)
 
     def escrow_balance(self, *, order_ref: str) -> int:
-        row = (
-            Account.objects.filter(code=f"escrow:{order_ref}")
-            .values_list("balance_sat", flat=True)
-            .first()
-        )
+        row = Account.objects.filter(code=f"escrow:{order_ref}").values_list("balance_sat", flat=True).first()
         return row or 0
 
     def history(self, *, user_id: int, page=1):
         """The user's postings, newest first, as a Django ``Page`` of ``HistoryLine`` (2 queries)."""
-        postings = (
-            Posting.objects.filter(account__user_id=user_id)
-            .select_related("entry", "account")
-            .order_by("-id")
-        )
+        postings = Posting.objects.filter(account__user_id=user_id).select_related("entry", "account").order_by("-id")
         paginator = Paginator(postings, self.history_page_size)
         current = paginator.get_page(page)
         current.object_list = [
@@ -115,20 +134,11 @@ class WalletQueries:
         return current
 
     def pending_deposits(self, *, user_id: int) -> list[PendingDeposit]:
-        rows = Deposit.objects.filter(user_id=user_id, status=Deposit.Status.PENDING).order_by(
-            "-id"
-        )[:20]
-        return [
-            PendingDeposit(d.txid, d.vout, d.amount_sat, d.confirmations, d.first_seen_at)
-            for d in rows
-        ]
+        rows = Deposit.objects.filter(user_id=user_id, status=Deposit.Status.PENDING).order_by("-id")[:20]
+        return [PendingDeposit(d.txid, d.vout, d.amount_sat, d.confirmations, d.first_seen_at) for d in rows]
 
     def withdrawals(self, *, user_id: int, limit: int = 20) -> list[WithdrawalRow]:
-        rows = (
-            Withdrawal.objects.filter(user_id=user_id)
-            .select_related("user")
-            .order_by("-id")[:limit]
-        )
+        rows = Withdrawal.objects.filter(user_id=user_id).select_related("user").order_by("-id")[:limit]
         return [_row(w) for w in rows]
 
     def withdrawal(self, *, user_id: int, withdrawal_id) -> WithdrawalRow:
@@ -148,11 +158,71 @@ class WalletQueries:
             raise PermissionDenied("Only staff can see the withdrawal queue.")
         if status not in Withdrawal.Status.values:
             status = Withdrawal.Status.PENDING
-        rows = Withdrawal.objects.filter(status=status).select_related("user")
+        rows = self._with_approvals(Withdrawal.objects.filter(status=status))
         rows = rows.order_by("id" if status == Withdrawal.Status.PENDING else "-id")
         current = Paginator(rows, 50).get_page(page)
-        current.object_list = [_row(w) for w in current.object_list]
+        current.object_list = [self._row(w) for w in current.object_list]
         return current
+
+    def withdrawals_to_review(self, *, limit: int = 50) -> list[WithdrawalRow]:
+        """Pending withdrawals, oldest first, with who approved them so far (3 queries)."""
+        rows = self._with_approvals(Withdrawal.objects.filter(status=Withdrawal.Status.PENDING)).order_by("id")
+        return [self._row(w) for w in rows[: max(1, min(int(limit), 200))]]
+
+    def deposit_proposals(self, *, limit: int = 50) -> list[ProposalRow]:
+        """Deposits recorded by hand and not yet confirmed or rejected, oldest first (1 query)."""
+        rows = (
+            Deposit.objects.filter(status=Deposit.Status.PROPOSED)
+            .select_related("user", "recorded_by")
+            .order_by("id")[: max(1, min(int(limit), 200))]
+        )
+        return [
+            ProposalRow(
+                deposit_id=d.pk,
+                user_id=d.user_id,
+                username=d.user.username,
+                amount_sat=d.amount_sat,
+                txid=d.txid,
+                vout=d.vout,
+                proposed_by_id=d.recorded_by_id,
+                proposed_by=d.recorded_by.username if d.recorded_by else "",
+                proposed_at=d.first_seen_at,
+                check_status=d.check_status,
+                check_label=d.get_check_status_display() if d.check_status else "",
+                check_detail=d.check_detail,
+                checked_at=d.checked_at,
+            )
+            for d in rows
+        ]
+
+    def live_deposit_id(self, *, txid, vout) -> int:
+        """The deposit recorded for an output (a rejected proposal is not), by ``txid:vout``."""
+        found = (
+            Deposit.objects.filter(txid=parse_txid(txid), vout=parse_vout(vout))
+            .exclude(status=Deposit.Status.REJECTED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is None:
+            raise NotFound(f"No deposit recorded for {txid}:{vout}.")
+        return found
+
+    @staticmethod
+    def _with_approvals(rows):
+        approvals = WithdrawalApproval.objects.select_related("approver").order_by("id")
+        return rows.select_related("user").prefetch_related(Prefetch("approvals", queryset=approvals))
+
+    def _row(self, w: Withdrawal) -> WithdrawalRow:
+        approvals = list(w.approvals.all())
+        required = approvals_needed(
+            w.amount_sat, second_approval_above_sat=self.withdrawal_second_approval_sat, recorded=w.approvals_required
+        )
+        return _row(
+            w,
+            approved_by=tuple(a.approver.username for a in approvals),
+            approved_by_ids=tuple(a.approver_id for a in approvals),
+            approvals_required=required,
+        )
 
     def queue_counts(self) -> dict[str, int]:
         counts = Withdrawal.objects.aggregate(
@@ -171,7 +241,7 @@ class WalletQueries:
         return {key: value or 0 for key, value in counts.items()}
 
 
-def _row(w: Withdrawal) -> WithdrawalRow:
+def _row(w: Withdrawal, **approvals) -> WithdrawalRow:
     return WithdrawalRow(
         withdrawal_id=w.pk,
         user_id=w.user_id,
@@ -185,4 +255,5 @@ def _row(w: Withdrawal) -> WithdrawalRow:
         note=w.note,
         created_at=w.created_at,
         reviewed_at=w.reviewed_at,
+        **approvals,
     )

@@ -7,14 +7,18 @@ idempotency key: calling a method again with the same key returns the first resu
 Escrow primitives (``hold``, ``release``, ``refund``, ``split``) are what the orders module calls,
 inside its own transaction if it has one: each runs in a savepoint then, so a refusal leaves the
 caller's transaction usable and an accepted entry commits or rolls back with the caller's.
+
+Staff decisions on money follow four eyes (``services/four_eyes.py``): a deposit recorded by
+hand is a proposal until another holder of HANDLE_DEPOSITS confirms it; a withdrawal is approved
+by someone other than its requester, by two different people above
+``withdrawal_second_approval_sat``. Each decision writes a staff audit row in its own
+transaction, so the record and the act commit together.
 """
 
 import logging
-import re
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from marketplace.wallets.models import (
     ChainCursor,
@@ -23,6 +27,7 @@ from marketplace.wallets.models import (
     DerivationCursor,
     JournalEntry,
     Withdrawal,
+    WithdrawalApproval,
 )
 from services.bitcoin_addresses import DerivedAddress, normalize_address
 from services.errors import (
@@ -32,14 +37,18 @@ from services.errors import (
     InsufficientFunds,
     InvalidAddress,
     NotFound,
-    PermissionDenied,
     WalletError,
     WithdrawalError,
+)
+from services.four_eyes import (
+    approvals_needed,
+    require_deposit_confirmer,
+    require_not_own_entry,
+    require_withdrawal_reviewer,
 )
 from services.ledger import (
     ASSET,
     FEES,
-    AccountRef,
     PostedEntry,
     check_amount,
     check_key,
@@ -48,52 +57,32 @@ from services.ledger import (
     withdrawal_account,
 )
 from services.money import format_btc
+from services.staff_access import Capability
+from services.staff_audit import Actor
+from services.wallet_values import (
+    BPS,
+    DepositResult,
+    ScanReport,
+    WithdrawalResult,
+    bps_of,
+    client_ip_of,
+    deposit_result,
+    escrow_amount,
+    order_ref_of,
+    parse_txid,
+    parse_vout,
+    positive_id,
+    reason_of,
+    ref_of,
+    scoped_key,
+    user_id_of,
+    withdrawal_result,
+)
 
 log = logging.getLogger(__name__)
 
-ORDER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
-TXID = re.compile(r"^[0-9a-f]{64}$")
-BPS = 10_000
 REVERSIBLE = {JournalEntry.Kind.DEPOSIT, JournalEntry.Kind.TRANSFER}
-
-
-@dataclass(frozen=True)
-class WithdrawalResult:
-    withdrawal_id: int
-    status: str
-    address: str
-    amount_sat: int
-    fee_sat: int
-    txid: str
-    entry: PostedEntry | None = None
-    replayed: bool = False
-
-    @property
-    def total_sat(self) -> int:
-        return self.amount_sat + self.fee_sat
-
-
-@dataclass(frozen=True)
-class DepositResult:
-    deposit_id: int
-    user_id: int
-    txid: str
-    vout: int
-    amount_sat: int
-    status: str
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class ScanReport:
-    backend: str
-    credited: int
-    pending: int
-    removed: int
-    ignored: int
-    last_block: str
-    needs_review: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
+__all__ = ["DepositResult", "ScanReport", "WalletService", "WithdrawalResult"]
 
 
 class WalletService:
@@ -105,21 +94,29 @@ class WalletService:
         deposit_key,
         events,
         clock,
+        staff_access,
+        staff_audit,
         network: str,
         deposit_confirmations: int,
         withdrawal_min_sat: int,
         withdrawal_fee_sat: int,
+        withdrawal_second_approval_sat: int,
     ):
         self._ledger = ledger
         self._chain = chain
         self._key = deposit_key
         self._events = events
         self._clock = clock
+        self._staff = staff_access
+        self._audit_log = staff_audit
         self.network = network
         self.deposit_confirmations = int(deposit_confirmations)
         self.withdrawal_min_sat = check_amount(int(withdrawal_min_sat), field="withdrawal_min_sat")
-        self.withdrawal_fee_sat = check_amount(
-            int(withdrawal_fee_sat), field="withdrawal_fee_sat", allow_zero=True
+        self.withdrawal_fee_sat = check_amount(int(withdrawal_fee_sat), field="withdrawal_fee_sat", allow_zero=True)
+        self.withdrawal_second_approval_sat = check_amount(
+            int(withdrawal_second_approval_sat),
+            field="withdrawal_second_approval_sat",
+            allow_zero=True,
         )
 
     def get_required_config(self) -> dict:
@@ -129,6 +126,7 @@ class WalletService:
             "deposit_confirmations": self.deposit_confirmations,
             "withdrawal_min_sat": self.withdrawal_min_sat,
             "withdrawal_fee_sat": self.withdrawal_fee_sat,
+            "withdrawal_second_approval_sat": self.withdrawal_second_approval_sat,
             **self._key.describe(),
         }
 
@@ -144,12 +142,12 @@ class WalletService:
     ) -> PostedEntry:
         """Move ``amount_sat`` from one user's available balance to another's."""
         amount = check_amount(amount_sat)
-        sender, recipient = _user_id(sender_id), _user_id(recipient_id)
+        sender, recipient = user_id_of(sender_id), user_id_of(recipient_id)
         if sender == recipient:
             raise WalletError("Sender and recipient are the same user.", field="recipient")
         return self._ledger.post(
             kind=JournalEntry.Kind.TRANSFER,
-            idempotency_key=_scoped(JournalEntry.Kind.TRANSFER, idempotency_key),
+            idempotency_key=scoped_key(JournalEntry.Kind.TRANSFER, idempotency_key),
             request={"sender": sender, "recipient": recipient, "amount": amount, "memo": memo},
             accounts=[user_account(sender), user_account(recipient)],
             plan=[(user_account(sender), -amount), (user_account(recipient), amount)],
@@ -157,15 +155,13 @@ class WalletService:
         )
 
     # escrow primitives (the orders module's API)
-    def hold(
-        self, *, buyer_id: int, order_ref: str, amount_sat: int, idempotency_key: str
-    ) -> PostedEntry:
+    def hold(self, *, buyer_id: int, order_ref: str, amount_sat: int, idempotency_key: str) -> PostedEntry:
         """Buyer's available balance -> the order's escrow. ``InsufficientFunds`` if it cannot."""
         amount = check_amount(amount_sat)
-        buyer, ref = _user_id(buyer_id), _order_ref(order_ref)
+        buyer, ref = user_id_of(buyer_id), order_ref_of(order_ref)
         return self._ledger.post(
             kind=JournalEntry.Kind.HOLD,
-            idempotency_key=_scoped(JournalEntry.Kind.HOLD, idempotency_key),
+            idempotency_key=scoped_key(JournalEntry.Kind.HOLD, idempotency_key),
             request={"buyer": buyer, "order": ref, "amount": amount},
             accounts=[user_account(buyer), escrow_account(ref)],
             plan=[(user_account(buyer), -amount), (escrow_account(ref), amount)],
@@ -185,19 +181,19 @@ class WalletService:
 
         One entry. ``amount_sat=None`` releases everything the escrow holds.
         """
-        ref, vendor = _order_ref(order_ref), _user_id(vendor_id)
-        bps = _bps(commission_bps)
+        ref, vendor = order_ref_of(order_ref), user_id_of(vendor_id)
+        bps = bps_of(commission_bps)
         wanted = None if amount_sat is None else check_amount(amount_sat)
         escrow, vendor_acct = escrow_account(ref), user_account(vendor)
 
         def plan(balances):
-            amount = _escrow_amount(ref, balances.get(escrow.code, 0), wanted)
+            amount = escrow_amount(ref, balances.get(escrow.code, 0), wanted)
             commission = amount * bps // BPS
             return [(escrow, -amount), (vendor_acct, amount - commission), (FEES, commission)]
 
         return self._ledger.post(
             kind=JournalEntry.Kind.RELEASE,
-            idempotency_key=_scoped(JournalEntry.Kind.RELEASE, idempotency_key),
+            idempotency_key=scoped_key(JournalEntry.Kind.RELEASE, idempotency_key),
             request={"order": ref, "vendor": vendor, "bps": bps, "amount": wanted},
             accounts=[escrow, vendor_acct, FEES],
             plan=plan,
@@ -208,17 +204,17 @@ class WalletService:
         self, *, order_ref: str, buyer_id: int, idempotency_key: str, amount_sat: int | None = None
     ) -> PostedEntry:
         """Escrow -> buyer. ``amount_sat=None`` refunds everything the escrow holds."""
-        ref, buyer = _order_ref(order_ref), _user_id(buyer_id)
+        ref, buyer = order_ref_of(order_ref), user_id_of(buyer_id)
         wanted = None if amount_sat is None else check_amount(amount_sat)
         escrow, buyer_acct = escrow_account(ref), user_account(buyer)
 
         def plan(balances):
-            amount = _escrow_amount(ref, balances.get(escrow.code, 0), wanted)
+            amount = escrow_amount(ref, balances.get(escrow.code, 0), wanted)
             return [(escrow, -amount), (buyer_acct, amount)]
 
         return self._ledger.post(
             kind=JournalEntry.Kind.REFUND,
-            idempotency_key=_scoped(JournalEntry.Kind.REFUND, idempotency_key),
+            idempotency_key=scoped_key(JournalEntry.Kind.REFUND, idempotency_key),
             request={"order": ref, "buyer": buyer, "amount": wanted},
             accounts=[escrow, buyer_acct],
             plan=plan,
@@ -237,9 +233,9 @@ class WalletService:
     ) -> PostedEntry:
         """Settle a dispute: ``buyer_sat`` back to the buyer, the rest of the escrow to the vendor
         less commission on the vendor's part. One entry; the escrow ends empty."""
-        ref, buyer, vendor = _order_ref(order_ref), _user_id(buyer_id), _user_id(vendor_id)
+        ref, buyer, vendor = order_ref_of(order_ref), user_id_of(buyer_id), user_id_of(vendor_id)
         to_buyer = check_amount(buyer_sat, field="buyer_sat")
-        bps = _bps(commission_bps)
+        bps = bps_of(commission_bps)
         if buyer == vendor:
             raise EscrowError("Buyer and vendor are the same user.")
         escrow, buyer_acct, vendor_acct = (
@@ -266,7 +262,7 @@ class WalletService:
 
         return self._ledger.post(
             kind=JournalEntry.Kind.SPLIT,
-            idempotency_key=_scoped(JournalEntry.Kind.SPLIT, idempotency_key),
+            idempotency_key=scoped_key(JournalEntry.Kind.SPLIT, idempotency_key),
             request={
                 "order": ref,
                 "buyer": buyer,
@@ -279,57 +275,202 @@ class WalletService:
             order_ref=ref,
         )
 
-    # deposits
-    def record_deposit(
+    # deposits recorded by hand: proposed by one person, confirmed by another
+    def propose_deposit(
         self,
         *,
+        staff_user_id: int,
         user_id: int,
         amount_sat: int,
         txid: str,
         vout: int,
-        recorded_by_id: int | None = None,
+        client_ip: str = "",
     ) -> DepositResult:
-        """A confirmed deposit recorded by staff (the ``manual`` backend). Idempotent on (txid, vout)."""
-        if not self._chain.accepts_manual_deposits:
-            raise DepositError(
-                f"The {self._chain.name} backend credits deposits from the node: run scan_deposits."
-            )
+        """A deposit staff saw on chain: recorded as a proposal, credited by nobody yet.
+
+        On a backend with a node, the output is checked first: one that pays someone else or
+        another amount is refused; one short of confirmations waits for them. Proposing the
+        same output with the same user and amount again is a replay.
+        """
+        proposer = self._staff.require(staff_user_id, Capability.HANDLE_DEPOSITS)
         amount = check_amount(amount_sat)
         user = self._active_user_id(user_id)
-        txid, vout = _txid(txid), _vout(vout)
-        if recorded_by_id is not None:
-            self._require_staff(recorded_by_id)
+        txid, vout = parse_txid(txid), parse_vout(vout)
+        live = self._live_deposit(txid, vout)
+        if live is not None:
+            return self._same_proposal(live, user, amount)
+        check = self._check_output(user, amount, txid, vout)  # the node, before any lock
+        if check.status == Deposit.Check.MISMATCH:
+            raise DepositError(f"The node does not confirm it: {check.detail}", field="txid")
+        now = self._clock.now()
+        try:
+            with transaction.atomic():
+                deposit = Deposit.objects.create(
+                    user_id=user,
+                    txid=txid,
+                    vout=vout,
+                    amount_sat=amount,
+                    status=Deposit.Status.PROPOSED,
+                    confirmations=check.confirmations or 0,
+                    source=self._chain.name,
+                    recorded_by_id=proposer,
+                    check_status=check.status,
+                    check_detail=check.detail[:200],
+                    checked_at=now,
+                    first_seen_at=now,
+                    updated_at=now,
+                )
+                self._audit(
+                    proposer,
+                    client_ip,
+                    "wallets.deposit_proposed",
+                    f"deposit #{deposit.pk} {txid}:{vout}",
+                    {"user_id": user, "amount_sat": amount, "txid": txid, "vout": vout, "check": check.status},
+                )
+        except IntegrityError:  # the same output proposed at the same moment: one row won
+            live = self._live_deposit(txid, vout)
+            if live is None:
+                raise
+            return self._same_proposal(live, user, amount)
+        return deposit_result(deposit, replayed=False)
 
-        def save(posted: PostedEntry) -> None:
+    def confirm_deposit(self, *, staff_user_id: int, deposit_id: int, client_ip: str = "") -> DepositResult:
+        """The second person: credits the proposal, once, if the node (when there is one) agrees.
+
+        Neither the proposer nor the person credited may confirm. Two confirmations at once
+        credit once: the proposal's row is locked and the entry's key is the output's.
+        """
+        confirmer = self._staff.require(staff_user_id, Capability.HANDLE_DEPOSITS)
+        deposit = Deposit.objects.filter(pk=positive_id(deposit_id, "deposit")).first()
+        if deposit is None:
+            raise NotFound("No such deposit.")
+        require_deposit_confirmer(
+            actor_id=confirmer, proposer_id=deposit.recorded_by_id, beneficiary_id=deposit.user_id
+        )
+        if deposit.status != Deposit.Status.PROPOSED:
+            return self._already_decided(deposit)
+        check = self._check_output(deposit.user_id, deposit.amount_sat, deposit.txid, deposit.vout)
+        now = self._clock.now()
+        checked = {
+            "check_status": check.status,
+            "check_detail": check.detail[:200],
+            "checked_at": now,
+            "updated_at": now,
+        }
+        if not check.passed:
+            # What the node said is kept for the finance page; nothing else changes.
+            Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.PROPOSED).update(**checked)
+            raise DepositError(f"Not confirmed: {check.detail}")
+        with transaction.atomic():
+            deposit = Deposit.objects.select_for_update().get(pk=deposit.pk)
+            if deposit.status != Deposit.Status.PROPOSED:
+                return self._already_decided(deposit)
+
+            def credited(posted: PostedEntry) -> None:
+                Deposit.objects.filter(pk=deposit.pk).update(
+                    status=Deposit.Status.CREDITED,
+                    entry_id=posted.entry_id,
+                    reviewed_by_id=confirmer,
+                    reviewed_at=now,
+                    credited_at=now,
+                    confirmations=max(check.confirmations or 0, self.deposit_confirmations),
+                    **checked,
+                )
+
+            try:
+                posted = self._credit(
+                    deposit.user_id,
+                    deposit.amount_sat,
+                    deposit.txid,
+                    deposit.vout,
+                    on_posted=credited,
+                )
+            except IdempotencyConflict:
+                raise DepositError(f"Output {deposit} was credited already, to another user or amount.") from None
+            if posted.replayed:
+                raise DepositError(f"Output {deposit} was credited already (entry #{posted.entry_id}).")
+            self._audit(
+                confirmer,
+                client_ip,
+                "wallets.deposit_confirmed",
+                f"deposit #{deposit.pk} {deposit}",
+                {
+                    "user_id": deposit.user_id,
+                    "amount_sat": deposit.amount_sat,
+                    "proposed_by": deposit.recorded_by_id,
+                    "entry_id": posted.entry_id,
+                    "check": check.status,
+                },
+            )
+            self._events.publish(
+                "wallets.deposit_credited",
+                user_id=deposit.user_id,
+                amount_sat=deposit.amount_sat,
+                deposit_id=deposit.pk,
+            )
+            deposit.refresh_from_db()
+        return deposit_result(deposit, replayed=False)
+
+    def reject_deposit(self, *, staff_user_id: int, deposit_id: int, reason: str, client_ip: str = "") -> DepositResult:
+        """A proposal turned down; the output may be proposed again, corrected.
+
+        Any holder of HANDLE_DEPOSITS may reject, its proposer included (to take back a typing
+        mistake): a rejection moves no money, so it needs no second person, and it is audited.
+        """
+        actor = self._staff.require(staff_user_id, Capability.HANDLE_DEPOSITS)
+        reason = reason_of(reason, DepositError)
+        did = positive_id(deposit_id, "deposit")
+        with transaction.atomic():
+            deposit = Deposit.objects.select_for_update().filter(pk=did).first()
+            if deposit is None:
+                raise NotFound("No such deposit.")
+            if deposit.status == Deposit.Status.REJECTED:
+                return deposit_result(deposit, replayed=True)
+            if deposit.status != Deposit.Status.PROPOSED:
+                raise DepositError(
+                    f"This deposit is {deposit.get_status_display().lower()}: only a proposal can be rejected."
+                )
             now = self._clock.now()
-            Deposit.objects.create(
-                user_id=user,
-                txid=txid,
-                vout=vout,
-                amount_sat=amount,
-                status=Deposit.Status.CREDITED,
-                confirmations=self.deposit_confirmations,
-                source=self._chain.name,
-                entry_id=posted.entry_id,
-                recorded_by_id=recorded_by_id,
-                first_seen_at=now,
-                credited_at=now,
+            Deposit.objects.filter(pk=deposit.pk).update(
+                status=Deposit.Status.REJECTED,
+                reviewed_by_id=actor,
+                reviewed_at=now,
+                note=reason,
                 updated_at=now,
             )
-
-        try:
-            posted = self._credit(user, amount, txid, vout, on_posted=save)
-        except IdempotencyConflict:
-            raise DepositError(
-                f"Output {txid}:{vout} was already recorded, for another user or amount.",
-                field="txid",
-            ) from None
-        deposit = Deposit.objects.get(txid=txid, vout=vout)
-        if not posted.replayed:
-            self._events.publish(
-                "wallets.deposit_credited", user_id=user, amount_sat=amount, deposit_id=deposit.pk
+            self._audit(
+                actor,
+                client_ip,
+                "wallets.deposit_rejected",
+                f"deposit #{deposit.pk} {deposit}",
+                {
+                    "user_id": deposit.user_id,
+                    "amount_sat": deposit.amount_sat,
+                    "proposed_by": deposit.recorded_by_id,
+                    "reason": reason,
+                },
             )
-        return _deposit_result(deposit, replayed=posted.replayed)
+            deposit.refresh_from_db()
+        return deposit_result(deposit, replayed=False)
+
+    def _live_deposit(self, txid: str, vout: int):
+        return Deposit.objects.filter(txid=txid, vout=vout).exclude(status=Deposit.Status.REJECTED).first()
+
+    @staticmethod
+    def _same_proposal(live, user: int, amount: int) -> DepositResult:
+        if live.user_id != user or live.amount_sat != amount:
+            raise DepositError(f"Output {live} was already recorded, for another user or amount.", field="txid")
+        return deposit_result(live, replayed=True)
+
+    @staticmethod
+    def _already_decided(deposit) -> DepositResult:
+        if deposit.status == Deposit.Status.CREDITED:
+            return deposit_result(deposit, replayed=True)  # a second click, or a racing colleague
+        raise DepositError(f"This deposit is {deposit.get_status_display().lower()}: there is nothing to confirm.")
+
+    def _check_output(self, user: int, amount: int, txid: str, vout: int):
+        addresses = DepositAddress.objects.filter(user_id=user).values_list("address", flat=True)
+        return self._chain.verify_output(txid=txid, vout=vout, amount_sat=amount, addresses=list(addresses))
 
     def scan_deposits(self) -> ScanReport:
         """One poll of the chain backend: credit what has enough confirmations, list the rest as
@@ -352,14 +493,10 @@ class WalletService:
         for observation in scan.removed:
             outcome = self._drop(observation)
             if outcome == "needs_review":
-                review.append(
-                    f"{observation.txid}:{observation.vout} was credited, then removed from the chain"
-                )
+                review.append(f"{observation.txid}:{observation.vout} was credited, then removed from the chain")
             elif outcome:
                 counts["removed"] += 1
-        ChainCursor.objects.filter(pk=cursor.pk).update(
-            last_block=scan.last_block, updated_at=self._clock.now()
-        )
+        ChainCursor.objects.filter(pk=cursor.pk).update(last_block=scan.last_block, updated_at=self._clock.now())
         for problem in review:
             log.error("deposit needs review: %s", problem)
         return ScanReport(
@@ -376,9 +513,12 @@ class WalletService:
             deposit = (
                 Deposit.objects.select_for_update()
                 .filter(txid=observation.txid, vout=observation.vout)
+                .exclude(status=Deposit.Status.REJECTED)
                 .first()
             )
             now = self._clock.now()
+            if deposit is not None and deposit.status == Deposit.Status.PROPOSED:
+                deposit = self._adopt_proposal(deposit, observation, address, now)
             if deposit is None:
                 deposit = Deposit.objects.create(
                     user_id=address.user_id,
@@ -398,13 +538,8 @@ class WalletService:
                 )
             if address.used_at is None:
                 DepositAddress.objects.filter(pk=address.pk).update(used_at=now)
-            if (
-                deposit.status == Deposit.Status.CREDITED
-                or deposit.status == Deposit.Status.REVERSED
-            ):
-                Deposit.objects.filter(pk=deposit.pk).update(
-                    confirmations=observation.confirmations, updated_at=now
-                )
+            if deposit.status == Deposit.Status.CREDITED or deposit.status == Deposit.Status.REVERSED:
+                Deposit.objects.filter(pk=deposit.pk).update(confirmations=observation.confirmations, updated_at=now)
                 return "ignored"
             if observation.confirmations < 0:  # conflicted: double-spent by another transaction
                 Deposit.objects.filter(pk=deposit.pk).update(
@@ -430,9 +565,7 @@ class WalletService:
                     updated_at=now,
                 )
 
-            self._credit(
-                deposit.user_id, deposit.amount_sat, deposit.txid, deposit.vout, on_posted=credited
-            )
+            self._credit(deposit.user_id, deposit.amount_sat, deposit.txid, deposit.vout, on_posted=credited)
             self._events.publish(
                 "wallets.deposit_credited",
                 user_id=deposit.user_id,
@@ -441,11 +574,29 @@ class WalletService:
             )
             return "credited"
 
+    def _adopt_proposal(self, deposit, observation, address, now):
+        """The node reports an output staff proposed: it now follows the node like any deposit
+        (the node is the second pair of eyes), unless it differs, when the proposal is rejected
+        and the node's version recorded instead. Returns the row to go on with, or None."""
+        if deposit.amount_sat == observation.amount_sat and deposit.user_id == address.user_id:
+            Deposit.objects.filter(pk=deposit.pk).update(address=address, updated_at=now)
+            deposit.address_id = address.pk
+            return deposit
+        Deposit.objects.filter(pk=deposit.pk).update(
+            status=Deposit.Status.REJECTED,
+            reviewed_at=now,
+            note="The node reports this output with another amount or address.",
+            updated_at=now,
+        )
+        log.warning("deposit proposal %s rejected: the node reports another amount or address", deposit)
+        return None
+
     def _drop(self, observation) -> str:
         with transaction.atomic():
             deposit = (
                 Deposit.objects.select_for_update()
                 .filter(txid=observation.txid, vout=observation.vout)
+                .exclude(status=Deposit.Status.REJECTED)
                 .first()
             )
             if deposit is None:
@@ -474,9 +625,7 @@ class WalletService:
         """The user's receive address: the newest one not yet paid, or a new one."""
         user = self._active_user_id(user_id)
         current = (
-            DepositAddress.objects.filter(
-                user_id=user, key_fingerprint=self._key.fingerprint, used_at__isnull=True
-            )
+            DepositAddress.objects.filter(user_id=user, key_fingerprint=self._key.fingerprint, used_at__isnull=True)
             .order_by("-id")
             .values_list("index", "address")
             .first()
@@ -487,16 +636,10 @@ class WalletService:
 
     def _allocate_address(self, user: int) -> DerivedAddress:
         with transaction.atomic():
-            cursor, _ = DerivationCursor.objects.get_or_create(
-                key_fingerprint=self._key.fingerprint
-            )
+            cursor, _ = DerivationCursor.objects.get_or_create(key_fingerprint=self._key.fingerprint)
             cursor = DerivationCursor.objects.select_for_update().get(pk=cursor.pk)
             # Never reuse an index, even one handed out before this cursor existed.
-            taken = (
-                DepositAddress.objects.filter(key_fingerprint=self._key.fingerprint)
-                .order_by("-index")
-                .first()
-            )
+            taken = DepositAddress.objects.filter(key_fingerprint=self._key.fingerprint).order_by("-index").first()
             index = max(cursor.next_index, taken.index + 1 if taken else 0)
             derived = self._key.address(index)
             DepositAddress.objects.create(
@@ -514,7 +657,7 @@ class WalletService:
         self, *, user_id: int, address: str, amount_sat: int, idempotency_key: str
     ) -> WithdrawalResult:
         """Funds (amount + network fee) move to pending withdrawals at once, until staff review."""
-        user = _user_id(user_id)
+        user = user_id_of(user_id)
         key = check_key(idempotency_key)
         amount = check_amount(amount_sat, field="amount")
         if amount < self.withdrawal_min_sat:
@@ -538,6 +681,7 @@ class WalletService:
                 address=destination,
                 amount_sat=amount,
                 fee_sat=fee,
+                approvals_required=self._approvals_needed(amount),
                 idempotency_key=key,
                 request_entry_id=posted.entry_id,
                 created_at=self._clock.now(),
@@ -565,117 +709,179 @@ class WalletService:
             ) from None
         withdrawal = Withdrawal.objects.get(request_entry_id=posted.entry_id)
         if not posted.replayed:
-            self._events.publish(
-                "wallets.withdrawal_requested", user_id=user, withdrawal_id=withdrawal.pk
-            )
-        return _withdrawal_result(withdrawal, entry=posted, replayed=posted.replayed)
+            self._events.publish("wallets.withdrawal_requested", user_id=user, withdrawal_id=withdrawal.pk)
+        return withdrawal_result(withdrawal, entry=posted, replayed=posted.replayed)
 
     def cancel_withdrawal(self, *, user_id: int, withdrawal_id: int) -> WithdrawalResult:
-        """The user takes back their own pending withdrawal; the funds return to their balance."""
-        user = _user_id(user_id)
-        return self._settle(
-            withdrawal_id,
-            owner_id=user,
-            status=Withdrawal.Status.CANCELLED,
-            reviewer_id=None,
-            note="cancelled by the user",
-        )
+        """The user takes back their own withdrawal until it is sent, approvals or not."""
+        user = user_id_of(user_id)
+        with transaction.atomic():
+            # Another user's withdrawal does not exist for you.
+            withdrawal = self._locked_withdrawal(withdrawal_id, owner_id=user)
+            if withdrawal.status == Withdrawal.Status.CANCELLED:
+                return withdrawal_result(withdrawal, replayed=True)
+            self._require_pending(withdrawal)
+            posted = self._settle(withdrawal, status=Withdrawal.Status.CANCELLED, note="cancelled by the user")
+        return withdrawal_result(withdrawal, entry=posted)
 
     def approve_withdrawal(
-        self, *, staff_user_id: int, withdrawal_id: int, txid: str
+        self, *, staff_user_id: int, withdrawal_id: int, txid: str = "", client_ip: str = ""
     ) -> WithdrawalResult:
-        """Staff sent the bitcoin: the pending funds leave the ledger with the transaction id."""
-        reviewer = self._require_staff(staff_user_id)
-        return self._settle(
-            withdrawal_id,
-            owner_id=None,
-            status=Withdrawal.Status.SENT,
-            reviewer_id=reviewer,
-            txid=_txid(txid),
-        )
+        """One approval by someone other than the requester.
+
+        Up to ``withdrawal_second_approval_sat`` one approval is enough; above it two different
+        people approve. Approvals before the last one carry no transaction id (no bitcoin may
+        leave before the quorum); the last approver sends the bitcoin and approves with its
+        transaction id, which settles the withdrawal in the ledger.
+        """
+        approver = self._staff.require(staff_user_id, Capability.HANDLE_WITHDRAWALS)
+        wid = positive_id(withdrawal_id, "withdrawal")
+        blank = txid is None or (isinstance(txid, str) and not txid.strip())
+        sent_txid = "" if blank else parse_txid(txid)
+        with transaction.atomic():
+            withdrawal = self._locked_withdrawal(wid)
+            approvers = list(withdrawal.approvals.values_list("approver_id", flat=True))
+            needed = self._approvals_needed(withdrawal.amount_sat, withdrawal.approvals_required)
+            if (
+                withdrawal.status == Withdrawal.Status.SENT
+                and approver in approvers
+                and sent_txid in ("", withdrawal.txid)
+            ):
+                return withdrawal_result(withdrawal, replayed=True, approvals=len(approvers), approvals_required=needed)
+            require_withdrawal_reviewer(actor_id=approver, requester_id=withdrawal.user_id)
+            self._require_pending(withdrawal)
+            require_withdrawal_reviewer(actor_id=approver, requester_id=withdrawal.user_id, approver_ids=approvers)
+            last = len(approvers) + 1 >= needed
+            if last and not sent_txid:
+                raise WithdrawalError(
+                    "Yours is the last approval this withdrawal needs: send the bitcoin, then "
+                    "approve with the transaction id.",
+                    field="txid",
+                )
+            if not last and sent_txid:
+                raise WithdrawalError(
+                    f"This withdrawal needs {needed} approvals before any bitcoin leaves: approve "
+                    f"it without a transaction id; the last approver sends it.",
+                    field="txid",
+                )
+            WithdrawalApproval.objects.create(withdrawal=withdrawal, approver_id=approver, created_at=self._clock.now())
+            posted = None
+            if last:
+                posted = self._settle(withdrawal, status=Withdrawal.Status.SENT, reviewer_id=approver, txid=sent_txid)
+            self._audit(
+                approver,
+                client_ip,
+                "wallets.withdrawal_approved",
+                f"withdrawal #{withdrawal.pk}",
+                {
+                    "user_id": withdrawal.user_id,
+                    "amount_sat": withdrawal.amount_sat,
+                    "fee_sat": withdrawal.fee_sat,
+                    "address": withdrawal.address,
+                    "approval": len(approvers) + 1,
+                    "approvals_required": needed,
+                    "sent": last,
+                    "txid": sent_txid,
+                },
+            )
+        return withdrawal_result(withdrawal, entry=posted, approvals=len(approvers) + 1, approvals_required=needed)
 
     def reject_withdrawal(
-        self, *, staff_user_id: int, withdrawal_id: int, reason: str
+        self, *, staff_user_id: int, withdrawal_id: int, reason: str, client_ip: str = ""
     ) -> WithdrawalResult:
-        """Staff refuse: the pending funds return to the user's available balance."""
-        reviewer = self._require_staff(staff_user_id)
-        reason = (reason or "").strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > 200:
-            raise WithdrawalError("Give a reason (at most 200 characters).", field="reason")
-        return self._settle(
-            withdrawal_id,
-            owner_id=None,
-            status=Withdrawal.Status.REJECTED,
-            reviewer_id=reviewer,
-            note=reason,
+        """Staff refuse: the pending funds return to the user's available balance.
+
+        One rejection is enough, even after a first approval: refusing moves money back to
+        its owner, never out, so it needs no second person.
+        """
+        reviewer = self._staff.require(staff_user_id, Capability.HANDLE_WITHDRAWALS)
+        reason = reason_of(reason, WithdrawalError)
+        with transaction.atomic():
+            withdrawal = self._locked_withdrawal(withdrawal_id)
+            require_withdrawal_reviewer(actor_id=reviewer, requester_id=withdrawal.user_id)
+            if withdrawal.status == Withdrawal.Status.REJECTED:
+                return withdrawal_result(withdrawal, replayed=True)
+            self._require_pending(withdrawal)
+            posted = self._settle(withdrawal, status=Withdrawal.Status.REJECTED, reviewer_id=reviewer, note=reason)
+            self._audit(
+                reviewer,
+                client_ip,
+                "wallets.withdrawal_rejected",
+                f"withdrawal #{withdrawal.pk}",
+                {
+                    "user_id": withdrawal.user_id,
+                    "amount_sat": withdrawal.amount_sat,
+                    "fee_sat": withdrawal.fee_sat,
+                    "reason": reason,
+                },
+            )
+        return withdrawal_result(withdrawal, entry=posted)
+
+    def _approvals_needed(self, amount_sat: int, recorded: int = 1) -> int:
+        return approvals_needed(
+            amount_sat,
+            second_approval_above_sat=self.withdrawal_second_approval_sat,
+            recorded=recorded,
         )
 
+    @staticmethod
+    def _locked_withdrawal(withdrawal_id, *, owner_id: int | None = None) -> Withdrawal:
+        rows = Withdrawal.objects.select_for_update().filter(pk=positive_id(withdrawal_id, "withdrawal"))
+        if owner_id is not None:
+            rows = rows.filter(user_id=owner_id)
+        withdrawal = rows.first()
+        if withdrawal is None:
+            raise NotFound("No such withdrawal.")
+        return withdrawal
+
+    @staticmethod
+    def _require_pending(withdrawal: Withdrawal) -> None:
+        if withdrawal.status != Withdrawal.Status.PENDING:
+            raise WithdrawalError(f"This withdrawal is already {withdrawal.get_status_display().lower()}.")
+
     def _settle(
-        self, withdrawal_id, *, owner_id, status, reviewer_id, txid: str = "", note: str = ""
-    ):
-        wid = _positive_id(withdrawal_id, "withdrawal")
-        with transaction.atomic():
-            rows = Withdrawal.objects.select_for_update().filter(pk=wid)
-            if owner_id is not None:
-                rows = rows.filter(
-                    user_id=owner_id
-                )  # another user's withdrawal does not exist for you
-            withdrawal = rows.first()
-            if withdrawal is None:
-                raise NotFound("No such withdrawal.")
-            if withdrawal.status != Withdrawal.Status.PENDING:
-                if withdrawal.status == status and (
-                    status != Withdrawal.Status.SENT or withdrawal.txid == txid
-                ):
-                    return _withdrawal_result(withdrawal, replayed=True)
-                raise WithdrawalError(
-                    f"This withdrawal is already {withdrawal.get_status_display().lower()}."
-                )
-            pending, total = withdrawal_account(withdrawal.user_id), withdrawal.total_sat
-            target = ASSET if status == Withdrawal.Status.SENT else user_account(withdrawal.user_id)
-            kind = (
-                JournalEntry.Kind.WITHDRAWAL_SENT
-                if status == Withdrawal.Status.SENT
-                else JournalEntry.Kind.WITHDRAWAL_RETURN
-            )
-            posted = self._ledger.post(
-                kind=kind,
-                # One settlement per withdrawal, whichever comes first: the key says so.
-                idempotency_key=f"withdrawal:{withdrawal.pk}:settle",
-                request={"withdrawal": withdrawal.pk, "status": status, "txid": txid, "note": note},
-                accounts=[pending, target],
-                plan=[(pending, -total), (target, total)],
-                memo=txid or note,
-                created_by_id=reviewer_id,
-            )
-            now = self._clock.now()
-            Withdrawal.objects.filter(pk=withdrawal.pk).update(
-                status=status,
-                txid=txid,
-                note=note[:200],
-                reviewed_by_id=reviewer_id,
-                reviewed_at=now,
-                settle_entry_id=posted.entry_id,
-            )
-            withdrawal.refresh_from_db()
-            self._events.publish(
-                f"wallets.withdrawal_{status}",
-                user_id=withdrawal.user_id,
-                withdrawal_id=withdrawal.pk,
-            )
-        return _withdrawal_result(withdrawal, entry=posted)
+        self, withdrawal: Withdrawal, *, status, reviewer_id=None, txid: str = "", note: str = ""
+    ) -> PostedEntry:
+        """The pending funds leave (sent) or go back to the user; ``withdrawal`` is locked."""
+        pending, total = withdrawal_account(withdrawal.user_id), withdrawal.total_sat
+        target = ASSET if status == Withdrawal.Status.SENT else user_account(withdrawal.user_id)
+        kind = (
+            JournalEntry.Kind.WITHDRAWAL_SENT
+            if status == Withdrawal.Status.SENT
+            else JournalEntry.Kind.WITHDRAWAL_RETURN
+        )
+        posted = self._ledger.post(
+            kind=kind,
+            # One settlement per withdrawal, whichever comes first: the key says so.
+            idempotency_key=f"withdrawal:{withdrawal.pk}:settle",
+            request={"withdrawal": withdrawal.pk, "status": status, "txid": txid, "note": note},
+            accounts=[pending, target],
+            plan=[(pending, -total), (target, total)],
+            memo=txid or note,
+            created_by_id=reviewer_id,
+        )
+        Withdrawal.objects.filter(pk=withdrawal.pk).update(
+            status=status,
+            txid=txid,
+            note=note[:200],
+            reviewed_by_id=reviewer_id,
+            reviewed_at=self._clock.now(),
+            settle_entry_id=posted.entry_id,
+        )
+        withdrawal.refresh_from_db()
+        self._events.publish(f"wallets.withdrawal_{status}", user_id=withdrawal.user_id, withdrawal_id=withdrawal.pk)
+        return posted
 
     # corrections
-    def reverse_entry(self, *, staff_user_id: int, entry_id: int, reason: str) -> PostedEntry:
+    def reverse_entry(self, *, staff_user_id: int, entry_id: int, reason: str, client_ip: str = "") -> PostedEntry:
         """A reversing entry (postings negated) for a deposit or transfer recorded by mistake.
 
-        Entries are never edited. Refused if a balance would go negative (the money was spent).
+        Entries are never edited. Refused if a balance would go negative (the money was spent),
+        and to anyone whose own money the entry moved.
         """
-        reviewer = self._require_staff(staff_user_id)
-        eid = _positive_id(entry_id, "entry")
-        reason = (reason or "").strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > 200:
-            raise WalletError("Give a reason (at most 200 characters).", field="reason")
+        reviewer = self._staff.require(staff_user_id, Capability.HANDLE_DEPOSITS)
+        eid = positive_id(entry_id, "entry")
+        reason = reason_of(reason, WalletError)
         original = JournalEntry.objects.filter(pk=eid).first()
         if original is None:
             raise NotFound("No such journal entry.")
@@ -684,129 +890,50 @@ class WalletService:
                 f"A {original.get_kind_display().lower()} entry is settled through its own flow, not reversed."
             )
         postings = list(original.postings.select_related("account"))
-        refs = [_ref_of(p.account) for p in postings]
+        require_not_own_entry(actor_id=reviewer, user_ids=[p.account.user_id for p in postings])
+        refs = [ref_of(p.account) for p in postings]
         with transaction.atomic():
             posted = self._ledger.post(
                 kind=JournalEntry.Kind.REVERSAL,
                 idempotency_key=f"reverse:{original.pk}",
                 request={"entry": original.pk, "reason": reason},
                 accounts=refs,
-                plan=[
-                    (ref, -p.amount_sat) for ref, p in zip(refs, postings, strict=True)
-                ],
+                plan=[(ref, -p.amount_sat) for ref, p in zip(refs, postings, strict=True)],
                 memo=reason,
                 created_by_id=reviewer,
                 reverses_id=original.pk,
             )
+            if posted.replayed:
+                return posted
             if original.kind == JournalEntry.Kind.DEPOSIT:
                 Deposit.objects.filter(entry_id=original.pk).update(
                     status=Deposit.Status.REVERSED, updated_at=self._clock.now()
                 )
+            self._audit(
+                reviewer,
+                client_ip,
+                "wallets.entry_reversed",
+                f"entry #{original.pk}",
+                {
+                    "kind": original.kind,
+                    "reversal_entry_id": posted.entry_id,
+                    "reason": reason,
+                    "postings_sat": {ref.code: -p.amount_sat for ref, p in zip(refs, postings, strict=True)},
+                },
+            )
         return posted
 
     # checks
-    def _require_staff(self, user_id) -> int:
-        uid = _positive_id(user_id, "user")
-        if not get_user_model().objects.filter(pk=uid, is_staff=True, is_active=True).exists():
-            raise PermissionDenied("Only staff can do that.")
-        return uid
+    def _audit(self, actor_id: int, client_ip: str, action: str, target: str, detail: dict) -> None:
+        self._audit_log.record(
+            actor=Actor(user_id=actor_id, client_ip=client_ip_of(client_ip)),
+            action=action,
+            target=target,
+            detail=detail,
+        )
 
     def _active_user_id(self, user_id) -> int:
-        uid = _positive_id(user_id, "user")
+        uid = positive_id(user_id, "user")
         if not get_user_model().objects.filter(pk=uid, is_active=True).exists():
             raise NotFound(f"No user with id {user_id!r}.", field="user")
         return uid
-
-
-def _scoped(kind: str, key) -> str:
-    """Callers' keys live in one namespace per kind, apart from the keys the service makes."""
-    return f"{kind}:{check_key(key)}"
-
-
-def _positive_id(value, what: str) -> int:
-    if isinstance(value, bool):
-        raise NotFound(f"No such {what}.")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound(f"No such {what}.") from None
-    if number <= 0 or number > 2**63 - 1 or (isinstance(value, float) and number != value):
-        raise NotFound(f"No such {what}.")
-    return number
-
-
-def _user_id(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise NotFound(f"No user with id {value!r}.", field="user")
-    return value
-
-
-def _order_ref(value) -> str:
-    if not isinstance(value, str) or not ORDER_REF.match(value):
-        raise EscrowError(
-            "An order reference is 1 to 100 letters, digits and . _ : - (starting with a letter or digit).",
-            field="order_ref",
-        )
-    return value
-
-
-def _bps(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BPS:
-        raise EscrowError(
-            "Commission is a whole number of basis points from 0 to 10000.", field="commission_bps"
-        )
-    return value
-
-
-def _escrow_amount(ref: str, held: int, wanted: int | None) -> int:
-    if wanted is None:
-        if held <= 0:
-            raise EscrowError(f"The escrow of order {ref} is empty.")
-        return held
-    return wanted  # the ledger refuses it if the escrow holds less
-
-
-def _txid(value) -> str:
-    text = value.strip().lower() if isinstance(value, str) else ""
-    if not TXID.match(text):
-        raise DepositError("A transaction id is 64 hexadecimal characters.", field="txid")
-    return text
-
-
-def _vout(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
-        raise DepositError("The output index (vout) is a whole number from 0.", field="vout")
-    return value
-
-
-def _ref_of(account) -> AccountRef:
-    return AccountRef(
-        account.code, account.kind, user_id=account.user_id, order_ref=account.order_ref
-    )
-
-
-def _withdrawal_result(
-    w: Withdrawal, *, entry: PostedEntry | None = None, replayed: bool = False
-) -> WithdrawalResult:
-    return WithdrawalResult(
-        withdrawal_id=w.pk,
-        status=w.status,
-        address=w.address,
-        amount_sat=w.amount_sat,
-        fee_sat=w.fee_sat,
-        txid=w.txid,
-        entry=entry,
-        replayed=replayed,
-    )
-
-
-def _deposit_result(d: Deposit, *, replayed: bool) -> DepositResult:
-    return DepositResult(
-        deposit_id=d.pk,
-        user_id=d.user_id,
-        txid=d.txid,
-        vout=d.vout,
-        amount_sat=d.amount_sat,
-        status=d.status,
-        replayed=replayed,
-    )

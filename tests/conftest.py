@@ -115,17 +115,27 @@ def make_user(db):
     counter = iter(range(1, 10_000))
 
     def make(username: str | None = None, password: str = "a sturdy passphrase", **extra):
+        if "is_staff" in extra:
+            raise TypeError("make_user(is_staff=...) is gone: staff hold roles, use make_staff(role) or roles=")
         n = next(counter)
         username = username or f"user{n}"
         user = user_service().register(
             username=username, email=extra.pop("email", f"{username}@example.com"), password=password
         )
-        if extra.get("is_staff"):
-            user_service().set_staff(user_id=user.pk, is_staff=True)
+        # An established user: their address confirmed, as if they had opened the link.
+        if extra.pop("email_verified", True):
+            user_service().mark_email_verified(user_id=user.pk)
+            user.refresh_from_db()
+        if extra.get("roles"):
+            roles = extra["roles"]
+            names = [r.strip() for r in roles.split(",")] if isinstance(roles, str) else list(roles)
+            app_container.core.staff_access().set_roles(user_id=user.pk, roles=names)
             user.refresh_from_db()
         user.raw_password = password
         return user
 
     return make
+
+
 from tests.support.catalog import *  # noqa: E402,F401,F403  (vendors and products fixtures)
 from tests.support.orders import *  # noqa: E402,F401,F403  (orders and notifications fixtures)

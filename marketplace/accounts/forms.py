@@ -1,8 +1,13 @@
 """Parsing only: lengths and presence. The rules live in ``UserService``."""
 
+import copy
+
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 
 from services.user_service import BIO_MAX, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX, USERNAME_MAX
+
+CODE_MAX = 32
 
 
 class RegisterForm(forms.Form):
@@ -27,8 +32,37 @@ class LoginForm(forms.Form):
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(max_length=DISPLAY_NAME_MAX, required=False)
-    email = forms.EmailField(max_length=EMAIL_MAX, label="E-mail")
     bio = forms.CharField(max_length=BIO_MAX, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(max_length=EMAIL_MAX, label="New e-mail address")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=CODE_MAX,
+        label="Code",
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(max_length=PASSWORD_MAX, strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args, with_code: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_code:
+            self.fields["code"] = copy.deepcopy(CodeForm.base_fields["code"])
+
+
+class VerifiedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending only to addresses their owner confirmed (a link they opened):
+    an address typed wrong at sign-up must not let its real owner take the account."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if user.email_verified)
 
 
 class PasswordForm(forms.Form):

@@ -1,6 +1,9 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+
+from services.username_rules import SKELETON_KEY_LENGTH, skeleton_key
 
 
 class User(AbstractUser):
@@ -8,6 +11,12 @@ class User(AbstractUser):
     bio = models.TextField(max_length=2000, blank=True)
     # Notifications go only to an address its owner proved they read (a link sent to it).
     email_verified = models.BooleanField(default=False)
+    # The digest of the name's look-alike skeleton (services/username_rules.py). NULL only for an
+    # account older than the rule whose name looked like an older one's (migration 0005): NULLs,
+    # unlike empty strings, never collide under the unique constraint.
+    username_skeleton = models.CharField(  # noqa: DJ001
+        max_length=SKELETON_KEY_LENGTH, null=True, blank=True, editable=False
+    )
 
     class Meta:
         db_table = "accounts_user"
@@ -19,10 +28,31 @@ class User(AbstractUser):
                 name="accounts_user_email_ci_unique",
                 condition=~models.Q(email=""),
             ),
+            # No two names that can pass for one another (аlice, alice), even under racing sign-ups.
+            models.UniqueConstraint(fields=["username_skeleton"], name="accounts_user_username_skeleton_unique"),
         ]
 
     def __str__(self) -> str:
         return self.username
+
+    def clean(self):
+        super().clean()
+        # The admin's forms: a clear refusal rather than the constraint's error (sign-up checks
+        # in UserService). An account the rule found without a skeleton keeps none, as in save().
+        if not self.username or (self.username_skeleton is None and not self._state.adding):
+            return
+        if User.objects.filter(username_skeleton=skeleton_key(self.username)).exclude(pk=self.pk).exists():
+            raise ValidationError({"username": "This username looks like an existing one; choose another."})
+
+    def save(self, *args, **kwargs):
+        # Every way an account is made or renamed keeps its skeleton, not sign-up alone.
+        update_fields = kwargs.get("update_fields")
+        renamed = update_fields is None or "username" in update_fields
+        if renamed and (self._state.adding or self.username_skeleton is not None):
+            self.username_skeleton = skeleton_key(self.username)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "username_skeleton"}
+        super().save(*args, **kwargs)
 
 
 class StaffAction(models.Model):
@@ -56,3 +86,25 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.target}"
+
+
+class MailRequest(models.Model):
+    """One account e-mail asked for (a reset, a verification link), counted to refuse mail bombs.
+
+    Kept in the database, not the cache, so that the limit holds when the cache is down; rows
+    older than the counting window are deleted as new ones come (services/send_limiter.py).
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)  # a SHA-256 of the recipient or client address
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "accounts_mail_request"
+        indexes = [
+            models.Index(fields=["scope", "key", "created_at"], name="accounts_mail_request_by_key"),
+            models.Index(fields=["created_at"], name="accounts_mail_request_by_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.created_at:%Y-%m-%d %H:%M}"

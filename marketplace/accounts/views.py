@@ -2,31 +2,25 @@
 
 from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from containers import ApplicationContainer
-from marketplace.accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from marketplace.accounts import sign_in
+from marketplace.accounts.email_views import verification_link_for
+from marketplace.accounts.forms import CodeForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
+from marketplace.accounts.reauth import recent_auth_required
 from marketplace.forms import apply_service_error
-from services.errors import AuthenticationFailed, LoginThrottled, ServiceError
+from services.errors import AuthenticationFailed, LoginThrottled, NotFound, ServiceError, TwoFactorError
+from services.two_factor_service import TwoFactorService
 from services.user_service import UserService
 
 USER_SERVICE = Provide[ApplicationContainer.accounts.user_service]
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+TWO_FACTOR = Provide[ApplicationContainer.accounts.two_factor_service]
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,8 +39,14 @@ def register(request, user_service: UserService = USER_SERVICE):
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            login(request, user, backend=BACKEND)
+            sign_in.sign_in(request, user)
             messages.success(request, f"Welcome, {user.username}. Your account is ready.")
+            try:
+                sent_to = user_service.send_email_verification(user_id=user.pk, link_for=verification_link_for(request))
+            except ServiceError as error:  # the account stands; the link can be sent again later
+                messages.warning(request, error.message)
+            else:
+                messages.info(request, f"We sent a link to {sent_to}: open it to confirm your address.")
             return redirect("accounts:profile")
     rules = user_service.get_required_config()
     return render(request, "accounts/register.html", {"form": form, "rules": rules}, status=_status(form))
@@ -54,29 +54,61 @@ def register(request, user_service: UserService = USER_SERVICE):
 
 @require_http_methods(["GET", "POST"])
 @inject
-def login_view(request, user_service: UserService = USER_SERVICE):
+def login_view(request, user_service: UserService = USER_SERVICE, two_factor: TwoFactorService = TWO_FACTOR):
     form = LoginForm(request.POST or None)
-    status = 200
+    retry_after = None
     if request.method == "POST" and form.is_valid():
         try:
             user = user_service.authenticate(
+                request=request,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
-                client_ip=_client_ip(request),
             )
         except LoginThrottled as error:
             form.add_error(None, error.message)
-            status = 429
+            retry_after = error.retry_after
         except AuthenticationFailed as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend=BACKEND)
-            return redirect(_safe_next(request, "accounts:profile"))
-    context = {"form": form, "next": _safe_next(request, "")}
-    response = render(request, "accounts/login.html", context, status=status if status != 200 else _status(form))
-    if status == 429:
-        response["Retry-After"] = str(user_service.get_required_config()["login_window_seconds"])
+            target = sign_in.safe_next(request, reverse("accounts:profile"))
+            if two_factor.has_device(user):
+                sign_in.start_pending(request, user, target)
+                return redirect("accounts:login_code")
+            sign_in.sign_in(request, user)
+            if two_factor.is_required(user):  # staff without an authenticator: set one up first
+                return redirect(sign_in.two_factor_url(target))
+            return redirect(target)
+    context = {"form": form, "next": sign_in.safe_next(request, "")}
+    if retry_after is None:
+        return render(request, "accounts/login.html", context, status=_status(form))
+    response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@inject
+def login_code(request, user_service: UserService = USER_SERVICE, two_factor: TwoFactorService = TWO_FACTOR):
+    """The second step of signing in with an authenticator: the password was right, now the code."""
+    half_way = sign_in.pending(request)
+    try:
+        user = user_service.get_user_by_id(half_way.user_id) if half_way else None
+    except NotFound:
+        user = None
+    if user is None:
+        messages.info(request, "Please sign in again: the code must follow the password within five minutes.")
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.verify(user, form.cleaned_data["code"])
+        except TwoFactorError as error:
+            form.add_error("code", error.message)
+        else:
+            sign_in.sign_in(request, user, device)
+            _warn_when_recovery_code_used(request, two_factor, user, device)
+            return redirect(half_way.next_url or "accounts:profile")
+    return render(request, "accounts/login_code.html", {"form": form}, status=_status(form))
 
 
 @require_POST
@@ -89,9 +121,9 @@ def logout_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def profile(request, user_service: UserService = USER_SERVICE):
+def profile(request, user_service: UserService = USER_SERVICE, two_factor: TwoFactorService = TWO_FACTOR):
     current = user_service.get_profile(user_id=request.user.pk)
-    initial = {"display_name": current.display_name, "email": current.email, "bio": current.bio}
+    initial = {"display_name": current.display_name, "bio": current.bio}
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,10 +133,18 @@ def profile(request, user_service: UserService = USER_SERVICE):
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"profile": current, "form": form}, status=_status(form))
+    context = {
+        "profile": current,
+        "form": form,
+        "two_factor_on": two_factor.has_device(request.user),
+        "two_factor_required": two_factor.is_required(request.user),
+        "recovery_codes_left": two_factor.recovery_codes_left(request.user),
+    }
+    return render(request, "accounts/profile.html", context, status=_status(form))
 
 
 @login_required
+@recent_auth_required
 @require_http_methods(["GET", "POST"])
 @inject
 def change_password(request, user_service: UserService = USER_SERVICE):
@@ -125,6 +165,15 @@ def change_password(request, user_service: UserService = USER_SERVICE):
             return redirect("accounts:profile")
     rules = user_service.get_required_config()
     return render(request, "accounts/password.html", {"form": form, "rules": rules}, status=_status(form))
+
+
+def _warn_when_recovery_code_used(request, two_factor: TwoFactorService, user, device) -> None:
+    if not isinstance(device, StaticDevice):
+        return
+    left = two_factor.recovery_codes_left(user)
+    messages.warning(
+        request, f"You signed in with a recovery code; {left} left. Make new ones from your profile if few remain."
+    )
 
 
 def _status(form) -> int:

@@ -1,12 +1,11 @@
 """The staff page of the design system: every token, every component, in every state."""
 
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from marketplace.access import staff_required
 from marketplace.design.forms import SpecimenForm
 from marketplace.design.tokens import (
     CSS_FILE,
@@ -19,6 +18,7 @@ from marketplace.design.tokens import (
 )
 from marketplace.forms import apply_service_error
 from services.errors import ServiceError
+from services.staff_access import Capability
 
 ALERTS = [
     (constants.SUCCESS, "Your order is paid: the funds wait in escrow."),
@@ -52,13 +52,10 @@ ROWS = [
 ]
 
 
+# Operators keep the site's look in order (tokens file, built CSS), like the rest of its machinery.
+@staff_required(Capability.OPERATE)
 @require_GET
 def components(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not request.user.is_staff:
-        raise PermissionDenied("The design system page is for staff.")
-
     problems: list[str] = []
     try:
         tokens = load_tokens(TOKENS_FILE)

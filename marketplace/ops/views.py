@@ -18,9 +18,10 @@ from prometheus_client.exposition import choose_encoder
 
 from containers import ApplicationContainer
 from containers.metrics import registry
-from marketplace.ops.access import staff_required
+from marketplace.access import second_factor_done, staff_access, staff_required
 from marketplace.ops.graph import layout
 from services.errors import NotFound, ServiceError
+from services.staff_access import Capability
 
 HEALTH = Provide[ApplicationContainer.core.health_service]
 OPS = Provide[ApplicationContainer.ops.ops_service]
@@ -48,9 +49,15 @@ def ready(request, health=HEALTH):
 def health(request, health=HEALTH):
     report = health.system()
     status = 503 if report["status"] == "DOWN" else 200
-    if request.user.is_authenticated and request.user.is_staff:
+    if _operator_session(request):
         return JsonResponse(report, status=status)
     return JsonResponse({"status": report["status"]}, status=status)
+
+
+def _operator_session(request) -> bool:
+    """An operator signed in with their second factor, as on every staff page (marketplace/access.py)."""
+    user = request.user
+    return user.is_authenticated and staff_access().can(user, Capability.OPERATE) and second_factor_done(request)
 
 
 def _metrics_allowed(request) -> bool:
@@ -60,7 +67,7 @@ def _metrics_allowed(request) -> bool:
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
-    return request.user.is_authenticated and request.user.is_active and request.user.is_staff
+    return _operator_session(request)
 
 
 @never_cache
@@ -68,7 +75,7 @@ def _metrics_allowed(request) -> bool:
 def metrics(request):
     """Prometheus text; every gunicorn worker's figures summed (multiprocess mode)."""
     if not _metrics_allowed(request):
-        response = HttpResponse("Metrics need a staff session or a bearer token.\n", status=401,
+        response = HttpResponse("Metrics need an operator's session or a bearer token.\n", status=401,
                                 content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
@@ -79,7 +86,7 @@ def metrics(request):
 
 @never_cache
 @require_GET
-@staff_required
+@staff_required(Capability.OPERATE)
 @inject
 def index(request, ops=OPS):
     modules = ops.modules()
@@ -113,7 +120,7 @@ def index(request, ops=OPS):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(Capability.OPERATE)
 @inject
 def reload(request, kind: str, name: str, ops=OPS):
     """GET: what will be reloaded, and a button; POST (CSRF, ``confirm``): do it everywhere."""
@@ -142,7 +149,7 @@ def reload(request, kind: str, name: str, ops=OPS):
 
 @never_cache
 @require_GET
-@staff_required
+@staff_required(Capability.OPERATE)
 @inject
 def reload_detail(request, reload_id: str, ops=OPS):
     try:

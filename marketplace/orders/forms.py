@@ -3,24 +3,26 @@ orders services."""
 
 from django import forms
 
+from marketplace.fields import WholeNumberField
 from services.cart_service import QUANTITY_MAX
 
 
 class AddToCartForm(forms.Form):
-    product_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, initial=1, label="Quantity")
+    product_id = WholeNumberField(min_value=1, widget=forms.HiddenInput)
+    quantity = WholeNumberField(min_value=1, max_value=QUANTITY_MAX, initial=1, label="Quantity")
 
 
 class QuantityForm(forms.Form):
-    quantity = forms.IntegerField(min_value=0, max_value=QUANTITY_MAX, label="Quantity",
-                                  help_text="0 removes it from your cart.")
+    quantity = WholeNumberField(
+        min_value=0, max_value=QUANTITY_MAX, label="Quantity", help_text="0 removes it from your cart."
+    )
 
 
 class CheckoutForm(forms.Form):
     # One per page shown: sending the same form twice (double click, retry) pays once.
     idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
     # The total the buyer saw; if prices moved since, nothing is bought.
-    expected_total_sat = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_total_sat = WholeNumberField(min_value=1, widget=forms.HiddenInput)
 
 
 class ReasonForm(forms.Form):
@@ -40,8 +42,13 @@ class DisputeForm(forms.Form):
 class ResolveForm(forms.Form):
     ruling = forms.ChoiceField(choices=[("refund", "Refund the buyer"), ("release", "Release to the vendor"),
                                         ("split", "Split")], label="Ruling")
-    buyer_percent = forms.IntegerField(required=False, min_value=1, max_value=99, label="Buyer's share (%)",
-                                       help_text="For a split only: the buyer's share of the escrow.")
+    buyer_percent = WholeNumberField(
+        required=False,
+        min_value=1,
+        max_value=99,
+        label="Buyer's share (%)",
+        help_text="For a split only: the buyer's share of the escrow.",
+    )
     note = forms.CharField(max_length=2000, label="Ruling, as both parties will read it",
                            widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -55,3 +62,8 @@ class ReviewForm(forms.Form):
                                     coerce=int, label="Rating")
     text = forms.CharField(required=False, max_length=2000, label="Your review (optional)",
                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LookupForm(forms.Form):
+    # Room for a reference pasted with spaces around it; the service tidies and checks it.
+    reference = forms.CharField(max_length=40, label="Order reference", help_text="Such as ORD-7K2M9QXA.")

@@ -12,6 +12,9 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("sales/", views.sales, name="sales"),
     path("disputes/", views.disputes, name="disputes"),
+    path("lookup/", views.lookup, name="lookup"),
     path("<str:reference>/", views.detail, name="detail"),
+    # Before the generic action route: a ruling is a staff page of its own.
+    path("<str:reference>/resolve/", views.resolve, name="resolve"),
     path("<str:reference>/<slug:action>/", views.act, name="act"),
 ]

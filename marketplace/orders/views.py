@@ -3,6 +3,9 @@
 Refusals: 404 for an order the viewer is no party to (exactly as for one that does not exist),
 403 for what their role may not do, 409 when the order's state does not allow it (the page is
 shown again with the reason), 400 for anything else they typed wrong. Never a 500.
+
+Staff pages (the disputes queue, the order lookup, rulings) go through ``marketplace.access``'s
+``staff_required``; which staff see which order is the services' rule (``services/order_parties.py``).
 """
 
 from dataclasses import dataclass
@@ -17,11 +20,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from containers import ApplicationContainer
+from marketplace.access import second_factor_done, second_factor_page, staff_access, staff_required
 from marketplace.forms import apply_service_error
 from marketplace.orders.forms import (
     AddToCartForm,
     CheckoutForm,
     DisputeForm,
+    LookupForm,
     MessageForm,
     QuantityForm,
     ReasonForm,
@@ -29,11 +34,13 @@ from marketplace.orders.forms import (
     ReviewForm,
     ShipForm,
 )
-from marketplace.vendors.responses import refusal, staff_required
+from marketplace.vendors.responses import refusal
 from marketplace.wallets.forms import new_idempotency_key
+from services import order_states as states
 from services.errors import CartError, Conflict, NotFound, PermissionDenied, ServiceError
 from services.money import format_btc
 from services.order_queries import DISPUTE_TABS, VENDOR_TABS
+from services.staff_access import Capability
 
 ORDERS = Provide[ApplicationContainer.orders.order_service]
 QUERIES = Provide[ApplicationContainer.orders.order_queries]
@@ -59,7 +66,8 @@ def cart(request, carts=CARTS):
 def cart_add(request, carts=CARTS):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        return refusal(request, CartError("Choose a quantity from 1 to 999 of a product for sale."))
+        why = " ".join(form.errors.get("quantity", []))
+        return refusal(request, CartError(f"Choose a quantity from 1 to 999 of a product for sale. {why}".strip()))
     try:
         line = carts.add(user_id=request.user.pk, product_id=form.cleaned_data["product_id"],
                          quantity=form.cleaned_data["quantity"])
@@ -75,7 +83,8 @@ def cart_add(request, carts=CARTS):
 def cart_update(request, product_id: int, carts=CARTS):
     form = QuantityForm(request.POST)
     if not form.is_valid():
-        return _cart_page(request, carts, error="Enter a quantity from 0 to 999.", status=400)
+        why = " ".join(form.errors.get("quantity", []))
+        return _cart_page(request, carts, error=f"Enter a quantity from 0 to 999. {why}".strip(), status=400)
     try:
         carts.set_quantity(user_id=request.user.pk, product_id=product_id, quantity=form.cleaned_data["quantity"])
     except NotFound as error:
@@ -149,13 +158,37 @@ def sales(request, queries=QUERIES, vendors=VENDORS):
     return render(request, "orders/sales.html", {"page": page, "tab": tab, "tabs": tabs, "shop": shop})
 
 
-@staff_required
+@staff_required(Capability.RULE_DISPUTES)
 @require_GET
 @inject
 def disputes(request, queries=QUERIES):
     tab = request.GET.get("tab") if request.GET.get("tab") in DISPUTE_TABS else "open"
-    page, counts = queries.dispute_queue(staff=True, tab=tab, page=request.GET.get("page"))
-    return render(request, "orders/disputes.html", {"page": page, "tab": tab, "counts": counts})
+    try:
+        page, counts = queries.dispute_queue(staff_id=request.user.pk, tab=tab, page=request.GET.get("page"))
+    except ServiceError as error:
+        return refusal(request, error)
+    return render(request, "orders/disputes.html",
+                  {"page": page, "tab": tab, "counts": counts, "lookup": LookupForm()})
+
+
+@staff_required(Capability.VIEW_ANY_ORDER)
+@require_GET
+@inject
+def lookup(request, queries=QUERIES):
+    """Support's way in: type or paste a reference, land on the order (read-only for them)."""
+    form = LookupForm(request.GET if "reference" in request.GET else None)
+    if not form.is_bound:
+        return render(request, "orders/lookup.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "orders/lookup.html", {"form": form}, status=400)
+    try:
+        reference = queries.find_order(staff_id=request.user.pk, reference=form.cleaned_data["reference"])
+    except NotFound as error:
+        form.add_error("reference", error.message)
+        return render(request, "orders/lookup.html", {"form": form}, status=404)
+    except ServiceError as error:
+        return refusal(request, error)
+    return redirect("orders:detail", reference=reference)
 
 
 # one order
@@ -164,6 +197,12 @@ def disputes(request, queries=QUERIES):
 @inject
 def detail(request, reference: str, queries=QUERIES, clock=CLOCK):
     return _detail_page(request, reference, queries, clock)
+
+
+@staff_required(Capability.RULE_DISPUTES)
+def resolve(request, reference: str):
+    """A ruling moves the escrow: a staff page (capability, second factor) before the service checks again."""
+    return act(request, reference, "resolve")
 
 
 @dataclass(frozen=True)
@@ -194,6 +233,9 @@ def act(request, reference: str, action: str, orders=ORDERS, threads=THREADS, re
     spec = ACTS.get(action)
     if spec is None:
         return refusal(request, NotFound("There is no such action on orders."))
+    if staff_access().is_staff_member(request.user) and not second_factor_done(request):
+        # Staff change orders (a ruling's thread, or their own purchases) only with their second factor.
+        return second_factor_page(request)
     form = spec.form(request.POST) if spec.form else None
     if form is not None and not form.is_valid():
         return _detail_page(request, reference, queries, clock, failed=(action, form), status=400)
@@ -229,10 +271,11 @@ def act(request, reference: str, action: str, orders=ORDERS, threads=THREADS, re
 
 def _detail_page(request, reference, queries, clock, *, failed=None, error: str = "", status: int = 200):
     try:
-        order = queries.order_detail(viewer_id=request.user.pk, viewer_is_staff=request.user.is_staff,
-                                     reference=reference, now=clock.now())
+        order = queries.order_detail(viewer_id=request.user.pk, reference=reference, now=clock.now())
     except ServiceError as refused:
         return refusal(request, refused)
+    if order.role == states.STAFF and not second_factor_done(request):
+        return second_factor_page(request)  # a stranger's order is a staff page (marketplace/access.py)
     forms = {
         "decline": ReasonForm(), "cancel": ReasonForm(), "ship": ShipForm(),
         "dispute": DisputeForm(), "resolve": ResolveForm(), "message": MessageForm(), "review": ReviewForm(),

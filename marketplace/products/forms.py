@@ -2,7 +2,7 @@
 
 from django import forms
 
-from marketplace.fields import BtcAmountField
+from marketplace.fields import BtcAmountField, WholeNumberField
 from services.catalog_service import DESCRIPTION_MAX, STOCK_MAX, TITLE_MAX
 from services.moderation_service import DETAILS_MAX, NOTE_MAX
 from services.money import MAX_SATS
@@ -33,7 +33,7 @@ class ProductForm(forms.Form):
         help_text="Plain text; line breaks are kept.",
     )
     price = BtcAmountField(min_sat=1, max_sat=MAX_SATS, label="Price (BTC)")
-    stock = forms.IntegerField(min_value=0, max_value=STOCK_MAX)
+    stock = WholeNumberField(min_value=0, max_value=STOCK_MAX)
     category = forms.TypedChoiceField(coerce=int, choices=())
     images = MultipleImageField(required=False, label="Pictures")
     is_active = forms.BooleanField(required=False, initial=True, label="Listed (buyers can see it)")

@@ -8,15 +8,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from containers import ApplicationContainer
+from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
 from marketplace.products.forms import NoteForm, ProductForm, ReportForm
 from marketplace.products.models import ProductReport
 from marketplace.vendors.caching import query_key, whole_page
-from marketplace.vendors.responses import form_status, refusal, staff_required
+from marketplace.vendors.responses import form_status, refusal
 from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
 from services.errors import NotFound, ServiceError, VendorNotActive
 from services.moderation_service import ModerationService
+from services.staff_access import Capability
 from services.vendor_service import VendorService
 
 QUERIES = Provide[ApplicationContainer.products.catalog_queries]
@@ -28,9 +30,8 @@ PAGE_CACHE = Provide[ApplicationContainer.vendors.page_cache]
 NO_PRODUCT = NotFound("There is no such product.")
 
 
-def _viewer(request) -> tuple[int | None, bool]:
-    user = request.user
-    return (user.pk, user.is_staff) if user.is_authenticated else (None, False)
+def _viewer(request) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
 
 
 # the catalog
@@ -58,9 +59,9 @@ def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
 @inject
 def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
     def build():
-        product = queries_provider().product_detail(product_id=product_id)
-        user_id, is_staff = _viewer(request)
-        if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+        user_id = _viewer(request)
+        product = queries_provider().visible_product(product_id=product_id, viewer_id=user_id)
+        if product is None:
             return refusal(request, NO_PRODUCT)
         return render(request, "products/detail.html",
                       {"product": product, "owner": user_id == product.vendor_user_id})
@@ -73,9 +74,8 @@ def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cac
 @inject
 def image(request, image_id: int, queries: CatalogQueries = QUERIES, images=IMAGES):
     found = queries.image_file(image_id=image_id)
-    product = queries.product_detail(product_id=found[2]) if found else None
-    user_id, is_staff = _viewer(request)
-    if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+    product = queries.visible_product(product_id=found[2], viewer_id=_viewer(request)) if found else None
+    if product is None:
         return refusal(request, NotFound("There is no such picture."))
     name, content_type, _ = found
     try:
@@ -208,9 +208,8 @@ def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries:
 @inject
 def report(request, product_id: int, moderation: ModerationService = MODERATION,
            queries: CatalogQueries = QUERIES):
-    product = queries.product_detail(product_id=product_id)
-    user_id, is_staff = _viewer(request)
-    if product is None or not product.visible_to(user_id=user_id, is_staff=is_staff):
+    product = queries.visible_product(product_id=product_id, viewer_id=_viewer(request))
+    if product is None:
         return refusal(request, NO_PRODUCT)
     form = ReportForm(request.POST or None, reasons=ProductReport.Reason.choices)
     if request.method == "POST" and form.is_valid():
@@ -224,11 +223,15 @@ def report(request, product_id: int, moderation: ModerationService = MODERATION,
     return render(request, "products/report.html", {"form": form, "product": product}, status=form_status(form))
 
 
-@staff_required
+@staff_required(Capability.MODERATE_CATALOG)
 @require_GET
 @inject
 def moderation_queue(request, queries: CatalogQueries = QUERIES):
-    return render(request, "products/moderation.html", {"queue": queries.moderation_queue()})
+    try:
+        queue = queries.moderation_queue(staff_id=request.user.pk)
+    except ServiceError as error:
+        return refusal(request, error)
+    return render(request, "products/moderation.html", {"queue": queue})
 
 
 def _moderate(request, action, done: str, **kwargs):
@@ -243,7 +246,7 @@ def _moderate(request, action, done: str, **kwargs):
     return redirect("products:moderation")
 
 
-@staff_required
+@staff_required(Capability.MODERATE_CATALOG)
 @require_POST
 @inject
 def moderate_unlist(request, product_id: int, moderation: ModerationService = MODERATION):
@@ -253,14 +256,14 @@ def moderate_unlist(request, product_id: int, moderation: ModerationService = MO
                      product_id=product_id, note=note)
 
 
-@staff_required
+@staff_required(Capability.MODERATE_CATALOG)
 @require_POST
 @inject
 def moderate_restore(request, product_id: int, moderation: ModerationService = MODERATION):
     return _moderate(request, moderation.restore, "Listing restored.", product_id=product_id)
 
 
-@staff_required
+@staff_required(Capability.MODERATE_CATALOG)
 @require_POST
 @inject
 def moderate_dismiss(request, product_id: int, moderation: ModerationService = MODERATION):

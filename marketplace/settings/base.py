@@ -1,8 +1,10 @@
 """Settings shared by every mode. Machine-specific values come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -118,7 +120,6 @@ if REDIS_URL:
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {
         "default": {
@@ -126,6 +127,11 @@ else:
             "LOCATION": "marketplace",
         }
     }
+
+# Each call django-redis fails (and ignores) is logged to this logger, which LOGGING_BUDGETS
+# below reduces to one warning a minute while the outage lasts.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "marketplace.cache"
 
 # How many proxies of ours stand in front of the application (marketplace/client_ip.py): the
 # client's address is read that many hops from the right of X-Forwarded-For, never further left.
@@ -163,6 +169,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Scripts, styles, fonts and frames from this site only, and no inline code of any kind (no
+# <script> or <style> in a page, no style="" or onclick=""): an injected tag can run nothing.
+# Inline SVG (QR codes, the ops graph) is markup, not code. No nonce either: anonymous pages are
+# served whole from the page cache (marketplace/vendors/caching.py), where a nonce would repeat.
+# Violations are reported to /csp-report/ (marketplace/csp_reports.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "report-uri": ["/csp-report/"],
+    },
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 BIP84_TEST_VECTOR_ZPUB = (
@@ -191,6 +216,13 @@ MARKETPLACE = {
         "min_password_length": env_int("MARKETPLACE_MIN_PASSWORD_LENGTH", 10),
         "login_max_attempts": env_int("MARKETPLACE_LOGIN_MAX_ATTEMPTS", 5),
         "login_window_seconds": env_int("MARKETPLACE_LOGIN_WINDOW_SECONDS", 300),
+        # Links sent to prove an address (on sign-up and on change) stop working after this.
+        "email_link_max_age_seconds": env_int("MARKETPLACE_EMAIL_LINK_MAX_AGE_SECONDS", 2 * 24 * 3600),
+        # Account e-mails sent on request (verification links, password resets), so that no
+        # form on the site becomes a mail bomb: per recipient address, and per client address.
+        "mails_per_recipient": env_int("MARKETPLACE_ACCOUNT_MAILS_PER_RECIPIENT", 3),
+        "mails_per_client": env_int("MARKETPLACE_ACCOUNT_MAILS_PER_CLIENT", 10),
+        "mail_window_seconds": env_int("MARKETPLACE_ACCOUNT_MAIL_WINDOW_SECONDS", 3600),
     },
     "wallets": {
         # mainnet | testnet | signet | regtest. Regtest by default: no real coins can reach a
@@ -204,6 +236,8 @@ MARKETPLACE = {
         "deposit_confirmations": env_int("MARKETPLACE_DEPOSIT_CONFIRMATIONS", 3),
         "withdrawal_min_sat": env_int("MARKETPLACE_WITHDRAWAL_MIN_SAT", 10_000),
         "withdrawal_fee_sat": env_int("MARKETPLACE_WITHDRAWAL_FEE_SAT", 2_000),
+        # Withdrawals of more than this many satoshis need two different approvers (four eyes).
+        "withdrawal_second_approval_sat": env_int("MARKETPLACE_WITHDRAWAL_SECOND_APPROVAL_SAT", 1_000_000),
         "history_page_size": env_int("MARKETPLACE_WALLET_HISTORY_PAGE_SIZE", 25),
         "bitcoin_rpc": {
             "url": env_str("BITCOIN_RPC_URL", "http://127.0.0.1:18443"),
@@ -249,6 +283,30 @@ MARKETPLACE = {
     },
 }
 
+# Sign-in throttling by django-axes, counted in the database (so it holds when the cache is
+# down). Failures are counted per (username, client address) and, with a higher ceiling, per
+# client address alone; a success clears only its own pair (marketplace/accounts/axes_limits.py).
+AXES_HANDLER = "marketplace.accounts.axes_limits.SignInAttempts"
+AXES_FAILURE_LIMIT = MARKETPLACE["accounts"]["login_max_attempts"]
+MARKETPLACE_LOGIN_ADDRESS_LIMIT = 4 * AXES_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=MARKETPLACE["accounts"]["login_window_seconds"])
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "marketplace.accounts.axes_limits.client_address"
+AXES_USERNAME_CALLABLE = "marketplace.accounts.axes_limits.username_key"
+AXES_LOCKOUT_CALLABLE = "marketplace.accounts.axes_limits.lockout_response"
+AXES_COOLOFF_MESSAGE = "Too many failed sign-in attempts. Try again later."
+# Attempts refused during a lockout are not recorded: axes appends each request to its row, which
+# would otherwise grow without bound under a steady attack. The pause runs from the last failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Never stored with a failed attempt's form data: second-factor and recovery codes.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "otp_token"]
+
+# Two-factor sign-in (django-otp): the name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = "Marketplace"
+# Password-reset links (Django's own views) work once, and for an hour at most.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+
 # Where the notifications module's ``email`` backend sends through (Django's e-mail settings).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -257,6 +315,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# The sender of account e-mails (password resets, address verification), as of notifications.
+DEFAULT_FROM_EMAIL = MARKETPLACE["notifications"]["from_email"]
 
 # /metrics: open in development; production settings require staff or METRICS_TOKEN.
 METRICS_PUBLIC = env_bool("METRICS_PUBLIC", True)
@@ -264,12 +324,28 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 # X-Served-By: host:pid on every response, to tell workers apart (off in production).
 MARKETPLACE_SERVED_BY_HEADER = env_bool("MARKETPLACE_SERVED_BY_HEADER", True)
 
+# Loggers that would write a line per request when something outside is down (the cache) or
+# when anyone posts to them (CSP reports) get a budget (marketplace/logging.py): what exceeds it
+# is counted and summed up in the next line that passes. Production settings use them too.
+LOGGING_BUDGETS = {
+    "filters": {
+        "outage": {"()": "marketplace.logging.LogBudget", "per_interval": 1, "interval_seconds": 60},
+        "reports": {"()": "marketplace.logging.LogBudget", "per_interval": 100, "interval_seconds": 60},
+    },
+    "loggers": {
+        "marketplace.cache": {"filters": ["outage"]},
+        "containers.near_cache": {"filters": ["outage"]},
+        "services.page_cache": {"filters": ["outage"]},
+        "marketplace.csp": {"filters": ["reports"]},
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": LOGGING_BUDGETS["filters"],
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, **LOGGING_BUDGETS["loggers"]},
 }
-

@@ -45,7 +45,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "marketplace.logging.JsonFormatter"}},
-    "filters": {"request_id": {"()": "marketplace.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "marketplace.logging.RequestIdFilter"}, **LOGGING_BUDGETS["filters"]},  # noqa: F405
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -54,4 +54,5 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": LOGGING_BUDGETS["loggers"],  # noqa: F405
 }

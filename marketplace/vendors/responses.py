@@ -1,8 +1,7 @@
-"""Service refusals as pages, and the staff gate: one translation for vendors and products."""
+"""Service refusals as pages: one translation for vendors, products and orders.
 
-import functools
+The staff gate is ``marketplace.access.staff_required``, by capability."""
 
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError
@@ -20,20 +19,6 @@ def refusal(request, error: ServiceError):
     else:
         status, title = 400, "That cannot be done"
     return render(request, "vendors/refused.html", {"title": title, "message": error.message}, status=status)
-
-
-def staff_required(view):
-    """Anonymous visitors go to sign in; signed-in people who are not staff get a 403."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            return refusal(request, PermissionDenied("Only staff can see this page."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def form_status(form) -> int:

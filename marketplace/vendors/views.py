@@ -7,11 +7,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from containers import ApplicationContainer
+from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
 from marketplace.vendors.caching import whole_page
 from marketplace.vendors.forms import ApplyForm, ReasonForm, ShopForm
-from marketplace.vendors.responses import form_status, refusal, staff_required
+from marketplace.vendors.responses import form_status, refusal
 from services.errors import ServiceError, VendorNotActive
+from services.staff_access import Capability
 from services.vendor_service import VendorService
 
 VENDOR_SERVICE = Provide[ApplicationContainer.vendors.vendor_service]
@@ -20,7 +22,7 @@ PAGE_CACHE = Provide[ApplicationContainer.vendors.page_cache]
 
 def _page_number(request) -> int:
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else 1  # not "²"
 
 
 @require_GET
@@ -34,7 +36,6 @@ def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVIC
             front = vendor_service.storefront(
                 slug=slug, page=page,
                 viewer_id=request.user.pk if request.user.is_authenticated else None,
-                viewer_is_staff=request.user.is_staff,
             )
         except ServiceError as error:
             return refusal(request, error)
@@ -102,12 +103,15 @@ def edit_shop(request, vendor_service: VendorService = VENDOR_SERVICE):
                   status=form_status(form))
 
 
-@staff_required
+@staff_required(Capability.MANAGE_VENDORS)
 @require_GET
 @inject
 def staff_queue(request, vendor_service: VendorService = VENDOR_SERVICE):
-    return render(request, "vendors/staff.html", {"groups": vendor_service.applications(),
-                                                  "reason_form": ReasonForm()})
+    try:
+        groups = vendor_service.applications(staff_id=request.user.pk)
+    except ServiceError as error:
+        return refusal(request, error)
+    return render(request, "vendors/staff.html", {"groups": groups, "reason_form": ReasonForm()})
 
 
 def _staff_action(request, vendor_id: int, action, done: str, *, needs_reason: bool):
@@ -127,28 +131,28 @@ def _staff_action(request, vendor_id: int, action, done: str, *, needs_reason: b
     return redirect("vendors:staff")
 
 
-@staff_required
+@staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def approve(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
     return _staff_action(request, vendor_id, vendor_service.approve, "approved", needs_reason=False)
 
 
-@staff_required
+@staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def reject(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
     return _staff_action(request, vendor_id, vendor_service.reject, "rejected", needs_reason=True)
 
 
-@staff_required
+@staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def suspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
     return _staff_action(request, vendor_id, vendor_service.suspend, "suspended", needs_reason=True)
 
 
-@staff_required
+@staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def unsuspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):

@@ -4,8 +4,9 @@
 import uuid
 
 from django import forms
+from django.contrib.auth import get_user_model
 
-from marketplace.fields import BtcAmountField
+from marketplace.fields import BtcAmountField, WholeNumberField
 
 TXID_HELP = "The id of the bitcoin transaction that paid it (64 hexadecimal characters)."
 
@@ -26,10 +27,28 @@ class WithdrawForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    txid = forms.CharField(
-        max_length=64, min_length=64, label="Transaction id", help_text=TXID_HELP
-    )
+    # Empty for an approval that does not complete the quorum: no bitcoin leaves before it.
+    txid = forms.CharField(max_length=64, min_length=64, required=False, label="Transaction id", help_text=TXID_HELP)
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Reason")
+
+
+class ProposeDepositForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        to_field_name="username",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        label="Username",
+        error_messages={"invalid_choice": "No active user with that username."},
+    )
+    amount = BtcAmountField(label="Amount (BTC)")
+    txid = forms.CharField(
+        max_length=64,
+        min_length=64,
+        label="Transaction id",
+        help_text=TXID_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    vout = WholeNumberField(min_value=0, max_value=2**32 - 1, label="Output index (vout)")

@@ -7,7 +7,7 @@ of every deposit and withdrawal, so it is the negative of the bitcoin held for e
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from services.money import MAX_SATS
@@ -111,9 +111,7 @@ class JournalEntry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"
-            ),
+            models.Index(fields=["order_ref"], condition=~Q(order_ref=""), name="wallets_entry_by_order"),
             models.Index(
                 fields=["created_by"],
                 condition=Q(created_by__isnull=False),
@@ -128,9 +126,7 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     # Indexed by ``wallets_posting_history`` (account, -id), which also serves the foreign key.
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
-    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
     amount_sat = models.BigIntegerField()
 
     class Meta:
@@ -158,9 +154,7 @@ class DerivationCursor(models.Model):
 
 
 class DepositAddress(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_addresses")
     key_fingerprint = models.CharField(max_length=16)
     index = models.PositiveBigIntegerField()
     address = models.CharField(max_length=90, unique=True)
@@ -170,9 +164,7 @@ class DepositAddress(models.Model):
     class Meta:
         db_table = "wallets_deposit_address"
         constraints = [
-            models.UniqueConstraint(
-                fields=["key_fingerprint", "index"], name="wallets_address_index_once"
-            ),
+            models.UniqueConstraint(fields=["key_fingerprint", "index"], name="wallets_address_index_once"),
         ]
         indexes = [models.Index(fields=["user", "-id"], name="wallets_address_by_user")]
 
@@ -182,14 +174,22 @@ class DepositAddress(models.Model):
 
 class Deposit(models.Model):
     class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed, waiting for a second person"
         PENDING = "pending", "Waiting for confirmations"
         CREDITED = "credited", "Credited"
         REMOVED = "removed", "Dropped from the chain"
         REVERSED = "reversed", "Reversed by staff"
+        REJECTED = "rejected", "Proposal rejected"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
-    )
+    class Check(models.TextChoices):
+        """What the chain backend said of the output the last time a proposal was checked."""
+
+        UNCHECKED = "unchecked", "Nothing to check against (manual backend)"
+        OK = "ok", "Matches the node"
+        WAITING = "waiting", "Too few confirmations yet"
+        MISMATCH = "mismatch", "Does not match the node"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits")
     address = models.ForeignKey(
         DepositAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
     )
@@ -199,12 +199,20 @@ class Deposit(models.Model):
     confirmations = models.IntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=20)
-    entry = models.OneToOneField(
-        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"
-    )
+    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit")
+    # Who proposed a deposit recorded by hand; the node's own deposits have nobody.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Who confirmed or rejected the proposal (the second pair of eyes), and why if rejected.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True, default="")
+    check_status = models.CharField(max_length=10, choices=Check.choices, blank=True, default="")
+    check_detail = models.CharField(max_length=200, blank=True, default="")
+    checked_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     credited_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -212,10 +220,34 @@ class Deposit(models.Model):
     class Meta:
         db_table = "wallets_deposit"
         constraints = [
-            models.UniqueConstraint(fields=["txid", "vout"], name="wallets_deposit_output_once"),
+            # One live record per output; a rejected proposal steps aside for a corrected one.
+            models.UniqueConstraint(
+                fields=["txid", "vout"],
+                condition=~Q(status="rejected"),
+                name="wallets_deposit_live_output_once",
+            ),
             models.CheckConstraint(condition=Q(amount_sat__gt=0), name="wallets_deposit_positive"),
+            # A proposal credits nothing until a second person confirms it...
+            models.CheckConstraint(
+                condition=~Q(status__in=["proposed", "rejected"]) | Q(entry__isnull=True),
+                name="wallets_deposit_proposal_uncredited",
+            ),
+            # ...who is neither its proposer nor the person credited, whatever code writes the row.
+            models.CheckConstraint(
+                condition=Q(status="rejected")
+                | Q(reviewed_by__isnull=True)
+                | (~Q(reviewed_by=F("recorded_by")) & ~Q(reviewed_by=F("user"))),
+                name="wallets_deposit_confirmed_by_another",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "status"], name="wallets_deposit_by_user")]
+        indexes = [
+            models.Index(fields=["user", "status"], name="wallets_deposit_by_user"),
+            models.Index(
+                fields=["id"],
+                condition=Q(status="proposed"),
+                name="wallets_deposit_proposals",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.txid}:{self.vout}"
@@ -242,17 +274,16 @@ class Withdrawal(models.Model):
         REJECTED = "rejected", "Rejected"
         CANCELLED = "cancelled", "Cancelled"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
     address = models.CharField(max_length=90)
     amount_sat = models.BigIntegerField()
     fee_sat = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Approvals this withdrawal needed when it was asked for (services/four_eyes.py); a lower
+    # threshold configured later raises it, a higher one never lowers it.
+    approvals_required = models.PositiveSmallIntegerField(default=1)
     idempotency_key = models.CharField(max_length=200)
-    request_entry = models.OneToOneField(
-        JournalEntry, on_delete=models.PROTECT, related_name="withdrawal_requested"
-    )
+    request_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="withdrawal_requested")
     settle_entry = models.OneToOneField(
         JournalEntry,
         null=True,
@@ -271,12 +302,11 @@ class Withdrawal(models.Model):
     class Meta:
         db_table = "wallets_withdrawal"
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "idempotency_key"], name="wallets_withdrawal_key_once"
-            ),
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="wallets_withdrawal_key_once"),
             models.CheckConstraint(
                 condition=Q(amount_sat__gt=0) & Q(fee_sat__gte=0), name="wallets_withdrawal_amounts"
             ),
+            models.CheckConstraint(condition=Q(approvals_required__gte=1), name="wallets_withdrawal_approvals_needed"),
         ]
         indexes = [models.Index(fields=["status", "id"], name="wallets_withdrawal_queue")]
 
@@ -286,3 +316,21 @@ class Withdrawal(models.Model):
     @property
     def total_sat(self) -> int:
         return self.amount_sat + self.fee_sat
+
+
+class WithdrawalApproval(models.Model):
+    """One staff member's approval of one withdrawal; the one completing the quorum sends it."""
+
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallets_withdrawal_approval"
+        constraints = [
+            # The same person approving twice is still one pair of eyes.
+            models.UniqueConstraint(fields=["withdrawal", "approver"], name="wallets_withdrawal_approved_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal #{self.withdrawal_id} approved by {self.approver_id}"

@@ -1,23 +1,25 @@
 """Thin views: parse, call ``WalletService``/``WalletQueries``, show the answer.
 
 Refusals become a form error (400), a 404 (another user's withdrawal looks like a missing one)
-or a 403 (staff pages); never a 500.
+or a 403 (staff pages); never a 500. Staff decisions live in ``finance_views``.
 """
 
 from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from containers import ApplicationContainer
+from marketplace.access import staff_required
+from marketplace.accounts.reauth import recent_auth_required
 from marketplace.forms import apply_service_error
-from marketplace.wallets.forms import ApproveForm, RejectForm, WithdrawForm, new_idempotency_key
+from marketplace.wallets.forms import WithdrawForm, new_idempotency_key
 from marketplace.wallets.qr import address_qr_svg
-from services.errors import NotFound, PermissionDenied, ServiceError
+from services.errors import NotFound, ServiceError
 from services.money import format_btc
+from services.staff_access import Capability
 
 WALLET_SERVICE = Provide[ApplicationContainer.wallets.wallet_service]
 WALLET_QUERIES = Provide[ApplicationContainer.wallets.wallet_queries]
@@ -43,6 +45,7 @@ def wallet(request, service=WALLET_SERVICE, queries=WALLET_QUERIES):
 
 
 @login_required
+@recent_auth_required
 @require_http_methods(["GET", "POST"])
 @inject
 def withdraw(request, service=WALLET_SERVICE, queries=WALLET_QUERIES):
@@ -88,85 +91,18 @@ def cancel_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE):
     return redirect("wallets:wallet")
 
 
-@login_required
+@staff_required(Capability.HANDLE_WITHDRAWALS)
 @require_GET
 @inject
 def withdrawal_queue(request, queries=WALLET_QUERIES):
-    return _queue_page(request, queries)
-
-
-@login_required
-@require_POST
-@inject
-def approve_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, queries=WALLET_QUERIES):
-    _staff_only(request)
-    form = ApproveForm(request.POST)
-    if form.is_valid():
-        try:
-            result = service.approve_withdrawal(
-                staff_user_id=request.user.pk,
-                withdrawal_id=withdrawal_id,
-                txid=form.cleaned_data["txid"],
-            )
-        except ServiceError as error:
-            return _queue_error(request, queries, withdrawal_id, form, error)
-        messages.success(request, f"Withdrawal #{result.withdrawal_id} marked as sent.")
-        return redirect("wallets:queue")
-    return _queue_page(request, queries, failed=(withdrawal_id, form), status=400)
-
-
-@login_required
-@require_POST
-@inject
-def reject_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, queries=WALLET_QUERIES):
-    _staff_only(request)
-    form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            result = service.reject_withdrawal(
-                staff_user_id=request.user.pk,
-                withdrawal_id=withdrawal_id,
-                reason=form.cleaned_data["reason"],
-            )
-        except ServiceError as error:
-            return _queue_error(request, queries, withdrawal_id, form, error)
-        messages.success(
-            request,
-            f"Withdrawal #{result.withdrawal_id} rejected; the funds went back to the user.",
-        )
-        return redirect("wallets:queue")
-    return _queue_page(request, queries, failed=(withdrawal_id, form), status=400)
-
-
-def _queue_error(request, queries, withdrawal_id, form, error: ServiceError):
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    if isinstance(error, PermissionDenied):
-        raise DjangoPermissionDenied(error.message)
-    apply_service_error(form, error)
-    return _queue_page(request, queries, failed=(withdrawal_id, form), status=400)
-
-
-def _queue_page(request, queries, *, failed=None, status: int = 200):
-    _staff_only(request)
-    page = queries.withdrawal_queue(
-        staff=request.user.is_staff,
-        status=request.GET.get("status") or "pending",
-        page=request.GET.get("page"),
-    )
+    """Every withdrawal by status, for finance staff; decisions are taken on the finance page."""
+    status = request.GET.get("status") or "pending"
     context = {
-        "page": page,
-        "status": request.GET.get("status") or "pending",
+        "page": queries.withdrawal_queue(staff=True, status=status, page=request.GET.get("page")),
+        "status": status,
         "counts": queries.queue_counts(),
-        "failed_id": failed[0] if failed else None,
-        "failed_form": failed[1] if failed else None,
     }
-    return render(request, "wallets/queue.html", context, status=status)
-
-
-def _staff_only(request) -> None:
-    if not request.user.is_staff:
-        raise DjangoPermissionDenied("Only staff can review withdrawals.")
+    return render(request, "wallets/queue.html", context)
 
 
 def _status(form) -> int:

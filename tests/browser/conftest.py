@@ -48,6 +48,10 @@ def page(chromium, live_server):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Chromium says in the console what the Content-Security-Policy blocked (test_csp.py checks it does).
+    blocked: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not blocked, f"Content-Security-Policy violations: {blocked}"

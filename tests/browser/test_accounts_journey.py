@@ -1,7 +1,10 @@
-"""A person registers, signs out, mistypes, signs in and edits their profile, in a real browser."""
+"""A person registers, signs out, mistypes, signs in, edits their profile and turns on two-factor
+sign-in, in a real browser."""
 
 import re
+import time
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -54,3 +57,32 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_and_back(page, make_user):
     page.click("button:has-text('Sign in')")
     expect(page).to_have_url(re.compile(r"/accounts/password/$"))
     expect(page.locator("h1")).to_have_text("Change your password")
+
+
+def test_turn_on_two_factor_then_sign_in_with_a_code(page, make_user):
+    make_user("bob")
+    page.goto("/accounts/login/")
+    fill_form(page, username="bob", password="a sturdy passphrase")
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+
+    page.click("text=Turn on two-factor sign-in")
+    expect(page.locator("h1")).to_have_text("Set up two-factor sign-in")
+    expect(page.locator(".qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text()
+    fill_form(page, code=pyotp.TOTP(secret).now())
+    page.click("button:has-text('Turn on')")
+    expect(page.locator("h1")).to_have_text("Your recovery codes")
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    page.click("text=I have saved them, continue")
+    expect(page.locator("#two-factor")).to_contain_text("10 recovery codes left")
+
+    page.click("button:has-text('Sign out')")
+    page.click("text=Sign in")
+    fill_form(page, username="bob", password="a sturdy passphrase")
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/accounts/login/code/$"))
+    fill_form(page, code=pyotp.TOTP(secret).at(time.time() + 30))  # the next code: each works once
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+    expect(page.locator("#two-factor")).to_contain_text("On: signing in asks a code")

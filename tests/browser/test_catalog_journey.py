@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.catalog import picture_bytes
+from tests.support.staff import browser_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,10 +20,10 @@ def sign_in(page, username, password="a sturdy passphrase"):
     expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
 
 
-def test_apply_approve_list_and_find(chromium, live_server, page, make_user, catalog_service, tmp_path):
+def test_apply_approve_list_and_find(chromium, live_server, page, make_user, make_staff, catalog_service, tmp_path):
     catalog_service.create_category(name="Lighting", slug="lighting")
     make_user("dora")
-    make_user("boss", is_staff=True)
+    boss = make_staff("moderator", username="boss")
     make_user("alice")
 
     # Dora applies to open a shop.
@@ -43,8 +44,10 @@ def test_apply_approve_list_and_find(chromium, live_server, page, make_user, cat
     # Staff approve it, in another browser.
     staff_context = chromium.new_context(base_url=live_server.url)
     staff_page = staff_context.new_page()
-    sign_in(staff_page, "boss")
-    staff_page.click("nav >> text=Shops")
+    browser_sign_in(staff_page, boss, live_server.url)
+    staff_page.goto("/")
+    staff_page.click("#staff-menu summary")
+    staff_page.click("#staff-menu >> text=Shops")
     row = staff_page.locator("tr", has_text="Dora's Lanterns")
     row.locator("button:has-text('Approve')").click()
     expect(staff_page.locator(".alert-success")).to_contain_text("Dora's Lanterns: approved")

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.staff import browser_sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -15,13 +17,11 @@ def computed(page, selector: str, prop: str) -> str:
     )
 
 
-def test_staff_see_the_components_styled_by_the_tokens(page, make_user):
-    make_user("ops", password="a sturdy passphrase", is_staff=True)
+def test_staff_see_the_components_styled_by_the_tokens(page, live_server, make_staff):
     page.goto("/design/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/design/$"))
-    page.fill("[name=username]", "ops")
-    page.fill("[name=password]", "a sturdy passphrase")
-    page.click("button:has-text('Sign in')")
+    browser_sign_in(page, make_staff("operator", username="ops"), live_server.url)
+    page.goto("/design/")
     expect(page).to_have_url(re.compile(r"/design/$"))
     expect(page.locator("h1").first).to_have_text("Design system")
 

@@ -15,17 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def balance(user):
-    return (
-        Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first()
-        or 0
-    )
+    return Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first() or 0
 
 
 def test_rpc_client_speaks_json_rpc_with_basic_auth_and_decimal_amounts(bitcoind):
     bitcoind.receive(address="bcrt1qexample", sats=123_456_789, confirmations=1)
-    client = BitcoinRpcClient(
-        url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password
-    )
+    client = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password)
     result = client.call("listsinceblock", None, 3, True, True)
     amount = result["transactions"][0]["amount"]
     assert isinstance(amount, Decimal) and amount == Decimal("1.23456789")
@@ -40,20 +35,14 @@ def test_rpc_client_speaks_json_rpc_with_basic_auth_and_decimal_amounts(bitcoind
 
 
 def test_rpc_errors_are_clear_and_never_leak_the_password(bitcoind):
-    wrong = BitcoinRpcClient(
-        url=bitcoind.url, wallet=bitcoind.wallet, user="rpcuser", password="wrong-secret"
-    )
+    wrong = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user="rpcuser", password="wrong-secret")
     with pytest.raises(ChainBackendError, match="refused our credentials") as caught:
         wrong.call("getwalletinfo")
     assert "wrong-secret" not in str(caught.value)
-    missing = BitcoinRpcClient(
-        url=bitcoind.url, wallet="nope", user=bitcoind.user, password=bitcoind.password
-    )
+    missing = BitcoinRpcClient(url=bitcoind.url, wallet="nope", user=bitcoind.user, password=bitcoind.password)
     with pytest.raises(ChainBackendError, match="Requested wallet does not exist"):
         missing.call("getwalletinfo")
-    right = BitcoinRpcClient(
-        url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password
-    )
+    right = BitcoinRpcClient(url=bitcoind.url, wallet=bitcoind.wallet, user=bitcoind.user, password=bitcoind.password)
     with pytest.raises(ChainBackendError, match="Method not found"):
         right.call("nosuchmethod")
     bitcoind.fail_with = (500, -28, "Loading block index...")
@@ -128,9 +117,7 @@ def test_pending_then_credited_at_the_configured_confirmations(
     assert ledger_auditor.audit().ok
 
 
-def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(
-    bitcoin_core_backend, wallet_service, make_user
-):
+def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(bitcoin_core_backend, wallet_service, make_user):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -155,9 +142,7 @@ def test_a_reorg_undoes_a_pending_deposit_and_flags_a_credited_one(
     assert balance(user) == 30_000
 
 
-def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(
-    bitcoin_core_backend, wallet_service, make_user
-):
+def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(bitcoin_core_backend, wallet_service, make_user):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -170,9 +155,7 @@ def test_conflicted_outputs_are_dropped_and_foreign_addresses_ignored(
     assert Deposit.objects.get().status == "removed" and balance(user) == 0
 
 
-def test_malformed_entries_are_skipped_not_credited(
-    bitcoin_core_backend, wallet_service, make_user
-):
+def test_malformed_entries_are_skipped_not_credited(bitcoin_core_backend, wallet_service, make_user):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -185,9 +168,7 @@ def test_malformed_entries_are_skipped_not_credited(
     assert not Deposit.objects.exists()
 
 
-def test_a_changed_amount_for_a_known_output_is_refused(
-    bitcoin_core_backend, wallet_service, make_user
-):
+def test_a_changed_amount_for_a_known_output_is_refused(bitcoin_core_backend, wallet_service, make_user):
     node = bitcoin_core_backend
     user = make_user()
     address = wallet_service.current_deposit_address(user_id=user.pk).address
@@ -199,19 +180,29 @@ def test_a_changed_amount_for_a_known_output_is_refused(
     assert Deposit.objects.get().amount_sat == 10_000
 
 
-def test_manual_recording_is_refused_on_the_bitcoin_core_backend(
-    bitcoin_core_backend, wallet_service, make_user
+def test_verify_output_asks_gettransaction_of_the_watch_only_wallet(
+    bitcoin_core_backend, container, wallet_service, make_user
 ):
-    from tests.support.wallets import fake_txid
+    from services.chain_backends import OutputCheck
 
-    user = make_user()
-    with pytest.raises(DepositError, match="credits deposits from the node"):
-        wallet_service.record_deposit(user_id=user.pk, amount_sat=5, txid=fake_txid(), vout=0)
+    node = bitcoin_core_backend
+    chain = container.wallets.chain()
+    address = wallet_service.current_deposit_address(user_id=make_user().pk).address
+    entry = node.receive(address=address, sats=40_000, confirmations=7, vout=2)
+    node.receive(
+        address="bcrt1qsomeoneelsexxxxxxxxxxxxxxxxxxxxxxxxxxx", sats=1, confirmations=7, vout=0, txid=entry["txid"]
+    )
+    check = chain.verify_output(txid=entry["txid"], vout=2, amount_sat=40_000, addresses=[address])
+    assert (check.status, check.confirmations, check.passed) == (OutputCheck.OK, 7, True)
+    assert node.calls[-1] == ("/wallet/marketplace-deposits", "gettransaction", [entry["txid"], True, False])
+    unknown = chain.verify_output(txid="ab" * 32, vout=0, amount_sat=1, addresses=[address])
+    assert unknown.status == OutputCheck.MISMATCH and "knows no transaction" in unknown.detail
+    node.fail_with = (500, -28, "Loading wallet...")
+    with pytest.raises(ChainBackendError, match="Loading wallet"):  # not the same as "no such transaction"
+        chain.verify_output(txid=entry["txid"], vout=2, amount_sat=40_000, addresses=[address])
 
 
-def test_an_unreachable_node_fails_the_scan_and_moves_no_cursor(
-    bitcoin_core_backend, wallet_service
-):
+def test_an_unreachable_node_fails_the_scan_and_moves_no_cursor(bitcoin_core_backend, wallet_service):
     bitcoin_core_backend.fail_with = (500, -28, "Verifying blocks...")
     with pytest.raises(ChainBackendError):
         wallet_service.scan_deposits()

@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from marketplace.products.models import Product, ProductReport
 from marketplace.vendors.models import Vendor
+from tests.support.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ["anonymous", "buyer", "vendor_a", "vendor_b", "staff"]
+ACTORS = ["anonymous", "buyer", "vendor_a", "vendor_b", "staff"]  # staff: a moderator, second factor done
 LOGIN = "login"  # a redirect to the sign-in page
 
 
@@ -27,8 +28,9 @@ def world(make_user, make_vendor, make_product, staff, png, vendor_service, cate
     clients = {"anonymous": Client()}
     for name, user in [("buyer", make_user("alice")), ("vendor_a", vendor_a), ("vendor_b", vendor_b),
                        ("staff", staff)]:
-        clients[name] = Client()
-        clients[name].force_login(user)
+        clients[name] = verified_client(user) if user is staff else Client()
+        if user is not staff:
+            clients[name].force_login(user)
     return {
         "clients": clients, "product": product, "image": ProductImage.objects.get().pk,
         "pending": pending.vendor_id, "suspended": suspended.vendor_id, "vendor_a": vendor_a.vendor_id,
@@ -147,7 +149,6 @@ def test_state_changes_need_post(world):
 
 
 def test_csrf_is_enforced_on_state_changes(world, staff):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(staff)
+    client = verified_client(staff, Client(enforce_csrf_checks=True))
     assert client.post(reverse("vendors:approve", args=[world["pending"]])).status_code == 403
     assert Vendor.objects.get(pk=world["pending"]).status == "pending"

@@ -6,6 +6,7 @@ from django.urls import reverse
 from marketplace.products.models import Product, ProductImage, ProductReport
 from marketplace.vendors.models import Vendor
 from tests.support.catalog import picture_bytes, upload
+from tests.support.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,7 @@ def test_applying_with_bad_input(client, make_user, data, message):
 
 def test_staff_must_give_a_reason_to_reject_or_suspend(client, make_vendor, staff):
     pending, active = make_vendor("pat", status="pending"), make_vendor("bob")
-    client.force_login(staff)
+    verified_client(staff, client)
     for url in [reverse("vendors:reject", args=[pending.vendor_id]),
                 reverse("vendors:suspend", args=[active.vendor_id])]:
         response = client.post(url, {"reason": ""}, follow=True)

@@ -103,9 +103,9 @@ def test_reloading_vendors_keeps_the_products_slot(runtime, client, make_vendor,
     assert "Brass desk lamp" in page.content.decode()
 
 
-def test_nav_links_follow_the_enabled_modules(client, make_user):
+def test_nav_links_follow_the_enabled_modules(client, make_staff):
     home = client.get("/").content.decode()
     assert reverse("products:list") in home
-    client.force_login(make_user("staffer2", is_staff=True))
+    client.force_login(make_staff("moderator", username="staffer2"))
     home = client.get("/").content.decode()
     assert reverse("vendors:staff") in home and reverse("products:moderation") in home

@@ -5,6 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.support.staff import verified_client
+
 pytestmark = pytest.mark.django_db
 
 DESIGN = reverse("design")
@@ -23,14 +25,20 @@ def test_signed_in_non_staff_get_403(client, make_user):
     assert b"Not allowed" in response.content
 
 
-def test_only_get_is_allowed(client, make_user):
-    client.force_login(make_user(is_staff=True))
+def test_only_get_is_allowed(client, make_staff):
+    verified_client(make_staff("operator"), client)
     assert client.post(DESIGN).status_code == 405
 
 
+def test_other_staff_roles_get_403(client, make_staff):
+    for role in ("support", "moderator", "finance"):
+        verified_client(make_staff(role), client)
+        assert client.get(DESIGN).status_code == 403, role
+
+
 @pytest.fixture
-def page(client, make_user):
-    client.force_login(make_user(is_staff=True))
+def page(client, make_staff):
+    verified_client(make_staff("operator"), client)
     response = client.get(DESIGN)
     assert response.status_code == 200
     return response.content.decode()
@@ -86,8 +94,8 @@ def test_cards_tables_alerts_and_badges(page):
         assert f'class="badge badge-{kind}"' in page
 
 
-def test_staff_nav_links_to_it(client, make_user):
-    client.force_login(make_user(is_staff=True))
+def test_staff_nav_links_to_it(client, make_user, make_staff):
+    client.force_login(make_staff("operator"))
     assert f'href="{DESIGN}"'.encode() in client.get(reverse("home")).content
     client.force_login(make_user())
     assert f'href="{DESIGN}"'.encode() not in client.get(reverse("home")).content

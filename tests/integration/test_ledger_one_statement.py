@@ -10,7 +10,6 @@ import pytest
 from containers.instrumentation import original_class
 from marketplace.wallets.models import Account, JournalEntry, Posting
 from services.errors import IdempotencyConflict, InsufficientFunds
-from tests.support.wallets import fake_txid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -36,10 +35,10 @@ def one_statement(monkeypatch, wallet_service):
 
 
 @pytest.fixture
-def pair(make_user, wallet_service):
+def pair(make_user, fund):
     alice, bob = make_user("alice1s"), make_user("bob1s")
     for user in (alice, bob):
-        wallet_service.record_deposit(user_id=user.pk, amount_sat=50_000, txid=fake_txid(), vout=0)
+        fund(user, 50_000)
     return alice, bob
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from marketplace.products.models import Product, ProductReport
 from services.errors import ModerationError, NotFound, PermissionDenied
+from tests.support.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +16,13 @@ def listing(make_vendor, make_product):
     return bob, make_product(bob)
 
 
-def test_reports_queue_up_for_staff_grouped_by_listing(listing, moderation_service, catalog_queries, make_user):
+def test_reports_queue_up_for_staff_grouped_by_listing(listing, moderation_service, catalog_queries, make_user,
+                                                       staff):
     _, product_id = listing
     moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="counterfeit")
     moderation_service.report(reporter_id=make_user("dan").pk, product_id=product_id, reason="other",
                               details="Photos are stolen.")
-    queue = catalog_queries.moderation_queue()
+    queue = catalog_queries.moderation_queue(staff_id=staff.pk)
     assert [(i.product_id, len(i.reports)) for i in queue] == [(product_id, 2)]
     assert [r["reason"] for r in queue[0].reports] == ["Counterfeit", "Something else"]
 
@@ -72,7 +74,7 @@ def test_dismissing_closes_reports_and_keeps_the_listing(listing, moderation_ser
     _, product_id = listing
     moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="offensive")
     assert moderation_service.dismiss_reports(staff_id=staff.pk, product_id=product_id) == 1
-    assert catalog_queries.moderation_queue() == []
+    assert catalog_queries.moderation_queue(staff_id=staff.pk) == []
     assert Product.objects.get().moderation == "ok"
 
 
@@ -80,7 +82,7 @@ def test_the_staff_queue_page_and_actions(listing, moderation_service, make_user
     _, product_id = listing
     moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="counterfeit",
                               details="Fake logo.")
-    client.force_login(staff)
+    verified_client(staff, client)
     queue = client.get(reverse("products:moderation")).content.decode()
     assert "Fake logo." in queue and "alice" in queue
     response = client.post(reverse("products:moderate-unlist", args=[product_id]), {"note": "Counterfeit logo."},

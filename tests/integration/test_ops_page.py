@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from marketplace.ops.models import ReloadRequest, WorkerReloadResult
+from tests.support.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +64,8 @@ def test_reloading_asks_for_confirmation_first(staff_client, runtime):
     assert not ReloadRequest.objects.exists()
 
 
-def test_a_reload_without_the_csrf_token_is_refused(make_user, runtime):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("csrfstaff", is_staff=True))
+def test_a_reload_without_the_csrf_token_is_refused(make_staff, runtime):
+    client = verified_client(make_staff("operator", username="csrfstaff"), Client(enforce_csrf_checks=True))
     before = runtime.generation("accounts").number
     assert client.post(RELOAD_ACCOUNTS, {"confirm": "yes"}).status_code == 403
     assert runtime.generation("accounts").number == before

@@ -8,6 +8,7 @@ from django.test import Client
 
 from marketplace.orders.models import Order
 from tests.support.orders import balance, escrow, order_row, stock
+from tests.support.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +149,7 @@ def test_actions_need_a_csrf_token(market, order_in):
 
 def test_staff_rule_on_disputes_from_their_queue(market, order_in):
     ref = order_in("disputed")
-    staff = login(market.staff)
+    staff = verified_client(market.staff)
     assert ref in staff.get("/orders/disputes/").content.decode()
     page = staff.get(f"/orders/{ref}/").content.decode()
     assert "Record ruling" in page and "The lamp never arrived" in page

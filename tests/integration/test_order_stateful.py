@@ -38,7 +38,7 @@ from services.errors import (
     NotFound,
     PermissionDenied,
 )
-from tests.support.wallets import fake_txid
+from tests.support.wallets import credit, finance_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -76,11 +76,13 @@ class OrderMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.clock = ManualClock(timezone.now().replace(microsecond=0))
         self._clock = container.core.clock.override(self.clock)
-        run = next(_runs)
+        run = self.run = next(_runs)
         User = get_user_model()
         make = lambda name, **extra: User.objects.create_user(  # noqa: E731
             f"o{run}{name}", f"o{run}{name}@example.com", "x", **extra)
-        self.staff = make("staff", is_staff=True)
+        self.staff = make("staff")
+        # One staff member who approves the shops (moderator) and rules on disputes (finance).
+        container.core.staff_access().set_roles(user_id=self.staff.pk, roles=["moderator", "finance"])
         self.buyers = [make("b0"), make("b1")]
         self.vendors = [make("v0"), make("v1")]
         self.people = [*self.buyers, *self.vendors, self.staff]
@@ -114,8 +116,9 @@ class OrderMachine(RuleBasedStateMachine):
         self._atomic.__exit__(None, None, None)
 
     # money in
-    def deposit(self, user, amount):
-        self.wallets.record_deposit(user_id=user.pk, amount_sat=amount, txid=fake_txid(), vout=0)
+    def deposit(self, user, amount):  # four eyes: staff proposes, a second finance member confirms
+        credit(self.wallets, user_id=user.pk, amount_sat=amount, proposer_id=self.staff.pk,
+               confirmer_id=finance_pair(f"o{self.run}fin")[1].pk)
         self.balance[user.pk] += amount
         self.custody += amount
 
@@ -289,14 +292,16 @@ class OrderMachine(RuleBasedStateMachine):
             return "buyer"
         if actor_pk == order["vendor"]:
             return "vendor"
-        if actor_pk == self.staff.pk and order["disputed_from"] is not None:
-            return "staff"
+        if actor_pk == self.staff.pk:  # finance look at any order, and act only in a dispute
+            return "staff" if order["disputed_from"] is not None else "onlooker"
         return None
 
     def _refusal(self, action, order, role):
         sources, roles = RULES[action]
         if role is None:
             return NotFound
+        if role == "onlooker":
+            return PermissionDenied
         if role not in roles or order["state"] not in sources:
             return IllegalTransition
         now = self.clock.now()

@@ -119,7 +119,7 @@ def test_suspension_hides_the_shop_and_keeps_everything(vendor_service, make_ven
     with pytest.raises(NotFound):
         vendor_service.storefront(slug=bob.shop_slug)
     assert vendor_service.storefront(slug=bob.shop_slug, viewer_id=bob.pk).vendor.suspended
-    assert vendor_service.storefront(slug=bob.shop_slug, viewer_is_staff=True).vendor.suspended
+    assert vendor_service.storefront(slug=bob.shop_slug, viewer_id=staff.pk).vendor.suspended
     with pytest.raises(VendorStateError, match="already suspended"):
         vendor_service.suspend(staff_id=staff.pk, vendor_id=bob.vendor_id, reason="Again and again.")
     assert vendor_service.unsuspend(staff_id=staff.pk, vendor_id=bob.vendor_id).is_active
@@ -164,7 +164,7 @@ def test_the_staff_queue_groups_shops_by_state(vendor_service, make_vendor, staf
     make_vendor("ann", status="pending")
     make_vendor("bob")
     make_vendor("cid", status="rejected")
-    groups = vendor_service.applications()
+    groups = vendor_service.applications(staff_id=staff.pk)
     assert [v.shop_name for v in groups["pending"]] == ["Ann's Shop"]
     assert [v.shop_name for v in groups["active"]] == ["Bob's Shop"]
     assert [v.shop_name for v in groups["rejected"]] == ["Cid's Shop"]

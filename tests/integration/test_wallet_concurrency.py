@@ -12,7 +12,6 @@ from django.db import connections
 
 from marketplace.wallets.models import Account, JournalEntry
 from services.errors import EscrowError, InsufficientFunds
-from tests.support.wallets import fake_txid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +20,10 @@ OPS_PER_THREAD = 60
 OPENING = 200_000
 
 
-def test_concurrent_transfers_conserve_money_without_deadlocks(
-    make_user, wallet_service, ledger_auditor, caplog
-):
+def test_concurrent_transfers_conserve_money_without_deadlocks(make_user, fund, ledger_auditor, caplog):
     users = [make_user(f"conc{i}") for i in range(5)]
     for user in users:
-        wallet_service.record_deposit(user_id=user.pk, amount_sat=OPENING, txid=fake_txid(), vout=0)
+        fund(user, OPENING)
     total = OPENING * len(users)
     shared_keys = [f"shared-{n}" for n in range(20)]  # every thread sends these too
     errors: list[BaseException] = []
@@ -98,12 +95,8 @@ def test_concurrent_transfers_conserve_money_without_deadlocks(
     held = sum(v for code, v in balances.items() if code != "asset:onchain")
     assert held == total == -balances["asset:onchain"]
     assert all(v >= 0 for code, v in balances.items() if code != "asset:onchain")
-    assert JournalEntry.objects.filter(
-        idempotency_key__startswith="transfer:shared-"
-    ).count() <= len(shared_keys)
+    assert JournalEntry.objects.filter(idempotency_key__startswith="transfer:shared-").count() <= len(shared_keys)
     report = ledger_auditor.audit()
     assert report.ok, [(c.name, c.examples) for c in report.violations]
     moved = JournalEntry.objects.filter(kind="transfer").count()
-    assert (
-        moved > THREADS * OPS_PER_THREAD // 3
-    )  # most transfers went through: it really ran concurrently
+    assert moved > THREADS * OPS_PER_THREAD // 3  # most transfers went through: it really ran concurrently

@@ -6,12 +6,14 @@ import pytest
 from django.urls import reverse
 
 from marketplace.wallets.models import Account, JournalEntry, Withdrawal
+from tests.support.accounts import signed_in_recently
 
 pytestmark = pytest.mark.django_db
 
 WALLET = reverse("wallets:wallet")
 WITHDRAW = reverse("wallets:withdraw")
 QUEUE = reverse("wallets:queue")
+FINANCE = reverse("wallets:finance")
 OUTSIDE = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
 
@@ -20,12 +22,13 @@ def alice(make_user, fund, client):
     user = make_user("alice")
     fund(user, 1_500_000)
     client.force_login(user)
+    signed_in_recently(client)  # withdrawals ask for a recent password (marketplace/accounts/reauth.py)
     return user
 
 
 @pytest.fixture
-def staff_client(staff_user, client_factory):
-    return client_factory(staff_user)
+def staff_client(staff_user, staff_client_for):
+    return staff_client_for(staff_user)
 
 
 @pytest.fixture
@@ -41,18 +44,11 @@ def client_factory():
 
 
 def form_key(response) -> str:
-    return (
-        re.search(rb'name="idempotency_key" value="([0-9a-f]+)"', response.content)
-        .group(1)
-        .decode()
-    )
+    return re.search(rb'name="idempotency_key" value="([0-9a-f]+)"', response.content).group(1).decode()
 
 
 def available(user) -> int:
-    return (
-        Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first()
-        or 0
-    )
+    return Account.objects.filter(user=user, kind="user").values_list("balance_sat", flat=True).first() or 0
 
 
 def test_wallet_page_shows_balance_address_qr_and_history(client, alice):
@@ -68,7 +64,7 @@ def test_wallet_page_shows_balance_address_qr_and_history(client, alice):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
-    for url in (WALLET, WITHDRAW, QUEUE):
+    for url in (WALLET, WITHDRAW, QUEUE, FINANCE):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -78,9 +74,7 @@ def test_history_is_paginated_with_a_fixed_number_of_queries(
 ):
     bob = make_user("bob")
     for n in range(60):
-        wallet_service.transfer(
-            sender_id=alice.pk, recipient_id=bob.pk, amount_sat=10 + n, idempotency_key=f"h-{n}"
-        )
+        wallet_service.transfer(sender_id=alice.pk, recipient_id=bob.pk, amount_sat=10 + n, idempotency_key=f"h-{n}")
     client.get(WALLET)  # the deposit address is handed out on the first visit
     with django_assert_max_num_queries(12):
         first = client.get(WALLET)
@@ -91,9 +85,7 @@ def test_history_is_paginated_with_a_fixed_number_of_queries(
         assert client.get(WALLET + f"?page={page}").status_code == 200
 
 
-def test_the_balance_context_costs_one_query_and_nothing_for_visitors(
-    client, alice, django_assert_num_queries
-):
+def test_the_balance_context_costs_one_query_and_nothing_for_visitors(client, alice, django_assert_num_queries):
     from django.template import RequestContext, Template
     from django.test import RequestFactory
 
@@ -152,13 +144,9 @@ def test_withdraw_form_requests_a_withdrawal_once(client, alice):
         ("0.001", "", "This field is required"),
     ],
 )
-def test_withdraw_bad_input_is_a_400_with_a_message_and_changes_nothing(
-    client, alice, amount, address, message
-):
+def test_withdraw_bad_input_is_a_400_with_a_message_and_changes_nothing(client, alice, amount, address, message):
     page = client.get(WITHDRAW)
-    response = client.post(
-        WITHDRAW, {"address": address, "amount": amount, "idempotency_key": form_key(page)}
-    )
+    response = client.post(WITHDRAW, {"address": address, "amount": amount, "idempotency_key": form_key(page)})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Withdrawal.objects.exists() and available(alice) == 1_500_000
@@ -167,16 +155,13 @@ def test_withdraw_bad_input_is_a_400_with_a_message_and_changes_nothing(
 def test_withdraw_without_or_with_a_bogus_key_is_a_400(client, alice):
     assert client.post(WITHDRAW, {"address": OUTSIDE, "amount": "0.001"}).status_code == 400
     assert (
-        client.post(
-            WITHDRAW, {"address": OUTSIDE, "amount": "0.001", "idempotency_key": "x" * 65}
-        ).status_code
-        == 400
+        client.post(WITHDRAW, {"address": OUTSIDE, "amount": "0.001", "idempotency_key": "x" * 65}).status_code == 400
     )
     assert not Withdrawal.objects.exists()
 
 
 def test_users_cannot_cancel_each_others_withdrawals(
-    client, alice, make_user, client_factory, wallet_service
+    client, alice, make_user, make_staff, client_factory, wallet_service
 ):
     result = wallet_service.request_withdrawal(
         user_id=alice.pk, address=OUTSIDE, amount_sat=50_000, idempotency_key="p"
@@ -196,79 +181,60 @@ def test_users_cannot_cancel_each_others_withdrawals(
     rejected = wallet_service.request_withdrawal(
         user_id=alice.pk, address=OUTSIDE, amount_sat=50_000, idempotency_key="r"
     )
-    staff = make_user("boss", is_staff=True)
-    wallet_service.reject_withdrawal(
-        staff_user_id=staff.pk, withdrawal_id=rejected.withdrawal_id, reason="risk"
-    )
+    staff = make_staff("finance", username="boss")
+    wallet_service.reject_withdrawal(staff_user_id=staff.pk, withdrawal_id=rejected.withdrawal_id, reason="risk")
     refused = client.post(reverse("wallets:cancel-withdrawal", args=[rejected.withdrawal_id]))
     assert refused.status_code == 400 and "already rejected" in refused.content.decode()
 
 
-def test_staff_queue_is_for_staff_only(client, alice, wallet_service):
+def test_staff_pages_are_for_finance_staff_only(client, alice, wallet_service):
     result = wallet_service.request_withdrawal(
         user_id=alice.pk, address=OUTSIDE, amount_sat=50_000, idempotency_key="q"
     )
     assert client.get(QUEUE).status_code == 403
+    assert client.get(FINANCE).status_code == 403
     approve = reverse("wallets:approve", args=[result.withdrawal_id])
     assert client.post(approve, {"txid": "ab" * 32}).status_code == 403
-    assert (
-        client.post(
-            reverse("wallets:reject", args=[result.withdrawal_id]), {"reason": "x"}
-        ).status_code
-        == 403
-    )
+    assert client.post(reverse("wallets:reject", args=[result.withdrawal_id]), {"reason": "x"}).status_code == 403
     assert Withdrawal.objects.get().status == "pending"
 
 
-def test_staff_approve_and_reject_from_the_queue(
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_staff_approve_and_reject_from_the_finance_page(
     staff_client, alice, make_user, wallet_service, django_assert_max_num_queries
 ):
-    first = wallet_service.request_withdrawal(
-        user_id=alice.pk, address=OUTSIDE, amount_sat=50_000, idempotency_key="1"
-    )
+    first = wallet_service.request_withdrawal(user_id=alice.pk, address=OUTSIDE, amount_sat=50_000, idempotency_key="1")
     second = wallet_service.request_withdrawal(
         user_id=alice.pk, address=OUTSIDE, amount_sat=60_000, idempotency_key="2"
     )
-    with django_assert_max_num_queries(10):
-        page = staff_client.get(QUEUE)
-    assert (
-        page.status_code == 200
-        and f'id="withdrawal-{first.withdrawal_id}"' in page.content.decode()
-    )
-    bad = staff_client.post(
-        reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "zz" * 32}
-    )
+    with django_assert_max_num_queries(16):
+        page = staff_client.get(FINANCE)
+    assert page.status_code == 200 and f'id="withdrawal-{first.withdrawal_id}"' in page.content.decode()
+    bad = staff_client.post(reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "zz" * 32})
     assert bad.status_code == 400 and "64 hexadecimal" in bad.content.decode()
-    short = staff_client.post(
-        reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "ab"}
-    )
+    short = staff_client.post(reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "ab"})
     assert short.status_code == 400
-    ok = staff_client.post(
-        reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "ab" * 32}
+    missing = staff_client.post(reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": ""})
+    assert missing.status_code == 400 and "send the bitcoin, then approve with the transaction id" in (
+        missing.content.decode()
     )
-    assert ok.status_code == 302
-    assert (
-        staff_client.post(
-            reverse("wallets:reject", args=[second.withdrawal_id]), {"reason": ""}
-        ).status_code
-        == 400
+    ok = staff_client.post(reverse("wallets:approve", args=[first.withdrawal_id]), {"txid": "ab" * 32}, follow=True)
+    assert ok.redirect_chain == [(FINANCE, 302)] and messages_of(ok) == [
+        f"Withdrawal #{first.withdrawal_id} marked as sent."
+    ]
+    assert staff_client.post(reverse("wallets:reject", args=[second.withdrawal_id]), {"reason": ""}).status_code == 400
+    rejected = staff_client.post(
+        reverse("wallets:reject", args=[second.withdrawal_id]), {"reason": "risk"}, follow=True
     )
-    assert (
-        staff_client.post(
-            reverse("wallets:reject", args=[second.withdrawal_id]), {"reason": "risk"}
-        ).status_code
-        == 302
-    )
-    again = staff_client.post(
-        reverse("wallets:reject", args=[first.withdrawal_id]), {"reason": "late"}
-    )
-    assert again.status_code == 400 and "already sent" in again.content.decode()
-    assert (
-        staff_client.post(
-            reverse("wallets:approve", args=[424242]), {"txid": "ab" * 32}
-        ).status_code
-        == 404
-    )
+    assert rejected.redirect_chain == [(FINANCE, 302)]
+    assert messages_of(rejected) == [f"Withdrawal #{second.withdrawal_id} rejected; the funds went back to the user."]
+    again = staff_client.post(reverse("wallets:reject", args=[first.withdrawal_id]), {"reason": "late"}, follow=True)
+    assert again.redirect_chain == [(FINANCE, 302)]
+    assert messages_of(again) == ["This withdrawal is already sent."]
+    assert staff_client.post(reverse("wallets:approve", args=[424242]), {"txid": "ab" * 32}).status_code == 404
     assert dict(Withdrawal.objects.values_list("id", "status")) == {
         first.withdrawal_id: "sent",
         second.withdrawal_id: "rejected",
@@ -284,8 +250,6 @@ def test_a_csrf_token_is_required(alice):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
-    response = strict.post(
-        WITHDRAW, {"address": OUTSIDE, "amount": "0.001", "idempotency_key": "k"}
-    )
+    response = strict.post(WITHDRAW, {"address": OUTSIDE, "amount": "0.001", "idempotency_key": "k"})
     assert response.status_code == 403
     assert not JournalEntry.objects.filter(kind="withdrawal_request").exists()

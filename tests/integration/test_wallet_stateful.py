@@ -28,7 +28,7 @@ from services.errors import (
     InsufficientFunds,
     WithdrawalError,
 )
-from tests.support.wallets import fake_txid
+from tests.support.wallets import fake_txid, finance_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +53,9 @@ class WalletMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         User = get_user_model()
         run = next(_runs)
-        self.users = [
-            User.objects.create_user(f"sm{run}u{i}", f"sm{run}u{i}@example.com", "x")
-            for i in range(USERS)
-        ]
-        self.staff = User.objects.create_user(
-            f"sm{run}staff", f"sm{run}s@example.com", "x", is_staff=True
-        )
+        self.users = [User.objects.create_user(f"sm{run}u{i}", f"sm{run}u{i}@example.com", "x") for i in range(USERS)]
+        # Money in and out goes through four eyes: two finance members, neither of them a user here.
+        self.staff, self.staff2 = finance_pair(f"sm{run}fin")
         self.service = container.wallets.wallet_service()
         self.auditor = container.wallets.ledger_auditor()
         self.fee = self.service.withdrawal_fee_sat
@@ -92,15 +88,22 @@ class WalletMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, USERS - 1), amount=amounts)
     def deposit(self, who, amount):
-        self._call(
-            "record_deposit",
+        proposed = self._call(
+            "propose_deposit",
+            staff_user_id=self.staff.pk,
             user_id=self.users[who].pk,
             amount_sat=amount,
             txid=fake_txid(),
             vout=0,
         )
+        assert self.available[who] == self.balance_of(who)  # a proposal credits nothing
+        self._call("confirm_deposit", staff_user_id=self.staff2.pk, deposit_id=proposed.deposit_id)
         self.available[who] += amount
         self.custody += amount
+
+    def balance_of(self, who: int) -> int:
+        row = Account.objects.filter(code=f"user:{self.users[who].pk}").values_list("balance_sat", flat=True)
+        return row.first() or 0
 
     @rule(sender=st.integers(0, USERS - 1), recipient=st.integers(0, USERS - 1), share=shares)
     def transfer(self, sender, recipient, share):
@@ -138,9 +141,7 @@ class WalletMachine(RuleBasedStateMachine):
         self.available[buyer] -= amount
         self.escrow[order] += amount
 
-    @rule(
-        order=st.sampled_from(ORDERS), vendor=st.integers(0, USERS - 1), bps=st.integers(0, 10_000)
-    )
+    @rule(order=st.sampled_from(ORDERS), vendor=st.integers(0, USERS - 1), bps=st.integers(0, 10_000))
     def release(self, order, vendor, bps):
         kwargs = dict(
             order_ref=order,
@@ -238,6 +239,11 @@ class WalletMachine(RuleBasedStateMachine):
         wid = data.draw(st.sampled_from(sorted(self.withdrawals)))
         who, total = self.withdrawals.pop(wid)
         if outcome == "approve":
+            if total - self.fee > self.service.withdrawal_second_approval_sat:  # two approvers
+                first = self.service.approve_withdrawal(staff_user_id=self.staff2.pk, withdrawal_id=wid)
+                assert (first.status, first.approvals, first.approvals_required) == ("pending", 1, 2)
+                withdrawn = Account.objects.get(code=f"withdrawal:{self.users[who].pk}").balance_sat
+                assert withdrawn == self.pending[who]  # nothing left before the second approval
             self._call(
                 "approve_withdrawal",
                 staff_user_id=self.staff.pk,
@@ -246,9 +252,7 @@ class WalletMachine(RuleBasedStateMachine):
             )
             self.custody -= total
         elif outcome == "reject":
-            self._call(
-                "reject_withdrawal", staff_user_id=self.staff.pk, withdrawal_id=wid, reason="no"
-            )
+            self._call("reject_withdrawal", staff_user_id=self.staff.pk, withdrawal_id=wid, reason="no")
             self.available[who] += total
         else:
             self._call("cancel_withdrawal", user_id=self.users[who].pk, withdrawal_id=wid)
@@ -262,9 +266,7 @@ class WalletMachine(RuleBasedStateMachine):
                             staff_user_id=self.staff.pk, withdrawal_id=wid, txid=fake_txid()
                         )
                     else:
-                        self.service.reject_withdrawal(
-                            staff_user_id=self.staff.pk, withdrawal_id=wid, reason="late"
-                        )
+                        self.service.reject_withdrawal(staff_user_id=self.staff.pk, withdrawal_id=wid, reason="late")
 
     @precondition(lambda self: self.done)
     @rule(data=st.data())
@@ -278,16 +280,12 @@ class WalletMachine(RuleBasedStateMachine):
         else:
             assert getattr(again, "withdrawal_id", None) == getattr(first, "withdrawal_id", None)
 
-    @precondition(
-        lambda self: any(m in ("transfer", "hold", "request_withdrawal") for m, _, _ in self.done)
-    )
+    @precondition(lambda self: any(m in ("transfer", "hold", "request_withdrawal") for m, _, _ in self.done))
     @rule(data=st.data())
     def replay_with_other_parameters(self, data):
         """The same key with another amount: refused, nothing moves."""
         method, kwargs, _ = data.draw(
-            st.sampled_from(
-                [d for d in self.done if d[0] in ("transfer", "hold", "request_withdrawal")]
-            )
+            st.sampled_from([d for d in self.done if d[0] in ("transfer", "hold", "request_withdrawal")])
         )
         changed = {**kwargs, "amount_sat": kwargs["amount_sat"] + 1}
         with pytest.raises((IdempotencyConflict, WithdrawalError)):

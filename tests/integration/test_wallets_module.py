@@ -37,9 +37,9 @@ def test_module_metadata_and_dependencies(runtime):
     module = WalletsModule()
     assert (module.name, module.get_dependencies()) == ("wallets", ["accounts>=1.0"])
     assert runtime.modules.is_ready("wallets")
-    assert runtime.modules.initialization_order().index(
-        "accounts"
-    ) < runtime.modules.initialization_order().index("wallets")
+    assert runtime.modules.initialization_order().index("accounts") < runtime.modules.initialization_order().index(
+        "wallets"
+    )
     entry = runtime.services.get("wallet_service")
     assert (entry.module, entry.cls.__name__) == ("wallets", "WalletService")
 
@@ -68,10 +68,7 @@ def test_ledger_audit_command_passes_then_fails_on_a_tampered_balance(make_user,
         {"account": f"user:{user.pk}", "cached_sat": 70_005, "postings_sat": 70_000}
     ]
     health = WalletsModule().get_module_health()
-    assert (
-        health["status"] == "DOWN"
-        and "cached_balances" in health["checks"]["ledger"]["detail"]["error"]
-    )
+    assert health["status"] == "DOWN" and "cached_balances" in health["checks"]["ledger"]["detail"]["error"]
     corrupt_cached_balance(user, -5)
 
 
@@ -79,9 +76,7 @@ def test_audit_sees_an_unbalanced_entry(make_user, fund, ledger_auditor):
     user = make_user()
     fund(user, 1_000)
     fees, _ = Account.objects.get_or_create(code="fees", defaults={"kind": "fees"})
-    entry_id = (
-        fees.postings.model.objects.order_by("-id").values_list("entry_id", flat=True).first()
-    )
+    entry_id = fees.postings.model.objects.order_by("-id").values_list("entry_id", flat=True).first()
     with connection.cursor() as cursor:  # a posting slipped in by hand, behind the ledger's back
         cursor.execute(
             "INSERT INTO wallets_posting (entry_id, account_id, amount_sat) VALUES (%s, %s, 7)",
@@ -99,9 +94,7 @@ def test_escrow_expectations_from_another_module(
 ):
     buyer = make_user()
     fund(buyer, 100_000)
-    wallet_service.hold(
-        buyer_id=buyer.pk, order_ref="ORD-9", amount_sat=30_000, idempotency_key="o9"
-    )
+    wallet_service.hold(buyer_id=buyer.pk, order_ref="ORD-9", amount_sat=30_000, idempotency_key="o9")
     check = {c.name: c for c in ledger_auditor.audit().checks}["escrow_matches_orders"]
     assert check.status == "skipped" and "1 escrow(s) hold 30000 sat" in check.detail
     expectations = container.wallets.escrow_expectations()
@@ -142,31 +135,33 @@ def test_a_reload_of_wallets_keeps_registered_expectations_and_swaps_services(
         container.wallets.escrow_expectations().unregister(owner="orders")
 
 
-def test_the_chain_backend_can_be_overridden_in_tests(container, wallet_service, make_user):
+def test_the_chain_backend_can_be_overridden_in_tests(container, wallet_service, make_user, make_staff):
     class FrozenChain:
         name = "frozen"
-        accepts_manual_deposits = False
 
         def poll(self, *, since):
             raise AssertionError("not polled here")
 
+        def verify_output(self, *, txid, vout, amount_sat, addresses):
+            from services.chain_backends import OutputCheck
+
+            return OutputCheck(OutputCheck.MISMATCH, "the frozen chain knows no outputs")
+
         def health(self):
             return {"backend": "frozen"}
 
-    user = make_user()
+    user, finance = make_user(), make_staff("finance")
     with container.wallets.chain.override(FrozenChain()):
         service = container.wallets.wallet_service()
         assert service.get_required_config()["chain_backend"] == "frozen"
         from services.errors import DepositError
 
-        with pytest.raises(DepositError, match="frozen backend"):
-            service.record_deposit(user_id=user.pk, amount_sat=1, txid=fake_txid(), vout=0)
+        with pytest.raises(DepositError, match="frozen chain knows no outputs"):
+            service.propose_deposit(staff_user_id=finance.pk, user_id=user.pk, amount_sat=1, txid=fake_txid(), vout=0)
     assert container.wallets.wallet_service().get_required_config()["chain_backend"] == "manual"
 
 
-def test_a_bad_configuration_stops_the_module_and_the_old_one_keeps_serving(
-    marketplace_config, runtime, container
-):
+def test_a_bad_configuration_stops_the_module_and_the_old_one_keeps_serving(marketplace_config, runtime, container):
     from containers import ReloadFailed
 
     for bad in (
@@ -180,16 +175,33 @@ def test_a_bad_configuration_stops_the_module_and_the_old_one_keeps_serving(
     assert container.wallets.wallet_service().get_required_config()["network"] == "regtest"
 
 
-def test_demo_data_is_idempotent(runtime, make_user):
-    for name in ("alice", "bob", "carol", "staff"):
-        make_user(name, is_staff=(name == "staff"))
+def test_demo_data_goes_through_four_eyes_and_is_idempotent(runtime, make_user, make_staff):
+    from marketplace.wallets.models import Deposit, Withdrawal
+
     module = runtime.modules.get("wallets")
+    for name in ("alice", "bob", "carol"):
+        make_user(name)
+    missing = module.load_demo_data()
+    assert missing == [
+        "demo deposits skipped: no user finance or treasurer to propose and confirm them "
+        "(the accounts module's demo data makes them)"
+    ]
+    assert not Deposit.objects.exists()
+    finance, treasurer = make_staff("finance", username="finance"), make_staff("finance", username="treasurer")
     first = module.load_demo_data()
     again = module.load_demo_data()
-    assert any("recorded" in line for line in first)
-    assert all("already there" in line for line in again if "deposit" in line)
+    assert sum("proposed by finance, confirmed by treasurer" in line for line in first) == 3
+    replayed = [line for line in again if ": deposit of" in line]
+    assert len(replayed) == 3 and all(line.endswith("already there") for line in replayed)
+    credited = Deposit.objects.filter(status="credited")
+    assert credited.count() == 3
+    assert set(credited.values_list("recorded_by", "reviewed_by")) == {(finance.pk, treasurer.pk)}
+    waiting = Deposit.objects.get(status="proposed")
+    assert (waiting.user.username, waiting.recorded_by_id, waiting.entry_id) == ("bob", finance.pk, None)
+    assert any(f"deposit #{waiting.pk}" in line and "waiting" in line for line in again)
     alice = Account.objects.get(user__username="alice", kind="user")
     assert alice.balance_sat == 5_000_000 - 250_000 - 2_000
+    assert Withdrawal.objects.get().status == "pending"
     code, _ = run("ledger_audit")
     assert code == 0
 

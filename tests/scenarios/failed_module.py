@@ -18,10 +18,13 @@ runtime = boot()
 from django.test import Client  # noqa: E402
 
 client = Client()
-staff = Client()
 from django.contrib.auth import get_user_model  # noqa: E402
 
-staff.force_login(get_user_model().objects.create_user("ops", password="x" * 12, is_staff=True))
+from tests.support.staff import verified_client  # noqa: E402
+
+operator = get_user_model().objects.create_user("ops", password="x" * 12)
+runtime.container.core.staff_access().set_roles(user_id=operator.pk, roles=["operator"])
+staff = verified_client(operator)
 
 
 def look() -> dict:

@@ -18,8 +18,8 @@ from containers import ReloadFailed  # noqa: E402
 ROOT = Path.cwd()
 SERVICE = ROOT / "services" / "user_service.py"
 MODULE = ROOT / "modules" / "accounts.py"
-THROTTLE = ROOT / "services" / "login_throttle.py"
-ORIGINAL_THROTTLE = THROTTLE.read_text()
+MAIL = ROOT / "services" / "account_mail.py"
+ORIGINAL_MAIL = MAIL.read_text()
 ORIGINAL_SERVICE = SERVICE.read_text()
 ORIGINAL_MODULE = MODULE.read_text()
 LINE = '"min_password_length": self.min_password_length,'
@@ -86,15 +86,15 @@ MODULE.write_text(
 )
 step("module health check fails", lambda: runtime.reload_module("accounts"))
 
-# Two services change together: the new user_service calls a method only the new throttle has.
-THROTTLE.write_text(ORIGINAL_THROTTLE + "\n    def describe(self) -> int:\n        return 6060\n")
-SERVICE.write_text(ORIGINAL_SERVICE.replace(LINE, '"min_password_length": self._throttle.describe(),'))
+# Two services change together: the new user_service calls a method only the new account_mail has.
+MAIL.write_text(ORIGINAL_MAIL + "\n    def describe(self) -> int:\n        return 6060\n")
+SERVICE.write_text(ORIGINAL_SERVICE.replace(LINE, '"min_password_length": self._mail.describe(),'))
 MODULE.write_text(ORIGINAL_MODULE.replace('version="1.0.0"', 'version="1.2.1"'))
 step("module with two services changed together", lambda: runtime.reload_module("accounts"))
 
 MODULE.write_text(ORIGINAL_MODULE.replace('version="1.0.0"', 'version="1.3.0"'))
 SERVICE.write_text(ORIGINAL_SERVICE)
-THROTTLE.write_text(ORIGINAL_THROTTLE)
+MAIL.write_text(ORIGINAL_MAIL)
 step("everything restored", lambda: runtime.reload_module("accounts"))
 
 report["reload_log"] = [r.as_dict() for r in runtime.reloads]

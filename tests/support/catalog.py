@@ -52,8 +52,9 @@ def moderation_service(container):
 
 
 @pytest.fixture
-def staff(make_user):
-    return make_user("staffer", is_staff=True)
+def staff(make_staff):
+    """A moderator: reviews shops and listings (``MANAGE_VENDORS``, ``MODERATE_CATALOG``)."""
+    return make_staff("moderator", username="staffer")
 
 
 @pytest.fixture

@@ -4,12 +4,13 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.staff import verified_client
+
 
 @pytest.fixture
-def staff_client(make_user):
-    client = Client()
-    client.force_login(make_user("opsstaff", is_staff=True))
-    return client
+def staff_client(make_staff):
+    """An operator (``OPERATE``) signed in with a verified second factor, as staff pages ask."""
+    return verified_client(make_staff("operator", username="opsstaff"))
 
 
 @pytest.fixture

@@ -56,15 +56,15 @@ class Market:
 
 
 @pytest.fixture
-def market(make_user, make_vendor, make_product, fund, staff):
+def market(make_user, make_vendor, make_product, fund, make_staff):
     """A buyer with 1,000,000 sat; a vendor with a lamp (120,000 sat, 5 in stock) and a saw
-    (60,000 sat, 3 in stock); a staff member."""
+    (60,000 sat, 3 in stock); a finance staff member, who rules on disputes."""
     buyer = make_user("buyer")
     fund(buyer, 1_000_000)
     vendor = make_vendor("vendor")
     lamp = make_product(vendor, title="Brass desk lamp", price_sat=120_000, stock=5)
     saw = make_product(vendor, title="Japanese pull saw", price_sat=60_000, stock=3, category="tools")
-    return Market(buyer=buyer, vendor=vendor, lamp=lamp, saw=saw, staff=staff)
+    return Market(buyer=buyer, vendor=vendor, lamp=lamp, saw=saw, staff=make_staff("finance", username="finance"))
 
 
 def next_key() -> str:

@@ -1,9 +1,13 @@
 """Wallets fixtures: services from the container, funded users, and a fake bitcoind.
 
 The fake node is a real HTTP server on 127.0.0.1 answering JSON-RPC the way Bitcoin Core does
-(shapes from its RPC help for ``listsinceblock``, ``getblockchaininfo``, ``getwalletinfo``):
-amounts as JSON numbers with 8 decimals, errors as ``{"result": null, "error": {...}}`` with
-HTTP 500 (404 for an unknown method or wallet), 401 without a body for bad credentials.
+(shapes from its RPC help for ``listsinceblock``, ``gettransaction``, ``getblockchaininfo``,
+``getwalletinfo``): amounts as JSON numbers with 8 decimals, errors as
+``{"result": null, "error": {...}}`` with HTTP 500 (404 for an unknown method or wallet), 401
+without a body for bad credentials.
+
+Money comes in as it does in production, through four eyes: ``fund`` has one finance member
+propose the deposit and another confirm it.
 """
 
 import base64
@@ -64,21 +68,57 @@ def escrow_expectations_alone(started_runtime):
     current.adopt(saved)
 
 
+def credit(service, *, user_id: int, amount_sat: int, proposer_id: int, confirmer_id: int, txid: str | None = None):
+    """A deposit proposed by one finance member and confirmed by another; the ``DepositResult``."""
+    proposed = service.propose_deposit(
+        staff_user_id=proposer_id,
+        user_id=user_id,
+        amount_sat=amount_sat,
+        txid=txid or fake_txid(str(user_id)),
+        vout=0,
+    )
+    return service.confirm_deposit(staff_user_id=confirmer_id, deposit_id=proposed.deposit_id)
+
+
+def finance_pair(prefix: str = "funder") -> tuple:
+    """Two users holding the finance role (made here, or found from an earlier call)."""
+    from django.contrib.auth import get_user_model
+
+    from containers import container
+
+    User = get_user_model()
+    pair = []
+    for n in (1, 2):
+        user, made = User.objects.get_or_create(username=f"{prefix}{n}", defaults={"email": f"{prefix}{n}@example.com"})
+        if made:
+            container.core.staff_access().set_roles(user_id=user.pk, roles=["finance"])
+        pair.append(user)
+    return tuple(pair)
+
+
 @pytest.fixture
-def fund(wallet_service):
-    """``fund(user, sat)``: a confirmed manual deposit; returns the ``DepositResult``."""
+def fund(wallet_service, db):
+    """``fund(user, sat)``: a deposit proposed and confirmed by two finance members; the result."""
 
     def deposit(user, amount_sat: int):
-        return wallet_service.record_deposit(
-            user_id=user.pk, amount_sat=amount_sat, txid=fake_txid(str(user.pk)), vout=0
+        proposer, confirmer = finance_pair()
+        if user.pk == confirmer.pk:  # nobody confirms money for themselves
+            proposer, confirmer = confirmer, proposer
+        return credit(
+            wallet_service,
+            user_id=user.pk,
+            amount_sat=amount_sat,
+            proposer_id=proposer.pk,
+            confirmer_id=confirmer.pk,
         )
 
     return deposit
 
 
 @pytest.fixture
-def staff_user(make_user):
-    return make_user("staffer", is_staff=True)
+def staff_user(staff_roles, make_staff):
+    """A finance member (approves withdrawals, reverses entries)."""
+    return make_staff("finance", username="staffer")
 
 
 def amount_json(sats: int) -> str:
@@ -122,9 +162,7 @@ class FakeBitcoind:
         self._server.shutdown()
         self._server.server_close()
 
-    def receive(
-        self, *, address: str, sats: int, confirmations: int, txid: str | None = None, vout: int = 0
-    ) -> dict:
+    def receive(self, *, address: str, sats: int, confirmations: int, txid: str | None = None, vout: int = 0) -> dict:
         entry = tx_entry(
             address=address,
             sats=sats,
@@ -132,9 +170,7 @@ class FakeBitcoind:
             txid=txid or fake_txid(address),
             vout=vout,
         )
-        self.transactions = [
-            t for t in self.transactions if (t["txid"], t["vout"]) != (entry["txid"], entry["vout"])
-        ]
+        self.transactions = [t for t in self.transactions if (t["txid"], t["vout"]) != (entry["txid"], entry["vout"])]
         self.transactions.append(entry)
         return entry
 
@@ -152,9 +188,7 @@ class FakeBitcoind:
                 return
 
             def do_POST(self):
-                expected = (
-                    "Basic " + base64.b64encode(f"{node.user}:{node.password}".encode()).decode()
-                )
+                expected = "Basic " + base64.b64encode(f"{node.user}:{node.password}".encode()).decode()
                 if self.headers.get("Authorization") != expected:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="jsonrpc"')
@@ -231,6 +265,11 @@ class FakeBitcoind:
                 },
                 None,
             )
+        if method == "gettransaction":
+            entries = [t for t in self.transactions if params and t["txid"] == params[0]]
+            if not entries:
+                return 500, None, {"code": -5, "message": "Invalid or non-wallet transaction id"}
+            return 200, _transaction(entries), None
         if method == "listsinceblock":
             return (
                 200,
@@ -271,12 +310,47 @@ def tx_entry(
         "bip125-replaceable": "no",
     }
     if confirmations > 0:
-        entry.update(
-            blockhash="00" * 31 + "aa", blockheight=800_000, blockindex=1, blocktime=1700000000
-        )
+        entry.update(blockhash="00" * 31 + "aa", blockheight=800_000, blockindex=1, blocktime=1700000000)
     else:
         entry["trusted"] = False
     return entry
+
+
+def _transaction(entries: list[dict]) -> dict:
+    """``gettransaction``: the transaction once, each output paying the wallet under ``details``."""
+    first = entries[0]
+    shown = {
+        k: first[k]
+        for k in (
+            "confirmations",
+            "txid",
+            "wtxid",
+            "walletconflicts",
+            "mempoolconflicts",
+            "time",
+            "timereceived",
+            "bip125-replaceable",
+            "parent_descs",
+        )
+        if k in first
+    }
+    for key in ("blockhash", "blockheight", "blockindex", "blocktime", "trusted"):
+        if key in first:
+            shown[key] = first[key]
+    details = [
+        {
+            "address": e["address"],
+            "parent_descs": e["parent_descs"],
+            "category": e["category"],
+            "amount": f"__amount__{amount_json(e['amount'])}",
+            "label": e["label"],
+            "vout": e["vout"],
+            "abandoned": e["abandoned"],
+        }
+        for e in entries
+    ]
+    total = sum(e["amount"] for e in entries if e["category"] == "receive")
+    return {"amount": f"__amount__{amount_json(total)}", **shown, "details": details, "hex": "02000000" + "00" * 60}
 
 
 def _wire(entry: dict) -> dict:
@@ -302,9 +376,7 @@ def bitcoin_core_backend(marketplace_config, bitcoind):
         "password": bitcoind.password,
         "wallet": bitcoind.wallet,
     }
-    with marketplace_config(
-        wallets={"chain_backend": "bitcoin_core", "bitcoin_rpc": rpc}, reload=["wallets"]
-    ):
+    with marketplace_config(wallets={"chain_backend": "bitcoin_core", "bitcoin_rpc": rpc}, reload=["wallets"]):
         yield bitcoind
 
 

@@ -20,14 +20,10 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
         else:
-            self.stdout.write(
-                f"ledger audit ({report.scope}): {'OK' if report.ok else 'VIOLATIONS FOUND'}"
-            )
+            self.stdout.write(f"ledger audit ({report.scope}): {'OK' if report.ok else 'VIOLATIONS FOUND'}")
             for check in report.checks:
                 mark = {"ok": "ok  ", "skipped": "skip", "violation": "FAIL"}[check.status]
-                self.stdout.write(
-                    f"  [{mark}] {check.name}{': ' + check.detail if check.detail else ''}"
-                )
+                self.stdout.write(f"  [{mark}] {check.name}{': ' + check.detail if check.detail else ''}")
                 for example in check.examples:
                     self.stdout.write(f"         {example}")
             totals = report.totals

@@ -40,6 +40,4 @@ class Command(BaseCommand):
         if report.needs_review:
             for problem in report.needs_review:
                 self.stderr.write(f"NEEDS REVIEW: {problem}")
-            raise CommandError(
-                f"{len(report.needs_review)} credited deposit(s) were removed from the chain"
-            )
+            raise CommandError(f"{len(report.needs_review)} credited deposit(s) were removed from the chain")

@@ -1,0 +1,71 @@
+"""The e-mails the accounts module sends when someone asks, and the signed links they carry.
+
+Every send is first counted by the ``SendLimiter``, per recipient address and per requester
+(a user, or a client address), so that no form on the site can flood a mailbox. Links are
+signed with ``django.core.signing`` (the site's SECRET_KEY, a salt of their own) and expire.
+"""
+
+import logging
+import smtplib
+
+from django.core import signing
+from django.core.mail import send_mail
+
+from services.errors import EmailLinkInvalid, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+LINK_SALT = "marketplace.accounts.email-verification"
+NOT_VALID = "This link is not valid. Copy it whole from the e-mail, or ask for a new one."
+
+
+class AccountMail:
+    def __init__(self, *, limiter, link_max_age_seconds: int, per_recipient: int, per_client: int):
+        if int(link_max_age_seconds) < 60 or int(per_recipient) < 1 or int(per_client) < 1:
+            raise ValueError("account mail needs a link age of a minute or more and limits of 1 or more")
+        self._limiter = limiter
+        self.link_max_age_seconds = int(link_max_age_seconds)
+        self.per_recipient = int(per_recipient)
+        self.per_client = int(per_client)
+
+    def allow(self, *, purpose: str, recipient: str, requester: str) -> None:
+        """Count one e-mail for ``purpose``; ``MailThrottled`` if the recipient or requester had enough."""
+        self._limiter.take(
+            purpose,
+            {f"to:{recipient.strip().casefold()}": self.per_recipient, f"by:{requester}": self.per_client},
+        )
+
+    # signed links
+    def make_link_token(self, payload: dict) -> str:
+        return signing.dumps(payload, salt=LINK_SALT, compress=True)
+
+    def read_link_token(self, token: str) -> dict:
+        try:
+            data = signing.loads(token or "", salt=LINK_SALT, max_age=self.link_max_age_seconds)
+        except signing.SignatureExpired:
+            raise EmailLinkInvalid("This link has expired. Ask for a new one from your profile.") from None
+        except signing.BadSignature:
+            raise EmailLinkInvalid(NOT_VALID) from None
+        if not isinstance(data, dict):
+            raise EmailLinkInvalid(NOT_VALID)
+        return data
+
+    # sending
+    def send_verification(self, *, to: str, username: str, link: str, requester: str) -> None:
+        self.allow(purpose="verify-email", recipient=to, requester=requester)
+        body = (
+            f"Hello {username},\n\n"
+            f"Please confirm that this is your e-mail address on the Marketplace by opening this link:\n\n"
+            f"{link}\n\n"
+            f"The link works for {self.link_max_age_seconds // 3600 or 1} hour(s). "
+            "If you did not ask for it, ignore this message: nothing changes."
+        )
+        self._send(subject="Confirm your e-mail address", body=body, to=to)
+
+    @staticmethod
+    def _send(*, subject: str, body: str, to: str) -> None:
+        try:
+            send_mail(f"[Marketplace] {subject}", body, None, [to], fail_silently=False)
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("account e-mail to a user could not be sent: %s", exc)
+            raise ServiceUnavailable("The e-mail could not be sent right now. Try again in a few minutes.") from None

@@ -1,0 +1,255 @@
+"""Every URL pattern × every kind of visitor: the answer each must get.
+
+The patterns come from the live URLconf (tests/support/url_matrix.py), so a new URL without a
+row here fails ``test_every_url_has_an_expectation``. Each cell is one request on a shared world
+(two buyers, two vendors, a pending shop, an order, a withdrawal, a deposit proposal, a reload)
+whose database effects are rolled back, so cells do not depend on each other. Staff visitors
+hold one role each and a verified second factor; ``super`` is a superuser.
+
+Tokens: the status code, ``L`` = sent to sign in, ``2F`` = sent to the second-factor page,
+``RA`` = asked for the password again (recent re-authentication), ``R`` = another redirect (a form
+that worked, or the admin's "no such object"). A row is
+``"GET": "anon buyer buyer2 vendor vendor2 support moderator finance operator super"``.
+
+docs/security.md prints this table; ``test_docs_print_the_matrix`` keeps the two in step
+(``MATRIX_WRITE_DOCS=1`` rewrites the section from this file).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from tests.support.catalog import picture_bytes, upload
+from tests.support.staff import verified_client
+from tests.support.url_matrix import VISITORS, request_once, routes, token
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
+
+# Admin pages by model: who may see them (the admin is read-only for every role but the superuser).
+ADMIN_VIEWERS: dict[str, tuple[str, ...]] = {}
+
+# url name (with [variant] where one pattern is tried with several arguments) -> method -> tokens
+EXPECTED: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture
+def world(make_user, make_staff, make_vendor, make_product, fund, place, order_service, container):
+    from marketplace.products.models import ProductImage
+
+    buyer, buyer2 = make_user("mbuyer"), make_user("mbuyer2")
+    fund(buyer, 2_000_000)
+    fund(buyer2, 2_000_000)
+    vendor, vendor2 = make_vendor("mvendor"), make_vendor("mvendor2")
+    pending = make_vendor("mapplicant", status="pending")
+    product = make_product(vendor, title="Matrix lamp", stock=50, images=[upload(picture_bytes())])
+    make_product(vendor2, title="Other lamp", stock=50)
+    funded = place(buyer, {product: 1})
+    disputed = place(buyer, {product: 1})
+    order_service.accept(actor_id=vendor.pk, reference=disputed)
+    order_service.open_dispute(actor_id=buyer.pk, reference=disputed, reason="It never arrived at all.")
+    staff = {role: make_staff(role, username=f"m{role}") for role in ("support", "moderator", "finance", "operator")}
+    superuser = make_user("msuper")
+    type(superuser).objects.filter(pk=superuser.pk).update(is_superuser=True, is_staff=True)
+    superuser.refresh_from_db()
+    wallets = container.wallets.wallet_service()
+    withdrawal = wallets.request_withdrawal(
+        user_id=buyer.pk, address=_outside_address(wallets.network), amount_sat=50_000, idempotency_key="matrix-w1"
+    )
+    proposer = make_staff("finance", username="mfinance2")
+    proposal = wallets.propose_deposit(
+        staff_user_id=proposer.pk, user_id=buyer2.pk, amount_sat=75_000, txid="ab" * 32, vout=0
+    )
+    reload = container.ops.ops_service().reload(kind="service", name="user_service", user=superuser, via="test")
+    people = {"buyer": buyer, "buyer2": buyer2, "vendor": vendor, "vendor2": vendor2, "super": superuser, **staff}
+    clients = {"anon": Client()}
+    for name, user in people.items():
+        if name in staff or name == "super":
+            clients[name] = verified_client(user)
+        else:
+            clients[name] = Client()
+            clients[name].force_login(user)
+    return {
+        "clients": clients,
+        "args": {
+            "withdrawal_id": withdrawal.withdrawal_id,
+            "vendor_id": pending.vendor_id,
+            "slug": vendor.shop_slug,
+            "product_id": product,
+            "image_id": ProductImage.objects.filter(product_id=product).values_list("pk", flat=True).first(),
+            "reference": funded,
+            "kind": "service",
+            "name": "user_service",
+            "reload_id": reload.reload_id,
+            "deposit_id": proposal.deposit_id,
+            # Links sent by e-mail: a made-up one (each visitor is refused the same way).
+            "token": "not-a-token",
+            "uidb64": "MQ",
+        },
+        "disputed": disputed,
+        "buyer_id": buyer.pk,
+    }
+
+
+def _outside_address(network: str) -> str:
+    from modules.wallets import _demo_destination
+
+    return _demo_destination(network)
+
+
+def cells(world):
+    """(row name, method, url) for every pattern and every variant."""
+    admin_objects = _admin_objects()
+    for route in routes():
+        admin_page = route.name.startswith("admin:")
+        variants = _admin_kwargs(route, admin_objects) if admin_page else _site_kwargs(route, world)
+        for variant, kwargs in variants:
+            url = _url(route, kwargs)
+            for method in ("GET", "POST"):
+                yield f"{route.name}{variant}", method, url
+
+
+def _url(route, kwargs) -> str:
+    if "/" not in route.name.split(":", 1)[-1]:
+        return reverse(route.name, kwargs=kwargs)
+    # An unnamed pattern (the admin's redirects): fill its route by hand.
+    if "(?P<url>" in route.route:
+        return "/admin/no-such-page/"
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route.route)
+
+
+def _site_kwargs(route, world):
+    args = dict(world["args"])
+    if route.name == "orders:act":
+        for variant, action, ref in (
+            ("accept", "accept", args["reference"]),
+            ("message", "message", args["reference"]),
+            ("message-disputed", "message", world["disputed"]),
+        ):
+            yield f"[{variant}]", {"reference": ref, "action": action}
+        return
+    if route.name == "orders:resolve":
+        yield "", {"reference": world["disputed"]}
+        return
+    yield "", {p: args[p] for p in route.params}
+
+
+def post_data(row: str, world) -> dict:
+    """What a person who may do it would send: so the cell tells "allowed" from "refused"."""
+    args = world["args"]
+    forms = {
+        "orders:act[message]": {"body": "Is it still in stock?"},
+        "orders:act[message-disputed]": {"body": "We are looking into it."},
+        "orders:resolve": {"ruling": "refund", "note": "Refunded: the parcel never arrived."},
+        "orders:cart-add": {"product_id": args["product_id"], "quantity": "1"},
+        "wallets:approve": {"txid": "cd" * 32},
+        "wallets:reject": {"reason": "The address looks wrong."},
+        "wallets:reject-deposit": {"reason": "No such transaction."},
+        "wallets:propose-deposit": {"user": world["buyer_id"], "amount": "0.001", "txid": "ef" * 32, "vout": "1"},
+        "ops:reload": {"confirm": "yes"},
+        "products:moderate-unlist": {"note": "Counterfeit."},
+        "products:moderate-restore": {"note": "Checked again."},
+        "vendors:reject": {"reason": "Not enough detail about the shop."},
+        "vendors:suspend": {"reason": "Too many complaints."},
+    }
+    return forms.get(row, {})
+
+
+def _admin_objects() -> dict[str, object]:
+    found = {}
+    for model in admin.site._registry:
+        first = model._default_manager.order_by("pk").first()
+        found[f"{model._meta.app_label}_{model._meta.model_name}"] = first.pk if first else 999_999
+    return found
+
+
+def _admin_kwargs(route, objects):
+    if not route.params:
+        yield "", {}
+        return
+    if route.name == "admin:app_list":
+        for label in sorted({m._meta.app_label for m in admin.site._registry}):
+            yield f"[{label}]", {"app_label": label}
+        return
+    if route.name == "admin:view_on_site":
+        yield "", {"content_type_id": 1, "object_id": 1}
+        return
+    name = route.name.split(":", 1)[1]
+    if "/" in name:  # admin/<app>/<model>/<path:object_id>/, the catch-all
+        parts = name.split("/")
+        prefix = f"{parts[1]}_{parts[2]}" if len(parts) > 3 else ""
+    else:
+        prefix = name.rsplit("_", 1)[0]
+    object_id = objects.get(prefix, 999_999)
+    yield "", {p: object_id for p in route.params}
+
+
+def observe(world) -> dict[str, dict[str, list[str]]]:
+    login_paths = (reverse("accounts:login"), reverse("admin:login"))
+    second_factor = reverse("accounts:two_factor")
+    table: dict[str, dict[str, list[str]]] = {}
+    paths = {"login": login_paths, "two_factor": second_factor, "reauth": reverse("accounts:reauth")}
+    for row, method, url in cells(world):
+        tokens = []
+        data = post_data(row, world) if method == "POST" else None
+        for visitor in VISITORS:
+            response = request_once(world["clients"][visitor], method, url, data)
+            tokens.append(token(response, **paths))
+        table.setdefault(row, {})[method] = tokens
+    return table
+
+
+def render(table: dict[str, dict[str, list[str]]]) -> str:
+    lines = [
+        "| URL name | method | " + " | ".join(VISITORS) + " |",
+        "|---|---|" + "---|" * len(VISITORS),
+    ]
+    for row in sorted(table):
+        for method in ("GET", "POST"):
+            if method in table[row]:
+                lines.append(f"| `{row}` | {method} | " + " | ".join(table[row][method]) + " |")
+    return "\n".join(lines)
+
+
+def test_every_url_has_an_expectation(world):
+    rows = {row for row, _method, _url in cells(world)}
+    missing = sorted(row for row in rows if row not in EXPECTED and not row.startswith("admin:"))
+    assert not missing, f"URL patterns with no expected answers in this file: {missing}"
+
+
+def test_each_visitor_gets_the_expected_answer(world):
+    table = observe(world)
+    if os.environ.get("MATRIX_PRINT"):
+        print(render(table))
+    wrong = []
+    for row, methods in table.items():
+        for method, tokens in methods.items():
+            want = _expected(row, method)
+            if want is None:
+                continue
+            for visitor, got, expected in zip(VISITORS, tokens, want, strict=True):
+                if got != expected:
+                    wrong.append(f"{row} {method} as {visitor}: got {got}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _expected(row: str, method: str) -> list[str] | None:
+    spec = EXPECTED.get(row, {}).get(method)
+    return spec.split() if spec else None
+
+
+def test_docs_print_the_matrix(world):
+    text = DOCS.read_text()
+    table = {row: {m: _expected(row, m) for m in methods} for row, methods in EXPECTED.items()}
+    rendered = f"{BEGIN}\n{render(table)}\n{END}"
+    if os.environ.get("MATRIX_WRITE_DOCS"):
+        DOCS.write_text(re.sub(f"{BEGIN}.*?{END}", rendered, text, flags=re.S))
+        text = DOCS.read_text()
+    assert rendered in text, "docs/security.md does not print the matrix of this file (MATRIX_WRITE_DOCS=1 rewrites it)"
