@@ -7,13 +7,13 @@ whole. If any module fails to import, every entry of ``sys.modules`` is put back
 """
 
 import ast
-import functools
 import importlib
 import importlib.util
 import os
 import socket
 import sys
 import time
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -45,9 +45,27 @@ class ReloadFailed(Exception):
         self.result = result
 
 
-@functools.lru_cache(maxsize=256)
+# What was made from a file's text is kept for its latest text only, one entry per file. Keyed
+# by the text instead, a cache would keep every edited version (up to 128 compiled copies of a
+# 14 kB service: about 9 MB), and memory would grow with the number of reloads, which
+# docs/hot-reload.md and tests/integration/test_reload_stress.py rule out. An older text seldom
+# comes back; when it does, it is compiled again.
+_latest_imports: dict[str, tuple[str, frozenset[str]]] = {}
+_latest_code: dict[str, tuple[str, types.CodeType]] = {}
+
+
+def _latest(cache: dict, filename: str, source: str, make: Callable[[str], object]):
+    """``make(source)``, made again only when ``filename``'s text changed; nothing kept on error."""
+    kept = cache.get(filename)
+    if kept is not None and kept[0] == source:
+        return kept[1]
+    made = make(source)
+    cache[filename] = (source, made)
+    return made
+
+
 def _imports(source: str) -> frozenset[str]:
-    """What a source imports, absolutely. Cached by the text itself: an edit is a new entry."""
+    """What a source imports, absolutely."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -62,11 +80,10 @@ def _imports(source: str) -> frozenset[str]:
     return frozenset(imported)
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled(source: str, filename: str):
+def _compiled(source: str, filename: str) -> types.CodeType:
     """The code of a source; the same text compiles to the same code, so it is compiled once
-    (what ``__pycache__`` does for plain imports, keyed here by the text, not the mtime)."""
-    return compile(source, filename, "exec", dont_inherit=True)
+    (what ``__pycache__`` does for plain imports, checked here by the text, not the mtime)."""
+    return _latest(_latest_code, filename, source, lambda text: compile(text, filename, "exec", dont_inherit=True))
 
 
 def import_order(names: Iterable[str]) -> list[str]:
@@ -76,7 +93,7 @@ def import_order(names: Iterable[str]) -> list[str]:
     for name in wanted:
         spec = importlib.util.find_spec(name)
         source = spec.loader.get_source(name) if spec and spec.loader else None
-        imported = _imports(source) if source else frozenset()
+        imported = _latest(_latest_imports, spec.origin or name, source, _imports) if source else frozenset()
         needs[name] = {other for other in wanted if other != name and other in imported}
     ordered: list[str] = []
     while len(ordered) < len(wanted):

@@ -1,8 +1,9 @@
 """The admin behind a second factor: django-otp's ``OTPAdminSite``, which lets in only sessions
-verified by a device, with two changes. A signed-in staff member whose session is not verified
+verified by a device, with three changes. A signed-in staff member whose session is not verified
 yet is sent to ``accounts:two_factor`` (to enrol, or to enter a code) and back, rather than to a
-second login form; and someone signing in on the admin's form without an authenticator is told
-where to set one up, rather than asked for a code they cannot have.
+second login form; a password is changed on the site's own page only (its rules, re-authentication);
+and someone signing in on the admin's form without an authenticator is told where to set one up,
+rather than asked for a code they cannot have.
 """
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,10 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
 
 class MarketplaceAdminSite(OTPAdminSite):
     login_form = AdminLoginForm
+
+    def password_change(self, request, extra_context=None):
+        # One way to change a password: the site's page, with its rules and re-authentication.
+        return redirect("accounts:password")
 
     def login(self, request, extra_context=None):
         user = request.user

@@ -26,7 +26,9 @@ class CategoryAdmin(admin.ModelAdmin):
         categories_changed()
 
     def has_delete_permission(self, request, obj=None):
-        return obj is None or not obj.products.exists()
+        # The role's permission first; then a category still holding products stays.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not obj.products.exists())
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -33,11 +33,876 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
 
-# Admin pages by model: who may see them (the admin is read-only for every role but the superuser).
-ADMIN_VIEWERS: dict[str, tuple[str, ...]] = {}
-
-# url name (with [variant] where one pattern is tried with several arguments) -> method -> tokens
-EXPECTED: dict[str, dict[str, str]] = {}
+# url name (with [variant] where one pattern is tried with several arguments) -> method -> tokens.
+# Reviewed cell by cell: a change here is a change of who may do what, and says so in review.
+EXPECTED: dict[str, dict[str, str]] = {
+    # row: {method: "anon buyer buyer2 vendor vendor2 support moderator finance operator super"}
+    "accounts:email": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+    "accounts:email_resend": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   R   R   R   R   R   R   R   R",
+    },
+    "accounts:login": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "200 200 200 200 200 200 200 200 200 200",
+    },
+    "accounts:login_code": {
+        "GET": "L   L   L   L   L   L   L   L   L   L",
+        "POST": "L   L   L   L   L   L   L   L   L   L",
+    },
+    "accounts:logout": {
+        "GET": "405 405 405 405 405 405 405 405 405 405",
+        "POST": "R   R   R   R   R   R   R   R   R   R",
+    },
+    "accounts:password": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+    "accounts:password_reset": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "400 400 400 400 400 400 400 400 400 400",
+    },
+    "accounts:password_reset_complete": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "accounts:password_reset_confirm": {
+        "GET": "400 400 400 400 400 400 400 400 400 400",
+        "POST": "400 400 400 400 400 400 400 400 400 400",
+    },
+    "accounts:password_reset_done": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "accounts:profile": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   200 200 200 200 200 200 200 200 200",
+    },
+    "accounts:reauth": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   200 200 200 200 200 200 200 200 200",
+    },
+    "accounts:recovery_codes": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+    "accounts:register": {
+        "GET": "200 R   R   R   R   R   R   R   R   R",
+        "POST": "200 R   R   R   R   R   R   R   R   R",
+    },
+    "accounts:two_factor": {
+        "GET": "L   200 200 200 200 R   R   R   R   R",
+        "POST": "L   200 200 200 200 R   R   R   R   R",
+    },
+    "accounts:two_factor_off": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+    "accounts:verify_email": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "400 400 400 400 400 400 400 400 400 400",
+    },
+    "admin:accounts_user_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:accounts_user_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:accounts_user_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:accounts_user_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:accounts_user_history": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:admin/(?P<url>.*)$": {
+        "GET": "L   L   L   L   L   404 404 404 404 404",
+        "POST": "L   L   L   L   L   404 404 404 404 404",
+    },
+    "admin:admin/accounts/user/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/auth/group/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/axes/accessattempt/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/axes/accessfailurelog/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/axes/accesslog/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/notifications/notification/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/ops/reloadrequest/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/orders/dispute/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/orders/order/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/orders/review/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/otp_static/staticdevice/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/otp_totp/totpdevice/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/products/category/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/products/product/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/products/productreport/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/vendors/vendor/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/wallets/account/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/wallets/deposit/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/wallets/depositaddress/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/wallets/journalentry/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:admin/wallets/withdrawal/<path:object_id>/": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:app_list[accounts]": {
+        "GET": "L   L   L   L   L   404 404 404 404 200",
+        "POST": "L   L   L   L   L   404 404 404 404 200",
+    },
+    "admin:app_list[auth]": {
+        "GET": "L   L   L   L   L   404 404 404 404 200",
+        "POST": "L   L   L   L   L   404 404 404 404 200",
+    },
+    "admin:app_list[axes]": {
+        "GET": "L   L   L   L   L   404 404 404 200 200",
+        "POST": "L   L   L   L   L   404 404 404 200 200",
+    },
+    "admin:app_list[notifications]": {
+        "GET": "L   L   L   L   L   404 404 404 404 200",
+        "POST": "L   L   L   L   L   404 404 404 404 200",
+    },
+    "admin:app_list[ops]": {
+        "GET": "L   L   L   L   L   404 404 404 200 200",
+        "POST": "L   L   L   L   L   404 404 404 200 200",
+    },
+    "admin:app_list[orders]": {
+        "GET": "L   L   L   L   L   200 404 404 404 200",
+        "POST": "L   L   L   L   L   200 404 404 404 200",
+    },
+    "admin:app_list[otp_static]": {
+        "GET": "L   L   L   L   L   404 404 404 404 200",
+        "POST": "L   L   L   L   L   404 404 404 404 200",
+    },
+    "admin:app_list[otp_totp]": {
+        "GET": "L   L   L   L   L   404 404 404 404 200",
+        "POST": "L   L   L   L   L   404 404 404 404 200",
+    },
+    "admin:app_list[products]": {
+        "GET": "L   L   L   L   L   404 200 404 404 200",
+        "POST": "L   L   L   L   L   404 200 404 404 200",
+    },
+    "admin:app_list[vendors]": {
+        "GET": "L   L   L   L   L   404 200 404 404 200",
+        "POST": "L   L   L   L   L   404 200 404 404 200",
+    },
+    "admin:app_list[wallets]": {
+        "GET": "L   L   L   L   L   404 404 200 404 200",
+        "POST": "L   L   L   L   L   404 404 200 404 200",
+    },
+    "admin:auth_group_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:auth_group_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:auth_group_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:auth_group_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:auth_group_history": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:auth_user_password_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 404",
+        "POST": "L   L   L   L   L   403 403 403 403 404",
+    },
+    "admin:autocomplete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   405 405 405 405 405",
+    },
+    "admin:axes_accessattempt_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:axes_accessattempt_change": {
+        "GET": "L   L   L   L   L   403 403 403 R   R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:axes_accessattempt_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 200 200",
+        "POST": "L   L   L   L   L   403 403 403 200 200",
+    },
+    "admin:axes_accessattempt_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:axes_accessattempt_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:axes_accessfailurelog_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:axes_accessfailurelog_change": {
+        "GET": "L   L   L   L   L   403 403 403 R   R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:axes_accessfailurelog_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 200 200",
+        "POST": "L   L   L   L   L   403 403 403 200 200",
+    },
+    "admin:axes_accessfailurelog_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:axes_accessfailurelog_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:axes_accesslog_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:axes_accesslog_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:axes_accesslog_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:axes_accesslog_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:axes_accesslog_history": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:index": {
+        "GET": "L   L   L   L   L   200 200 200 200 200",
+        "POST": "L   L   L   L   L   200 200 200 200 200",
+    },
+    "admin:jsi18n": {
+        "GET": "L   L   L   L   L   200 200 200 200 200",
+        "POST": "L   L   L   L   L   405 405 405 405 405",
+    },
+    "admin:login": {"GET": "200 200 200 200 200 R   R   R   R   R", "POST": "200 200 200 200 200 200 200 200 200 200"},
+    "admin:logout": {"GET": "R   R   R   R   R   405 405 405 405 405", "POST": "R   R   R   R   R   R   R   R   R   R"},
+    "admin:notifications_notification_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:notifications_notification_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:notifications_notification_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:notifications_notification_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:notifications_notification_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:ops_reloadrequest_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:ops_reloadrequest_change": {
+        "GET": "L   L   L   L   L   403 403 403 200 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:ops_reloadrequest_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 200 200",
+        "POST": "L   L   L   L   L   403 403 403 200 200",
+    },
+    "admin:ops_reloadrequest_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:ops_reloadrequest_history": {
+        "GET": "L   L   L   L   L   403 403 403 200 200",
+        "POST": "L   L   L   L   L   403 403 403 200 200",
+    },
+    "admin:orders_dispute_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_dispute_change": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_dispute_changelist": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   200 403 403 403 200",
+    },
+    "admin:orders_dispute_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_dispute_history": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   200 403 403 403 200",
+    },
+    "admin:orders_order_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_order_change": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_order_changelist": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   200 403 403 403 200",
+    },
+    "admin:orders_order_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_order_history": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   200 403 403 403 200",
+    },
+    "admin:orders_review_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_review_change": {
+        "GET": "L   L   L   L   L   R   403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_review_changelist": {
+        "GET": "L   L   L   L   L   200 403 403 403 200",
+        "POST": "L   L   L   L   L   200 403 403 403 200",
+    },
+    "admin:orders_review_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:orders_review_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:otp_static_staticdevice_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_static_staticdevice_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:otp_static_staticdevice_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_static_staticdevice_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 R",
+    },
+    "admin:otp_static_staticdevice_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:otp_totp_totpdevice_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_change": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_changelist": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_config": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_history": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:otp_totp_totpdevice_qrcode": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:password_change": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:password_change_done": {
+        "GET": "L   L   L   L   L   200 200 200 200 200",
+        "POST": "L   L   L   L   L   405 405 405 405 405",
+    },
+    "admin:products_category_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:products_category_change": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:products_category_changelist": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:products_category_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 200",
+    },
+    "admin:products_category_history": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:products_product_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_product_change": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_product_changelist": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:products_product_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_product_history": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:products_productreport_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_productreport_change": {
+        "GET": "L   L   L   L   L   403 R   403 403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_productreport_changelist": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:products_productreport_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:products_productreport_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:vendors_vendor_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:vendors_vendor_change": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:vendors_vendor_changelist": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:vendors_vendor_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:vendors_vendor_history": {
+        "GET": "L   L   L   L   L   403 200 403 403 200",
+        "POST": "L   L   L   L   L   403 200 403 403 200",
+    },
+    "admin:view_on_site": {
+        "GET": "L   L   L   L   L   404 404 404 404 404",
+        "POST": "L   L   L   L   L   404 404 404 404 404",
+    },
+    "admin:wallets_account_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_account_change": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_account_changelist": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_account_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_account_history": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_deposit_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_deposit_change": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_deposit_changelist": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_deposit_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_deposit_history": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_depositaddress_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_depositaddress_change": {
+        "GET": "L   L   L   L   L   403 403 R   403 R",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_depositaddress_changelist": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_depositaddress_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_depositaddress_history": {
+        "GET": "L   L   L   L   L   R   R   R   R   R",
+        "POST": "L   L   L   L   L   R   R   R   R   R",
+    },
+    "admin:wallets_journalentry_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_journalentry_change": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_journalentry_changelist": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_journalentry_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_journalentry_history": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_withdrawal_add": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_withdrawal_change": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_withdrawal_changelist": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "admin:wallets_withdrawal_delete": {
+        "GET": "L   L   L   L   L   403 403 403 403 403",
+        "POST": "L   L   L   L   L   403 403 403 403 403",
+    },
+    "admin:wallets_withdrawal_history": {
+        "GET": "L   L   L   L   L   403 403 200 403 200",
+        "POST": "L   L   L   L   L   403 403 200 403 200",
+    },
+    "csp-report": {"GET": "405 405 405 405 405 405 405 405 405 405", "POST": "204 204 204 204 204 204 204 204 204 204"},
+    "design": {"GET": "L   403 403 403 403 403 403 403 200 200", "POST": "L   403 403 403 403 403 403 403 405 405"},
+    "health": {"GET": "200 200 200 200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405 405 405 405"},
+    "health-live": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "health-ready": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "home": {"GET": "200 200 200 200 200 200 200 200 200 200", "POST": "200 200 200 200 200 200 200 200 200 200"},
+    "metrics": {"GET": "200 200 200 200 200 200 200 200 200 200", "POST": "405 405 405 405 405 405 405 405 405 405"},
+    "notifications:inbox": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "notifications:mark-read": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   R   R   R   R   R   R   R   R",
+    },
+    "ops:index": {"GET": "L   403 403 403 403 403 403 403 200 200", "POST": "405 405 405 405 405 405 405 405 405 405"},
+    "ops:reload": {"GET": "L   403 403 403 403 403 403 403 200 200", "POST": "L   403 403 403 403 403 403 403 R   R"},
+    "ops:reload-detail": {
+        "GET": "L   403 403 403 403 403 403 403 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "orders:act[accept]": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   409 404 R   404 403 404 403 404 403",
+    },
+    "orders:act[message-disputed]": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 R   404 403 404 R   404 R",
+    },
+    "orders:act[message]": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 R   404 403 404 403 404 403",
+    },
+    "orders:cart": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "orders:cart-add": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   R   400 R   R   R   R   R   R",
+    },
+    "orders:cart-update": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   400 400 400 400 400 400 400 400 400",
+    },
+    "orders:checkout": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   400 400 400 400 400 400 400 400 400",
+    },
+    "orders:detail": {
+        "GET": "L   200 404 200 404 200 404 200 404 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "orders:disputes": {
+        "GET": "L   403 403 403 403 403 403 200 403 200",
+        "POST": "L   403 403 403 403 403 403 405 403 405",
+    },
+    "orders:list": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "orders:lookup": {
+        "GET": "L   403 403 403 403 200 403 200 403 200",
+        "POST": "L   403 403 403 403 405 403 405 403 405",
+    },
+    "orders:resolve": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "orders:sales": {
+        "GET": "L   403 403 200 200 403 403 403 403 403",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "products:create": {
+        "GET": "L   403 403 200 200 403 403 403 403 403",
+        "POST": "L   403 403 200 200 403 403 403 403 403",
+    },
+    "products:delete": {
+        "GET": "L   403 403 200 404 403 403 403 403 403",
+        "POST": "L   403 403 R   404 403 403 403 403 403",
+    },
+    "products:detail": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "products:edit": {
+        "GET": "L   403 403 200 404 403 403 403 403 403",
+        "POST": "L   403 403 200 404 403 403 403 403 403",
+    },
+    "products:image": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "products:list": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "products:moderate-dismiss": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 R   403 403 R",
+    },
+    "products:moderate-restore": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 400 403 403 400",
+    },
+    "products:moderate-unlist": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 R   403 403 R",
+    },
+    "products:moderation": {
+        "GET": "L   403 403 403 403 403 200 403 403 200",
+        "POST": "L   403 403 403 403 403 405 403 403 405",
+    },
+    "products:relist": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   403 403 R   404 403 403 403 403 403",
+    },
+    "products:report": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   200 200 200 200 200 200 200 200 200",
+    },
+    "products:unlist": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   403 403 R   404 403 403 403 403 403",
+    },
+    "vendors:apply": {
+        "GET": "L   200 200 R   R   200 200 200 200 200",
+        "POST": "L   200 200 R   R   200 200 200 200 200",
+    },
+    "vendors:approve": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 R   403 403 R",
+    },
+    "vendors:dashboard": {
+        "GET": "L   R   R   200 200 R   R   R   R   R",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "vendors:edit-shop": {
+        "GET": "L   R   R   200 200 R   R   R   R   R",
+        "POST": "L   R   R   200 200 R   R   R   R   R",
+    },
+    "vendors:reject": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 R   403 403 R",
+    },
+    "vendors:staff": {
+        "GET": "L   403 403 403 403 403 200 403 403 200",
+        "POST": "L   403 403 403 403 403 405 403 403 405",
+    },
+    "vendors:storefront": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "vendors:suspend": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 409 403 403 409",
+    },
+    "vendors:unsuspend": {
+        "GET": "L   403 403 403 403 403 405 403 403 405",
+        "POST": "L   403 403 403 403 403 409 403 403 409",
+    },
+    "wallets:approve": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "wallets:cancel-withdrawal": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 404 404 404 404 404 404 404",
+    },
+    "wallets:confirm-deposit": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "wallets:finance": {
+        "GET": "L   403 403 403 403 403 403 200 403 200",
+        "POST": "L   403 403 403 403 403 403 405 403 405",
+    },
+    "wallets:propose-deposit": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "wallets:queue": {
+        "GET": "L   403 403 403 403 403 403 200 403 200",
+        "POST": "L   403 403 403 403 403 403 405 403 405",
+    },
+    "wallets:reject": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "wallets:reject-deposit": {
+        "GET": "L   403 403 403 403 403 403 405 403 405",
+        "POST": "L   403 403 403 403 403 403 R   403 R",
+    },
+    "wallets:wallet": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "wallets:withdraw": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+}
 
 
 @pytest.fixture
@@ -94,7 +959,7 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
             "uidb64": "MQ",
         },
         "disputed": disputed,
-        "buyer_id": buyer.pk,
+        "buyer_username": buyer.username,
     }
 
 
@@ -152,7 +1017,7 @@ def post_data(row: str, world) -> dict:
         "wallets:approve": {"txid": "cd" * 32},
         "wallets:reject": {"reason": "The address looks wrong."},
         "wallets:reject-deposit": {"reason": "No such transaction."},
-        "wallets:propose-deposit": {"user": world["buyer_id"], "amount": "0.001", "txid": "ef" * 32, "vout": "1"},
+        "wallets:propose-deposit": {"user": world["buyer_username"], "amount": "0.001", "txid": "ef" * 32, "vout": "1"},
         "ops:reload": {"confirm": "yes"},
         "products:moderate-unlist": {"note": "Counterfeit."},
         "products:moderate-restore": {"note": "Checked again."},
@@ -220,7 +1085,7 @@ def render(table: dict[str, dict[str, list[str]]]) -> str:
 
 def test_every_url_has_an_expectation(world):
     rows = {row for row, _method, _url in cells(world)}
-    missing = sorted(row for row in rows if row not in EXPECTED and not row.startswith("admin:"))
+    missing = sorted(row for row in rows if row not in EXPECTED)
     assert not missing, f"URL patterns with no expected answers in this file: {missing}"
 
 
@@ -245,7 +1110,7 @@ def _expected(row: str, method: str) -> list[str] | None:
     return spec.split() if spec else None
 
 
-def test_docs_print_the_matrix(world):
+def test_docs_print_the_matrix():
     text = DOCS.read_text()
     table = {row: {m: _expected(row, m) for m in methods} for row, methods in EXPECTED.items()}
     rendered = f"{BEGIN}\n{render(table)}\n{END}"

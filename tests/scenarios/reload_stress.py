@@ -46,10 +46,12 @@ def rss_kb() -> int:
 def census() -> dict:
     gc.collect()
     objects = gc.get_objects()
+    # type(o), never isinstance(o, ...): isinstance reads o.__class__, which evaluates lazy objects,
+    # and django-csp's request.csp_nonce raises once its response's header is written.
     return {
         "rss_kb": rss_kb(),
-        "generations": sum(isinstance(o, Generation) for o in objects),
-        "user_service_classes": sum(isinstance(o, type) and o.__name__ == "UserService" for o in objects),
+        "generations": sum(issubclass(type(o), Generation) for o in objects),
+        "user_service_classes": sum(issubclass(type(o), type) and o.__name__ == "UserService" for o in objects),
         "modules_accounts": sum(
             type(o).__name__ == "module" and getattr(o, "__name__", "") == "modules.accounts" for o in objects
         ),
@@ -120,19 +122,23 @@ for worker in workers:
 sys.setswitchinterval(0.005)
 final = census()
 
-print(json.dumps({
-    "reloads": RELOADS,
-    "good": good,
-    "refused": refused,
-    "unexpected": unexpected,
-    "threads": THREADS,
-    "requests": sum(served),
-    "per_thread": served,
-    "errors": errors[:10],
-    "error_count": len(errors),
-    "violations": violations[:10],
-    "violation_count": len(violations),
-    "seconds": round(elapsed, 2),
-    "baseline": baseline,
-    "final": final,
-}))
+print(
+    json.dumps(
+        {
+            "reloads": RELOADS,
+            "good": good,
+            "refused": refused,
+            "unexpected": unexpected,
+            "threads": THREADS,
+            "requests": sum(served),
+            "per_thread": served,
+            "errors": errors[:10],
+            "error_count": len(errors),
+            "violations": violations[:10],
+            "violation_count": len(violations),
+            "seconds": round(elapsed, 2),
+            "baseline": baseline,
+            "final": final,
+        }
+    )
+)
