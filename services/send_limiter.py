@@ -10,8 +10,16 @@ import hashlib
 import math
 from datetime import timedelta
 
-from marketplace.accounts.models import MailRequest
 from services.errors import MailThrottled
+
+
+def _mail_request():
+    # Imported on use: the accounts container is declared in every project that runs the modular
+    # system (containers/application.py), its tools included, and the accounts app that holds
+    # this table may not be installed there; only counting a request needs it.
+    from marketplace.accounts.models import MailRequest
+
+    return MailRequest
 
 
 class SendLimiter:
@@ -26,6 +34,7 @@ class SendLimiter:
 
         Raises ``MailThrottled`` when any key is over its limit; the caller then sends nothing.
         """
+        MailRequest = _mail_request()
         now = self._clock.now()
         since = now - timedelta(seconds=self.window_seconds)
         MailRequest.objects.filter(created_at__lt=since).delete()

@@ -1,8 +1,21 @@
 """The staff audit log: every staff action on money, append-only (who, what, when, from where)."""
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-from marketplace.accounts.models import StaffAction
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import StaffAction
+
+
+def _staff_action():
+    # Imported on use: the core container is declared in every project that runs the modular
+    # system (containers/application.py), its tools included, and the accounts app that holds
+    # this table may not be installed there; only recording or reading the log needs it.
+    from marketplace.accounts.models import StaffAction
+
+    return StaffAction
 
 
 @dataclass(frozen=True)
@@ -19,7 +32,7 @@ class StaffAudit:
 
     def record(self, *, actor: Actor, action: str, target: str, detail: dict | None = None) -> StaffAction:
         """One row, inside the caller's transaction: it commits with the act it describes."""
-        return StaffAction.objects.create(
+        return _staff_action().objects.create(
             actor_id=actor.user_id,
             action=action,
             target=target[:120],
@@ -29,7 +42,7 @@ class StaffAudit:
         )
 
     def recent(self, *, limit: int = 50, actions: tuple[str, ...] = ()) -> list[StaffAction]:
-        rows = StaffAction.objects.select_related("actor").order_by("-id")
+        rows = _staff_action().objects.select_related("actor").order_by("-id")
         if actions:
             rows = rows.filter(action__in=actions)
         return list(rows[: max(1, min(int(limit), 500))])

@@ -6,17 +6,32 @@ has at most one authenticator and one set of recovery codes. django-otp refuses 
 slows down guessing on each device (1, 2, 4, 8 ... seconds after successive wrong codes).
 """
 
+from __future__ import annotations
+
 import base64
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import django_otp
 from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services.errors import TwoFactorError
+
+if TYPE_CHECKING:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def _devices():
+    # Imported on use: the accounts container is declared in every project that runs the modular
+    # system (containers/application.py), its tools included, and django-otp's apps that hold
+    # these tables may not be installed there; only the methods that read or write them need them.
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice, StaticDevice, StaticToken
+
 
 RECOVERY_CODES = 10
 TOTP_DIGITS = 6
@@ -38,15 +53,18 @@ class TwoFactorService:
         return self._staff.is_staff_member(user)
 
     def has_device(self, user) -> bool:
+        TOTPDevice, _, _ = _devices()
         return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
     def recovery_codes_left(self, user) -> int:
+        _, _, StaticToken = _devices()
         return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
     def start_enrolment(self, user) -> Enrolment:
         """A new (unconfirmed) authenticator secret, or the one shown before if still unconfirmed."""
         if self.has_device(user):
             raise TwoFactorError("Two-factor sign-in is already on for this account.")
+        TOTPDevice, _, _ = _devices()
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
@@ -54,6 +72,7 @@ class TwoFactorService:
 
     def confirm_enrolment(self, user, code: str) -> tuple[TOTPDevice, list[str]]:
         """Turn the authenticator on with a code it shows; returns it and the recovery codes, to show once."""
+        TOTPDevice, _, _ = _devices()
         token = _normalise(code)
         with transaction.atomic():
             device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
@@ -73,6 +92,7 @@ class TwoFactorService:
 
     def verify(self, user, code: str):
         """The device that accepts ``code`` (6 digits: the authenticator; otherwise a recovery code)."""
+        TOTPDevice, StaticDevice, _ = _devices()
         token = _normalise(code)
         if not token:
             raise TwoFactorError("Enter the code from your authenticator app, or a recovery code.")
@@ -100,12 +120,14 @@ class TwoFactorService:
     def disable(self, user) -> None:
         if self.is_required(user):
             raise TwoFactorError("Staff members must keep two-factor sign-in on.")
+        TOTPDevice, StaticDevice, _ = _devices()
         with transaction.atomic():
             TOTPDevice.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()
 
     @staticmethod
     def _replace_recovery_codes(user) -> list[str]:
+        _, StaticDevice, StaticToken = _devices()
         StaticDevice.objects.filter(user=user).delete()
         device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]

@@ -116,7 +116,7 @@ def fund(wallet_service, db):
 
 
 @pytest.fixture
-def staff_user(staff_roles, make_staff):
+def staff_user(make_staff):
     """A finance member (approves withdrawals, reverses entries)."""
     return make_staff("finance", username="staffer")
 
