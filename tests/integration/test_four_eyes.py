@@ -6,17 +6,17 @@ configured amount); each decision is audited. The ledger audit runs after every 
 """
 
 import io
-import threading
 from functools import partial
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from marketplace.accounts.models import StaffAction
 from marketplace.wallets.models import Account, Deposit, JournalEntry, Withdrawal, WithdrawalApproval
 from services.errors import DepositError, InsufficientFunds, NotFound, PermissionDenied, WalletError, WithdrawalError
+from tests.support.races import race
 from tests.support.wallets import fake_txid
 
 pytestmark = [pytest.mark.django_db]
@@ -410,29 +410,6 @@ def test_the_user_hears_of_a_credited_deposit_after_commit(
         "/wallets/",
         "wallets.deposit_credited",
     )
-
-
-def race(*calls):
-    """Run the calls at the same moment, one thread (one database connection) each."""
-    start = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            start.wait()
-            outcomes[i] = ("ok", call())
-        except BaseException as exc:  # the test decides which refusals are expected
-            outcomes[i] = ("refused", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racer hung"
-    return outcomes
 
 
 @pytest.mark.postgres

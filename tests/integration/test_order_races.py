@@ -3,43 +3,19 @@ PostgreSQL connections), many times over: exactly one wins each time, the other 
 order changed, and the ledger stays balanced. Also two checkouts spending one balance, a
 double-clicked checkout, and the timeouts command running on several "machines" at once."""
 
-import threading
 from functools import partial
 
 import pytest
-from django.db import connections
 
 from marketplace.orders.models import Order
 from marketplace.wallets.models import JournalEntry
 from services.errors import IllegalTransition, InsufficientFunds, OrderChanged
 from tests.support.orders import balance, escrow
+from tests.support.races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 25
-
-
-def race(*calls):
-    """Run the calls at the same moment, one thread each; return each one's result or error."""
-    start = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            start.wait()
-            outcomes[i] = ("ok", call())
-        except BaseException as exc:  # the caller decides which refusals are expected
-            outcomes[i] = ("refused", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racer hung"
-    return outcomes
 
 
 def one_winner(outcomes, refused_with=(IllegalTransition,)):
