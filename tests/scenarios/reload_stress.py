@@ -6,6 +6,7 @@ from a version that was in force while the request ran; nothing may fail or cras
 not grow with the number of reloads. Prints one JSON report.
 """
 
+import ctypes
 import gc
 import json
 import re
@@ -45,6 +46,9 @@ def rss_kb() -> int:
 
 def census() -> dict:
     gc.collect()
+    # Give freed heap pages back first: otherwise RSS counts what glibc keeps in its per-thread
+    # arenas after eight threads' churn (~10 MB, varying run to run), not what the process holds.
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     objects = gc.get_objects()
     # type(o), never isinstance(o, ...): isinstance reads o.__class__, which evaluates lazy objects,
     # and django-csp's request.csp_nonce raises once its response's header is written.
