@@ -80,8 +80,9 @@ def prepare(env: dict, products: int) -> None:
     python = sys.executable
     for args in (["manage.py", "migrate", "--noinput", "-v0"], ["manage.py", "collectstatic", "--noinput", "-v0"]):
         subprocess.run([python, *args], cwd=ROOT, env=env, check=True)
-    out = subprocess.run([python, "-c", SEED.format(products=products)], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [python, "-c", SEED.format(products=products)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     print(f"seeded: {out.stdout.strip()}")
 
 
@@ -91,8 +92,11 @@ def wrk(url: str, *, duration: int, connections: int, threads: int = 2) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     latency = re.search(r"Latency\s+([\d.]+\w+)", out)
-    return {"rps": rps, "non_2xx": int(errors.group(1)) if errors else 0,
-            "latency": latency.group(1) if latency else "?"}
+    return {
+        "rps": rps,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "latency": latency.group(1) if latency else "?",
+    }
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -116,11 +120,11 @@ def main() -> None:
     servers: list[Gunicorn] = []
     try:
         prepare(environment(var_dir, redis.url), args.products)
-        uncached = Gunicorn(workers=2, cwd=ROOT,
-                            env=environment(var_dir, redis.url, MARKETPLACE_PAGE_CACHE_SECONDS="0"))
+        uncached = Gunicorn(
+            workers=2, cwd=ROOT, env=environment(var_dir, redis.url, MARKETPLACE_PAGE_CACHE_SECONDS="0")
+        )
         cached = Gunicorn(workers=2, cwd=ROOT, env=environment(var_dir, redis.url))
-        asking = Gunicorn(workers=2, cwd=ROOT,
-                          env=environment(var_dir, redis.url, MARKETPLACE_PAGE_CACHE_NEAR="0"))
+        asking = Gunicorn(workers=2, cwd=ROOT, env=environment(var_dir, redis.url, MARKETPLACE_PAGE_CACHE_NEAR="0"))
         servers = [uncached.start(), cached.start(), asking.start()]
         scenarios = {
             "minimal view": cached.url + "/bench/minimal",
@@ -132,8 +136,11 @@ def main() -> None:
             status, cache = fetch(url)
             # A worker's first request starts its modules, and the products module starts the
             # catalog afresh: the other servers' pages may be gone by then.
-            expected = {"catalog, uncached": {"off"}, "catalog, cached": {"miss", "hit"},
-                        "cached, asking Redis": {"miss", "hit"}}.get(name, {""})
+            expected = {
+                "catalog, uncached": {"off"},
+                "catalog, cached": {"miss", "hit"},
+                "cached, asking Redis": {"miss", "hit"},
+            }.get(name, {""})
             if status != 200 or cache not in expected:
                 raise SystemExit(f"{name}: {url} answered {status} with page cache {cache!r}")
             wrk(url, duration=2, connections=args.connections)  # warm-up: workers, connections, cache
@@ -146,8 +153,11 @@ def main() -> None:
             for name, url in scenarios.items():
                 result = wrk(url, duration=args.duration, connections=args.connections)
                 runs[name].append(result)
-                print(f"  round {round_number}  {name:<20} {result['rps']:>9.1f} req/s   "
-                      f"latency {result['latency']:>8}   non-2xx {result['non_2xx']}", flush=True)
+                print(
+                    f"  round {round_number}  {name:<20} {result['rps']:>9.1f} req/s   "
+                    f"latency {result['latency']:>8}   non-2xx {result['non_2xx']}",
+                    flush=True,
+                )
     finally:
         for server in servers:
             server.stop()
@@ -158,17 +168,24 @@ def main() -> None:
     minimal, cached_rps = median["minimal view"], median["catalog, cached"]
     uncached_rps = median["catalog, uncached"]
     print()
-    print(f"gunicorn 2 workers (production settings, DEBUG off), Redis cache, wrk {args.connections} "
-          f"connections, {args.rounds} x {args.duration}s interleaved; {args.products}+ products, 24 per page")
+    print(
+        f"gunicorn 2 workers (production settings, DEBUG off), Redis cache, wrk {args.connections} "
+        f"connections, {args.rounds} x {args.duration}s interleaved; {args.products}+ products, 24 per page"
+    )
     for name, value in median.items():
         print(f"  {name:<20} {value:>9.1f} req/s (median)")
-    paired = statistics.median(c["rps"] / m["rps"] for c, m in zip(runs["catalog, cached"], runs["minimal view"],
-                                                                       strict=True))
-    print(f"  cached / minimal    = {cached_rps / minimal:.2f}   (target >= {TARGET}); "
-          f"median of the per-round ratios {paired:.2f}")
+    paired = statistics.median(
+        c["rps"] / m["rps"] for c, m in zip(runs["catalog, cached"], runs["minimal view"], strict=True)
+    )
+    print(
+        f"  cached / minimal    = {cached_rps / minimal:.2f}   (target >= {TARGET}); "
+        f"median of the per-round ratios {paired:.2f}"
+    )
     print(f"  uncached / minimal  = {uncached_rps / minimal:.2f}")
-    print(f"  asking Redis / minimal = {median['cached, asking Redis'] / minimal:.2f}   "
-          f"(the page cache with MARKETPLACE_PAGE_CACHE_NEAR=0)")
+    print(
+        f"  asking Redis / minimal = {median['cached, asking Redis'] / minimal:.2f}   "
+        f"(the page cache with MARKETPLACE_PAGE_CACHE_NEAR=0)"
+    )
     print(f"  cached / uncached   = {cached_rps / uncached_rps:.1f}")
     verdict = "meets" if min(paired, cached_rps / minimal) >= TARGET else "is BELOW"
     print(f"  the cached catalog {verdict} the target")

@@ -56,8 +56,9 @@ for kind, call in (('service', lambda: runtime.reload_service('user_service')),
 print(json.dumps(out))
 """
     env = project_env(project)
-    done = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,8 +90,15 @@ def live_workers(client) -> list[str]:
 
 def announce(client, kind: str, target: str) -> tuple[str, float]:
     reload_id = str(uuid.uuid4())
-    message = {"id": reload_id, "kind": kind, "target": target, "origin": "bench:0",
-               "requested_by": "bench", "request_id": "-", "at": time.time()}
+    message = {
+        "id": reload_id,
+        "kind": kind,
+        "target": target,
+        "origin": "bench:0",
+        "requested_by": "bench",
+        "request_id": "-",
+        "at": time.time(),
+    }
     started = time.perf_counter()
     pipe = client.pipeline(transaction=True)
     pipe.rpush("marketplace:0:reloads:log", json.dumps(message))
@@ -116,8 +124,10 @@ def propagation(client, count: int) -> None:
             answered.add(report["worker"])
             failures += not report["ok"]
         times.append(time.perf_counter() - started)
-    print(f"propagation to all {len(workers)} workers (announce -> last answer), {count} reloads: "
-          f"{summary(times)}; failures {failures}")
+    print(
+        f"propagation to all {len(workers)} workers (announce -> last answer), {count} reloads: "
+        f"{summary(times)}; failures {failures}"
+    )
 
 
 def through_the_page(url: str, count: int) -> None:
@@ -130,8 +140,7 @@ def through_the_page(url: str, count: int) -> None:
         response = staff.post_form(f"/ops/reload/{kind}/{target}/", {"confirm": "yes"})
         times.append(time.perf_counter() - started)
         assert response.status == 302, response.status
-    print(f"reload through the ops page (one POST, answered when every worker applied it), {count}: "
-          f"{summary(times)}")
+    print(f"reload through the ops page (one POST, answered when every worker applied it), {count}: {summary(times)}")
 
 
 def load(url: str, requests: int, threads: int = 4) -> tuple[list[float], int]:
@@ -200,11 +209,15 @@ def latency_under_reloads(url: str, client, requests: int, blocks: int = 4) -> N
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
 
-    print(f"register page under load, {requests} requests per phase in {blocks} alternating blocks, "
-          f"4 client threads, {WORKERS} workers:")
+    print(
+        f"register page under load, {requests} requests per phase in {blocks} alternating blocks, "
+        f"4 client threads, {WORKERS} workers:"
+    )
     print(f"  without reloads: p50 {pct(quiet, 0.5):.1f} ms  p99 {pct(quiet, 0.99):.1f} ms  errors {errors['quiet']}")
-    print(f"  with {reloads[0]} reloads: p50 {pct(busy, 0.5):.1f} ms  p99 {pct(busy, 0.99):.1f} ms  "
-          f"errors {errors['busy']}")
+    print(
+        f"  with {reloads[0]} reloads: p50 {pct(busy, 0.5):.1f} ms  p99 {pct(busy, 0.99):.1f} ms  "
+        f"errors {errors['busy']}"
+    )
     print(f"  p99 ratio with / without reloads: {pct(busy, 0.99) / pct(quiet, 0.99):.2f} (target <= 1.5)")
 
 
@@ -215,8 +228,9 @@ def main() -> None:
     project = copy_project(Path(tempfile.mkdtemp(prefix="bench-reload-")) / "project")
     env = project_env(project)
     for command in (("migrate", "--noinput"), ("load_demo_data",), ("shell", "-c", ENROL)):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
         if done.returncode:
             raise SystemExit(done.stderr[-3000:])
     in_process(project, count)

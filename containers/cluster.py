@@ -266,8 +266,9 @@ class Cluster:
             origin=self.worker_id,
             request_id="" if request_id == "-" else request_id,
         )
-        outcome = ClusterReload(reload_id=reload_id, kind=kind, target=target,
-                                requested_by=requested_by, broadcast=False)
+        outcome = ClusterReload(
+            reload_id=reload_id, kind=kind, target=target, requested_by=requested_by, broadcast=False
+        )
         message = {
             "id": reload_id,
             "kind": kind,
@@ -543,7 +544,8 @@ class _Listener(threading.Thread):
                 if outage_since is not None:
                     log.warning(
                         "reload listener reconnected after %.1fs; applied %d missed reload(s)",
-                        time.monotonic() - outage_since, missed,
+                        time.monotonic() - outage_since,
+                        missed,
                     )
                 outage_since = None
                 backoff = 0.2

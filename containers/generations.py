@@ -84,9 +84,7 @@ def resolve(slot: ModuleSlot, name: str, *args, **kwargs):
         generation = trial.get(generation.module, generation)
     provider = generation.providers.get(name)
     if provider is None:
-        raise ServiceUnavailable(
-            f"module {generation.module} {generation.version} no longer provides {name!r}"
-        )
+        raise ServiceUnavailable(f"module {generation.module} {generation.version} no longer provides {name!r}")
     return provider(*args, **kwargs)
 
 
@@ -170,10 +168,7 @@ class GenerationBuilder:
                     memo[id(sibling_provider)] = getattr(facade, sibling)
             seeded = set(memo)
             copy = providers.deepcopy(declared[name], memo)
-            fresh = [
-                p for key, p in memo.items()
-                if key not in seeded and isinstance(p, _CLASS_PROVIDERS)
-            ]
+            fresh = [p for key, p in memo.items() if key not in seeded and isinstance(p, _CLASS_PROVIDERS)]
             if isinstance(copy, _CLASS_PROVIDERS) and copy not in fresh:
                 fresh.append(copy)
             override = class_overrides.get(name)
@@ -221,8 +216,7 @@ class GenerationBuilder:
         }
         if missing:
             raise GenerationError(
-                f"{path} cannot stand in for {declared.__qualname__}: it lacks "
-                f"{', '.join(sorted(missing))}"
+                f"{path} cannot stand in for {declared.__qualname__}: it lacks {', '.join(sorted(missing))}"
             )
         provider.set_provides(replacement)
 

@@ -57,9 +57,7 @@ def instrumented_class(cls: type, service: str) -> type:
         setattr(cls, _CACHE_ATTR, cache)
     sub = cache.get(service)
     if sub is None:
-        namespace = {
-            attr: _wrap(fn, service, attr) for attr, fn in _public_functions(cls).items()
-        }
+        namespace = {attr: _wrap(fn, service, attr) for attr, fn in _public_functions(cls).items()}
         namespace.update(
             __module__=cls.__module__,
             __qualname__=cls.__qualname__,

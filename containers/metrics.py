@@ -8,21 +8,15 @@ import os
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
-SERVICE_CALLS = Counter(
-    "marketplace_service_calls_total", "Service method calls", ["service", "method"]
-)
-SERVICE_ERRORS = Counter(
-    "marketplace_service_errors_total", "Service method calls that raised", ["service", "method"]
-)
+SERVICE_CALLS = Counter("marketplace_service_calls_total", "Service method calls", ["service", "method"])
+SERVICE_ERRORS = Counter("marketplace_service_errors_total", "Service method calls that raised", ["service", "method"])
 SERVICE_LATENCY = Histogram(
     "marketplace_service_latency_seconds",
     "Service method latency",
     ["service", "method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-RELOADS = Counter(
-    "marketplace_reloads_total", "Hot reloads by kind, target and outcome", ["kind", "target", "outcome"]
-)
+RELOADS = Counter("marketplace_reloads_total", "Hot reloads by kind, target and outcome", ["kind", "target", "outcome"])
 MODULE_READY = Gauge(
     "marketplace_module_ready",
     "1 when the module serves, 0 otherwise",
@@ -49,21 +43,15 @@ RELOAD_DURATION = Histogram(
 )
 
 # The web layer: one label set per view name (the resolver's), never per raw path.
-HTTP_REQUESTS = Counter(
-    "marketplace_http_requests_total", "Requests by view name and method", ["view", "method"]
-)
+HTTP_REQUESTS = Counter("marketplace_http_requests_total", "Requests by view name and method", ["view", "method"])
 HTTP_LATENCY = Histogram(
     "marketplace_http_request_duration_seconds",
     "Request latency by view name and method",
     ["view", "method"],
     buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-HTTP_RESPONSES = Counter(
-    "marketplace_http_responses_total", "Responses by status code", ["status"]
-)
-DB_QUERIES = Counter(
-    "marketplace_db_queries_total", "Database queries run while serving, by view name", ["view"]
-)
+HTTP_RESPONSES = Counter("marketplace_http_responses_total", "Responses by status code", ["status"])
+DB_QUERIES = Counter("marketplace_db_queries_total", "Database queries run while serving, by view name", ["view"])
 DB_QUERIES_PER_REQUEST = Histogram(
     "marketplace_db_queries_per_request",
     "Database queries per request",
@@ -127,8 +115,9 @@ def request_figures() -> dict:
         if "view" not in labels:
             continue
         key = f"{labels['view']} {labels['method']}"
-        row = views.setdefault(key, {"view": labels["view"], "method": labels["method"],
-                                     "count": 0, "total_seconds": 0.0})
+        row = views.setdefault(
+            key, {"view": labels["view"], "method": labels["method"], "count": 0, "total_seconds": 0.0}
+        )
         if sample.name == "marketplace_http_requests_total":
             row["count"] += int(sample.value)
         elif sample.name == "marketplace_http_request_duration_seconds_sum":

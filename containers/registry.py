@@ -53,9 +53,7 @@ class ServiceRegistry:
 
     def remove_module(self, module: str, keep: set[str]) -> None:
         with self._lock:
-            self._entries = {
-                n: e for n, e in self._entries.items() if e.module != module or n in keep
-            }
+            self._entries = {n: e for n, e in self._entries.items() if e.module != module or n in keep}
 
     def get(self, name: str) -> ServiceEntry:
         """By name (``user_service``) or qualified by module (``accounts.user_service``)."""

@@ -162,9 +162,7 @@ class Runtime:
         # project module needs a twin on the class too (its views use string markers anyway).
         declarative = self.container.declarative_parent
         if declarative is not None and name not in declarative.providers:
-            twin_needs = {
-                attr: getattr(declarative, attr) for attr in needs if attr != "config"
-            }
+            twin_needs = {attr: getattr(declarative, attr) for attr in needs if attr != "config"}
             setattr(declarative, name, providers.Container(module_cls.container_class, **twin_needs))
         return facade
 
@@ -211,9 +209,7 @@ class Runtime:
         facade_names = set(service_providers(facade))
         for service_name in generation.providers:
             provider = (
-                getattr(facade, service_name)
-                if service_name in facade_names
-                else generation.providers[service_name]
+                getattr(facade, service_name) if service_name in facade_names else generation.providers[service_name]
             )
             self.services.register(
                 ServiceEntry(
@@ -322,9 +318,7 @@ class Runtime:
                     self._check_container_needs(candidate)
                     if slot is None:
                         raise ImproperlyConfigured(f"module {name} gained a container; restart to add it")
-                    generation = self._build(
-                        candidate, new_cls.container_class, self.module_container(name), config
-                    )
+                    generation = self._build(candidate, new_cls.container_class, self.module_container(name), config)
                 new_module = new_cls(container=generation.container if generation else None)
                 with pinned(generation) if generation else contextlib.nullcontext():
                     if new_module.initialize() is False:
@@ -351,9 +345,7 @@ class Runtime:
                 self.modules.mark_ready(name)
                 self.modules.initialize_all()  # dependants it was holding back may start now
             self._publish_states()
-            return self._succeeded(
-                "module", name, old_module.version, new_module.version, generation, started
-            )
+            return self._succeeded("module", name, old_module.version, new_module.version, generation, started)
 
     @staticmethod
     def _reloaded_class(old_module: BaseModule) -> type[BaseModule]:

@@ -101,9 +101,7 @@ class BaseModule:
         """Handle ``topic`` from the core event publisher until this instance's ``cleanup``."""
         from containers import runtime
 
-        runtime.container.core.events().subscribe(
-            owner=self._events_owner, topic=topic, handler=handler
-        )
+        runtime.container.core.events().subscribe(owner=self._events_owner, topic=topic, handler=handler)
         self._subscribed = True
 
     def unsubscribe_all(self) -> None:

@@ -25,7 +25,9 @@ class OrdersContainer(containers.DeclarativeContainer):
 
     order_queries = providers.Factory(OrderQueries, access=core.staff_access, page_size=config.page_size.as_int())
     cart_service = providers.Factory(
-        CartService, catalog_queries=products.catalog_queries, clock=core.clock,
+        CartService,
+        catalog_queries=products.catalog_queries,
+        clock=core.clock,
         max_lines=config.cart_max_lines.as_int(),
     )
     order_service = providers.Factory(
@@ -98,8 +100,12 @@ class OrdersModule(BaseModule):
         from marketplace.orders.models import Order
         from services import order_states
 
-        rows = (Order.objects.filter(state__in=sorted(order_states.OPEN)).values("state")
-                .annotate(n=Count("pk"), sat=Sum("total_sat")).order_by())
+        rows = (
+            Order.objects.filter(state__in=sorted(order_states.OPEN))
+            .values("state")
+            .annotate(n=Count("pk"), sat=Sum("total_sat"))
+            .order_by()
+        )
         return {
             "open": {row["state"]: row["n"] for row in rows},
             "escrow_sat": sum(row["sat"] for row in rows),

@@ -53,25 +53,65 @@ class ProductsContainer(containers.DeclarativeContainer):
 
 
 DEMO_CATEGORIES = [
-    ("Hardware", "hardware", None), ("Tools", "tools", "hardware"), ("Lighting", "lighting", "hardware"),
-    ("Books", "books", None), ("Fiction", "fiction", "books"), ("Non-fiction", "non-fiction", "books"),
+    ("Hardware", "hardware", None),
+    ("Tools", "tools", "hardware"),
+    ("Lighting", "lighting", "hardware"),
+    ("Books", "books", None),
+    ("Fiction", "fiction", "books"),
+    ("Non-fiction", "non-fiction", "books"),
 ]
 DEMO_PRODUCTS = {
     "bob": [
-        ("Brass desk lamp", "lighting", "0.00120000", 7, "#c9a227",
-         "A solid brass desk lamp with a cotton-braided cord.\nTakes an E27 bulb (not included)."),
-        ("Claw hammer, 16 oz", "tools", "0.00035000", 25, "#5b6b7a",
-         "Drop-forged steel head, ash handle.\nBalanced for long days of framing."),
-        ("Japanese pull saw", "tools", "0.00060000", 12, "#8a5a44",
-         "Cuts on the pull stroke for a thin, clean kerf.\nReplaceable blade."),
+        (
+            "Brass desk lamp",
+            "lighting",
+            "0.00120000",
+            7,
+            "#c9a227",
+            "A solid brass desk lamp with a cotton-braided cord.\nTakes an E27 bulb (not included).",
+        ),
+        (
+            "Claw hammer, 16 oz",
+            "tools",
+            "0.00035000",
+            25,
+            "#5b6b7a",
+            "Drop-forged steel head, ash handle.\nBalanced for long days of framing.",
+        ),
+        (
+            "Japanese pull saw",
+            "tools",
+            "0.00060000",
+            12,
+            "#8a5a44",
+            "Cuts on the pull stroke for a thin, clean kerf.\nReplaceable blade.",
+        ),
     ],
     "carol": [
-        ("The Bitcoin Standard (used)", "non-fiction", "0.00025000", 3, "#2f5d50",
-         "Paperback, lightly read, no markings."),
-        ("A Wizard of Earthsea", "fiction", "0.00018000", 5, "#4b3f72",
-         "Ursula K. Le Guin's classic, hardback reprint."),
-        ("Field guide to lamps and lighting", "non-fiction", "0.00022000", 2, "#a14a2f",
-         "Everything about restoring old lamps safely."),
+        (
+            "The Bitcoin Standard (used)",
+            "non-fiction",
+            "0.00025000",
+            3,
+            "#2f5d50",
+            "Paperback, lightly read, no markings.",
+        ),
+        (
+            "A Wizard of Earthsea",
+            "fiction",
+            "0.00018000",
+            5,
+            "#4b3f72",
+            "Ursula K. Le Guin's classic, hardback reprint.",
+        ),
+        (
+            "Field guide to lamps and lighting",
+            "non-fiction",
+            "0.00022000",
+            2,
+            "#a14a2f",
+            "Everything about restoring old lamps safely.",
+        ),
     ],
 }
 
@@ -103,8 +143,10 @@ class ProductsModule(BaseModule):
         fill_slot("listings", facade.catalog_queries)
         # Cached catalog pages may come from another search backend or older code: start afresh.
         runtime.module_container("vendors").page_cache().bump(["catalog"])
-        self.subscribe("vendors.shop_changed", lambda topic, payload: facade.catalog_service().shop_changed(
-            vendor_id=payload["vendor_id"]))
+        self.subscribe(
+            "vendors.shop_changed",
+            lambda topic, payload: facade.catalog_service().shop_changed(vendor_id=payload["vendor_id"]),
+        )
         return True
 
     def health_checks(self):
@@ -135,8 +177,7 @@ class ProductsModule(BaseModule):
         made_categories = 0
         for position, (name, slug, parent) in enumerate(DEMO_CATEGORIES):
             if slug not in ids:
-                ids[slug] = service.create_category(name=name, slug=slug, parent_id=ids.get(parent),
-                                                    position=position)
+                ids[slug] = service.create_category(name=name, slug=slug, parent_id=ids.get(parent), position=position)
                 made_categories += 1
         listed = 0
         for username, items in DEMO_PRODUCTS.items():
@@ -148,8 +189,13 @@ class ProductsModule(BaseModule):
                     continue
                 try:
                     service.create_product(
-                        actor_id=user.pk, title=title, description=description, price_sat=parse_btc(price),
-                        stock=stock, category_id=ids[category], images=[demo_picture(title, colour)],
+                        actor_id=user.pk,
+                        title=title,
+                        description=description,
+                        price_sat=parse_btc(price),
+                        stock=stock,
+                        category_id=ids[category],
+                        images=[demo_picture(title, colour)],
                     )
                 except VendorNotActive:
                     break  # their shop is not open (yet): nothing to list

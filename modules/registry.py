@@ -118,8 +118,7 @@ class ModuleRegistry:
     def _chain_to(self, name: str) -> list[str]:
         """A shortest chain from a module nobody needs down to ``name``, for error messages."""
         parents = {
-            n: [o for o, r in self._records.items() if n in r.module.info.dependency_names]
-            for n in self._records
+            n: [o for o, r in self._records.items() if n in r.module.info.dependency_names] for n in self._records
         }
         chain = [name]
         seen = {name}
@@ -143,8 +142,7 @@ class ModuleRegistry:
                 chain = " -> ".join(self._chain_to(name) + [requirement.name])
                 if needed is None:
                     problems.append(
-                        f"missing module: {name} needs {str(requirement)!r}, which is not "
-                        f"registered (path: {chain})"
+                        f"missing module: {name} needs {str(requirement)!r}, which is not registered (path: {chain})"
                     )
                 elif requirement.specifier and not requirement.specifier.contains(
                     Version(needed.module.version), prereleases=True
@@ -187,9 +185,7 @@ class ModuleRegistry:
                 record = self._records[name]
                 if record.state is ModuleState.READY:
                     continue
-                blocker = next(
-                    (d for d in record.module.info.dependency_names if not self.is_ready(d)), None
-                )
+                blocker = next((d for d in record.module.info.dependency_names if not self.is_ready(d)), None)
                 if blocker is not None:
                     self._set(
                         name,

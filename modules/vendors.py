@@ -10,10 +10,18 @@ from services.vendor_service import VendorService
 from services.vendor_slots import NoListings, NoRatings
 
 DEMO_SHOPS = [
-    ("bob", "Bob's Hardware", "bobs-hardware",
-     "Hand tools and workshop lamps, tested before they ship.\nOrders leave within two days."),
-    ("carol", "Carol's Books", "carols-books",
-     "Second-hand and new books, carefully packed.\nAsk for anything you cannot find."),
+    (
+        "bob",
+        "Bob's Hardware",
+        "bobs-hardware",
+        "Hand tools and workshop lamps, tested before they ship.\nOrders leave within two days.",
+    ),
+    (
+        "carol",
+        "Carol's Books",
+        "carols-books",
+        "Second-hand and new books, carefully packed.\nAsk for anything you cannot find.",
+    ),
 ]
 
 

@@ -33,9 +33,7 @@ def network_key(name: str) -> str:
     try:
         return NETWORK_NAMES[str(name).strip().lower()]
     except KeyError:
-        raise ValueError(
-            f"unknown bitcoin network {name!r} (use mainnet, testnet, signet or regtest)"
-        ) from None
+        raise ValueError(f"unknown bitcoin network {name!r} (use mainnet, testnet, signet or regtest)") from None
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,9 @@ class DepositKey:
         try:
             key = bip32.HDKey.from_string(text)
         except Exception as exc:
-            raise ValueError(
-                f"MARKETPLACE_WALLET_XPUB is not an extended public key: {exc}"
-            ) from None
+            raise ValueError(f"MARKETPLACE_WALLET_XPUB is not an extended public key: {exc}") from None
         if key.is_private:
-            raise ValueError(
-                "MARKETPLACE_WALLET_XPUB holds a private key: give the public one only"
-            )
+            raise ValueError("MARKETPLACE_WALLET_XPUB holds a private key: give the public one only")
         self.key_network = "main" if key.version in ACCEPTED_VERSIONS["main"] else "test"
         kind = ACCEPTED_VERSIONS[self.key_network].get(key.version)
         if kind is None:
@@ -119,9 +113,7 @@ def normalize_address(text, *, network: str) -> str:
     lowered = address.lower()
     if lowered.startswith(net["bech32"] + "1"):
         if address != lowered and address != address.upper():
-            raise InvalidAddress(
-                "A bech32 address is all lower case or all upper case.", field="address"
-            )
+            raise InvalidAddress("A bech32 address is all lower case or all upper case.", field="address")
         version, program = bech32.decode(net["bech32"], lowered)
         # v0 (P2WPKH/P2WSH) and v1 (taproot) only: later versions have no spending rules yet.
         if version is None or version not in (0, 1) or (version == 1 and len(program) != 32):
@@ -140,9 +132,7 @@ def normalize_address(text, *, network: str) -> str:
     try:
         script = address_to_scriptpubkey(address)
     except Exception:
-        raise InvalidAddress(
-            f"That is not a valid {name} bitcoin address.", field="address"
-        ) from None
+        raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address") from None
     if script.address(net) != address:
         raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address")
     return address

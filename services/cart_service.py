@@ -85,8 +85,11 @@ class CartService:
 
     def contents(self, *, user_id: int) -> CartView:
         """The cart grouped by shop, at today's prices: two queries, whatever its size."""
-        rows = list(CartItem.objects.filter(user_id=user_id).order_by("added_at", "pk")
-                    .values_list("product_id", "quantity", "product__title"))
+        rows = list(
+            CartItem.objects.filter(user_id=user_id)
+            .order_by("added_at", "pk")
+            .values_list("product_id", "quantity", "product__title")
+        )
         if not rows:
             return CartView()
         current = self._catalog.purchase_lines(items={pid: qty for pid, qty, _ in rows})
@@ -96,13 +99,25 @@ class CartService:
             if found is None:  # deleted since: still shown, so the buyer can remove it
                 lines.append(CartLine(product_id, title, 0, quantity, None, "", False, 0))
             else:
-                lines.append(CartLine(product_id, found.title, found.price_sat, quantity, found.vendor_id,
-                                      found.vendor_name, found.available, found.stock))
+                lines.append(
+                    CartLine(
+                        product_id,
+                        found.title,
+                        found.price_sat,
+                        quantity,
+                        found.vendor_id,
+                        found.vendor_name,
+                        found.available,
+                        found.stock,
+                    )
+                )
         ordered = sorted(lines, key=lambda line: (line.vendor_name, line.vendor_id or 0))
-        return CartView(groups=tuple(
-            CartGroup(vendor_id, group[0].vendor_name, tuple(group))
-            for vendor_id, group in ((v, list(g)) for v, g in groupby(ordered, key=lambda line: line.vendor_id))
-        ))
+        return CartView(
+            groups=tuple(
+                CartGroup(vendor_id, group[0].vendor_name, tuple(group))
+                for vendor_id, group in ((v, list(g)) for v, g in groupby(ordered, key=lambda line: line.vendor_id))
+            )
+        )
 
     def add(self, *, user_id: int, product_id: int, quantity: int = 1) -> CartLine:
         """Put ``quantity`` more of a product in the cart (a new line, or added to its line)."""
@@ -119,8 +134,9 @@ class CartService:
                     raise CartError(f"Your cart holds at most {self.max_lines} different products.")
                 try:
                     with transaction.atomic():
-                        CartItem.objects.create(user_id=user_id, product_id=product.product_id, quantity=total,
-                                                added_at=self._clock.now())
+                        CartItem.objects.create(
+                            user_id=user_id, product_id=product.product_id, quantity=total, added_at=self._clock.now()
+                        )
                 except IntegrityError:  # the same product added at the same moment (a double click)
                     raise CartError("That product was just added to your cart.") from None
         return _line(product, total)
@@ -172,8 +188,16 @@ class CartService:
 
 
 def _line(product, quantity: int) -> CartLine:
-    return CartLine(product.product_id, product.title, product.price_sat, quantity, product.vendor_id,
-                    product.vendor_name, product.available, product.stock)
+    return CartLine(
+        product.product_id,
+        product.title,
+        product.price_sat,
+        quantity,
+        product.vendor_id,
+        product.vendor_name,
+        product.available,
+        product.stock,
+    )
 
 
 def _quantity(value, *, minimum: int) -> int:
@@ -186,4 +210,3 @@ def _product_id(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
         raise NotFound("That product is not for sale.")
     return value
-

@@ -29,9 +29,7 @@ QUERY_MAX = 100
 
 # A product buyers can see: listed by its vendor, not unlisted by staff, not deleted, sold by
 # an approved shop that is not suspended.
-LISTED = Q(
-    deleted_at=None, is_active=True, moderation="ok", vendor__status="approved", vendor__suspended_at=None
-)
+LISTED = Q(deleted_at=None, is_active=True, moderation="ok", vendor__status="approved", vendor__suspended_at=None)
 
 
 def _models():
@@ -189,8 +187,18 @@ class CatalogFilters:
     page: int = 1
 
     def cache_key(self) -> str:
-        raw = "|".join(str(v) for v in (self.q.lower(), self.category, self.vendor, self.min_price_sat,
-                                          self.max_price_sat, self.sort, self.page))
+        raw = "|".join(
+            str(v)
+            for v in (
+                self.q.lower(),
+                self.category,
+                self.vendor,
+                self.min_price_sat,
+                self.max_price_sat,
+                self.sort,
+                self.page,
+            )
+        )
         return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
     def query_string(self, *, without_page: bool = True) -> str:
@@ -198,7 +206,9 @@ class CatalogFilters:
         from urllib.parse import urlencode
 
         params = {
-            "q": self.q, "category": self.category, "vendor": self.vendor,
+            "q": self.q,
+            "category": self.category,
+            "vendor": self.vendor,
             "min_price": format_btc(self.min_price_sat) if self.min_price_sat is not None else "",
             "max_price": format_btc(self.max_price_sat) if self.max_price_sat is not None else "",
             "sort": self.sort if self.sort != "newest" else "",
@@ -282,8 +292,13 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
     # isdigit() alone takes "²", which int() refuses: only ASCII digits are a page number.
     page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 1
     filters = CatalogFilters(
-        q=text("q", QUERY_MAX), category=text("category", 60).lower(), vendor=text("vendor", 50).lower(),
-        min_price_sat=min_sat, max_price_sat=max_sat, sort=sort, page=min(max(page, 1), MAX_PAGE),
+        q=text("q", QUERY_MAX),
+        category=text("category", 60).lower(),
+        vendor=text("vendor", 50).lower(),
+        min_price_sat=min_sat,
+        max_price_sat=max_sat,
+        sort=sort,
+        page=min(max(page, 1), MAX_PAGE),
     )
     return filters, notices
 
@@ -352,7 +367,8 @@ class CatalogQueries:
 
             vendor_name = (
                 Vendor.objects.filter(slug=filters.vendor, status="approved", suspended_at=None)
-                .values_list("shop_name", flat=True).first()
+                .values_list("shop_name", flat=True)
+                .first()
             ) or ""
             if not vendor_name:
                 notices.append(f"There is no shop “{filters.vendor}”; showing every shop.")
@@ -369,17 +385,31 @@ class CatalogQueries:
             order = ("-search_rank", *order)
         count = queryset.count()
         number, offset, num_pages = page_bounds(count=count, page=filters.page, size=self.page_size)
-        rows = self._cards(queryset.order_by(*order)[offset:offset + self.page_size])
+        rows = self._cards(queryset.order_by(*order)[offset : offset + self.page_size])
         return CatalogPage(
             page=PageOf(rows=tuple(rows), number=number, num_pages=num_pages, count=count),
-            filters=filters, categories=tree, category=category, vendor_name=vendor_name,
+            filters=filters,
+            categories=tree,
+            category=category,
+            vendor_name=vendor_name,
             notices=tuple(notices),
         )
 
     def _cards(self, queryset, row_class=ProductCard, extra: tuple[str, ...] = ()) -> list:
         first_image = _models().ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
-        fields = ("id", "title", "price_sat", "stock", "vendor_id", "vendor__shop_name", "vendor__slug",
-                  "category_id", "image_id", "created_at", *extra)
+        fields = (
+            "id",
+            "title",
+            "price_sat",
+            "stock",
+            "vendor_id",
+            "vendor__shop_name",
+            "vendor__slug",
+            "category_id",
+            "image_id",
+            "created_at",
+            *extra,
+        )
         rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(*fields)
         return [row_class(*row) for row in rows]
 
@@ -388,13 +418,14 @@ class CatalogQueries:
         queryset = _models().Product.objects.filter(LISTED, vendor_id=vendor_id)
         count = queryset.count()
         number, offset, num_pages = page_bounds(count=count, page=page, size=self.page_size)
-        rows = self._cards(queryset.order_by("-created_at", "-id")[offset:offset + self.page_size])
+        rows = self._cards(queryset.order_by("-created_at", "-id")[offset : offset + self.page_size])
         return PageOf(rows=tuple(rows), number=number, num_pages=num_pages, count=count)
 
     def vendor_products(self, *, vendor_id: int) -> list[DashboardRow]:
         queryset = _models().Product.objects.filter(vendor_id=vendor_id, deleted_at=None)
-        return self._cards(queryset.order_by("-created_at", "-id"), DashboardRow,
-                           ("is_active", "moderation", "moderation_note"))
+        return self._cards(
+            queryset.order_by("-created_at", "-id"), DashboardRow, ("is_active", "moderation", "moderation_note")
+        )
 
     # one product
     def product_detail(self, *, product_id: int) -> ProductDetail | None:
@@ -422,32 +453,41 @@ class CatalogQueries:
 
     def _product_detail(self, product_id: int) -> ProductDetail | None:
         models = _models()
-        product = (
-            models.Product.objects.filter(pk=product_id, deleted_at=None).select_related("vendor").first()
-        )
+        product = models.Product.objects.filter(pk=product_id, deleted_at=None).select_related("vendor").first()
         if product is None:
             return None
         images = tuple(
-            ImageRow(*row) for row in
-            models.ProductImage.objects.filter(product_id=product_id).values_list("id", "width", "height")
+            ImageRow(*row)
+            for row in models.ProductImage.objects.filter(product_id=product_id).values_list("id", "width", "height")
         )
         vendor = product.vendor
         return ProductDetail(
-            id=product.pk, title=product.title, description=product.description,
-            price_sat=product.price_sat, stock=product.stock,
+            id=product.pk,
+            title=product.title,
+            description=product.description,
+            price_sat=product.price_sat,
+            stock=product.stock,
             category=self.category_tree().by_id(product.category_id),
-            vendor_id=vendor.pk, vendor_user_id=vendor.user_id, vendor_name=vendor.shop_name,
-            vendor_slug=vendor.slug, vendor_active=vendor.is_active,
-            is_active=product.is_active, moderation=product.moderation,
-            moderation_note=product.moderation_note, images=images,
-            created_at=product.created_at, updated_at=product.updated_at,
+            vendor_id=vendor.pk,
+            vendor_user_id=vendor.user_id,
+            vendor_name=vendor.shop_name,
+            vendor_slug=vendor.slug,
+            vendor_active=vendor.is_active,
+            is_active=product.is_active,
+            moderation=product.moderation,
+            moderation_note=product.moderation_note,
+            images=images,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
         )
 
     def image_file(self, *, image_id: int) -> tuple[str, str, int] | None:
         """``(file name, content type, product id)`` of a stored picture of a product not deleted."""
         return (
-            _models().ProductImage.objects.filter(pk=image_id, product__deleted_at=None)
-            .values_list("file", "content_type", "product_id").first()
+            _models()
+            .ProductImage.objects.filter(pk=image_id, product__deleted_at=None)
+            .values_list("file", "content_type", "product_id")
+            .first()
         )
 
     # purchases
@@ -455,10 +495,12 @@ class CatalogQueries:
         """Price, title and shop of products as they stand now, for a basket (no locks taken)."""
         wanted = {int(k): int(v) for k, v in dict(items).items()}
         rows = (
-            _models().Product.objects.filter(pk__in=wanted, deleted_at=None)
+            _models()
+            .Product.objects.filter(pk__in=wanted, deleted_at=None)
             .annotate(listed=ExpressionWrapper(LISTED, output_field=BooleanField()))
-            .values_list("id", "title", "price_sat", "vendor_id", "vendor__user_id", "vendor__shop_name",
-                         "listed", "stock")
+            .values_list(
+                "id", "title", "price_sat", "vendor_id", "vendor__user_id", "vendor__shop_name", "listed", "stock"
+            )
         )
         return {
             pid: PurchaseLine(pid, title, price, wanted[pid], vid, vuid, vname, bool(listed), stock)
@@ -469,19 +511,38 @@ class CatalogQueries:
     def moderation_queue(self, *, staff_id: int) -> list[QueueItem]:
         self._access.require(staff_id, Capability.MODERATE_CATALOG)
         reports = (
-            _models().ProductReport.objects.filter(state="open")
-            .select_related("product__vendor", "reporter").order_by("product_id", "created_at")
+            _models()
+            .ProductReport.objects.filter(state="open")
+            .select_related("product__vendor", "reporter")
+            .order_by("product_id", "created_at")
         )
         grouped: dict[int, QueueItem] = {}
         for report in reports:
             product = report.product
             item = grouped.get(product.pk)
-            entry = {"id": report.pk, "reason": report.get_reason_display(), "details": report.details,
-                     "reporter": report.reporter.username, "created_at": report.created_at}
+            entry = {
+                "id": report.pk,
+                "reason": report.get_reason_display(),
+                "details": report.details,
+                "reporter": report.reporter.username,
+                "created_at": report.created_at,
+            }
             if item is None:
-                grouped[product.pk] = QueueItem(product.pk, product.title, product.vendor.shop_name,
-                                                product.vendor.slug, product.moderation, (entry,))
+                grouped[product.pk] = QueueItem(
+                    product.pk,
+                    product.title,
+                    product.vendor.shop_name,
+                    product.vendor.slug,
+                    product.moderation,
+                    (entry,),
+                )
             else:
-                grouped[product.pk] = QueueItem(item.product_id, item.title, item.vendor_name, item.vendor_slug,
-                                                item.moderation, (*item.reports, entry))
+                grouped[product.pk] = QueueItem(
+                    item.product_id,
+                    item.title,
+                    item.vendor_name,
+                    item.vendor_slug,
+                    item.moderation,
+                    (*item.reports, entry),
+                )
         return sorted(grouped.values(), key=lambda i: i.reports[0]["created_at"])

@@ -34,9 +34,7 @@ class SimpleSearch:
 def search_vector(config: str = "english"):
     from django.contrib.postgres.search import SearchVector
 
-    return SearchVector("title", weight="A", config=config) + SearchVector(
-        "description", weight="B", config=config
-    )
+    return SearchVector("title", weight="A", config=config) + SearchVector("description", weight="B", config=config)
 
 
 class PostgresSearch:
@@ -52,9 +50,7 @@ class PostgresSearch:
         vector = search_vector(self.config)
         # websearch syntax ("quoted phrase", -excluded, or) never raises on malformed input.
         query = SearchQuery(text, search_type="websearch", config=self.config)
-        return queryset.annotate(search=vector).filter(search=query).annotate(
-            search_rank=SearchRank(vector, query)
-        )
+        return queryset.annotate(search=vector).filter(search=query).annotate(search_rank=SearchRank(vector, query))
 
     def check(self, connection) -> dict:
         if connection.vendor != "postgresql":

@@ -50,11 +50,22 @@ class CatalogService:
         self.max_images = int(max_images)
 
     # listing
-    def create_product(self, *, actor_id: int, title: str, description: str, price_sat: int, stock: int,
-                       category_id: int, is_active: bool = True, images: Sequence = ()) -> int:
+    def create_product(
+        self,
+        *,
+        actor_id: int,
+        title: str,
+        description: str,
+        price_sat: int,
+        stock: int,
+        category_id: int,
+        is_active: bool = True,
+        images: Sequence = (),
+    ) -> int:
         vendor = self._vendors.require_active(user_id=actor_id)
-        fields, errors = self._validated(title=title, description=description, price_sat=price_sat,
-                                         stock=stock, category_id=category_id)
+        fields, errors = self._validated(
+            title=title, description=description, price_sat=price_sat, stock=stock, category_id=category_id
+        )
         if len(images) > self.max_images:
             errors["images"] = [f"At most {self.max_images} pictures per product."]
         prepared = self._prepare(images, errors)
@@ -76,12 +87,24 @@ class CatalogService:
             raise
         return product.pk
 
-    def update_product(self, *, actor_id: int, product_id: int, title: str, description: str,
-                       price_sat: int, stock: int, category_id: int, is_active: bool,
-                       add_images: Sequence = (), remove_image_ids: Iterable[int] = ()) -> None:
+    def update_product(
+        self,
+        *,
+        actor_id: int,
+        product_id: int,
+        title: str,
+        description: str,
+        price_sat: int,
+        stock: int,
+        category_id: int,
+        is_active: bool,
+        add_images: Sequence = (),
+        remove_image_ids: Iterable[int] = (),
+    ) -> None:
         vendor = self._vendors.require_active(user_id=actor_id)
-        fields, errors = self._validated(title=title, description=description, price_sat=price_sat,
-                                         stock=stock, category_id=category_id)
+        fields, errors = self._validated(
+            title=title, description=description, price_sat=price_sat, stock=stock, category_id=category_id
+        )
         prepared = self._prepare(add_images, errors)
         if errors:
             raise ProductError("Please correct the errors below.", errors=errors)
@@ -100,8 +123,7 @@ class CatalogService:
                     )
                 gone = [img for img in existing if img.pk in remove]
                 models.ProductImage.objects.filter(pk__in=[img.pk for img in gone]).delete()
-                self._attach(product.pk, prepared, saved,
-                             start=max((img.position for img in kept), default=-1) + 1)
+                self._attach(product.pk, prepared, saved, start=max((img.position for img in kept), default=-1) + 1)
                 for name, value in fields.items():
                     setattr(product, name, value)
                 product.is_active = bool(is_active)
@@ -157,13 +179,13 @@ class CatalogService:
         models = _models()
         with transaction.atomic():  # a savepoint: a refusal undoes our partial decrements
             rows = {
-                row.pk: row for row in
-                models.Product.objects.select_for_update(of=("self",))
-                .filter(pk__in=wanted).select_related("vendor").order_by("pk")
+                row.pk: row
+                for row in models.Product.objects.select_for_update(of=("self",))
+                .filter(pk__in=wanted)
+                .select_related("vendor")
+                .order_by("pk")
             }
-            listed = set(
-                models.Product.objects.filter(LISTED, pk__in=list(rows)).values_list("pk", flat=True)
-            )
+            listed = set(models.Product.objects.filter(LISTED, pk__in=list(rows)).values_list("pk", flat=True))
             lines = []
             now = self._clock.now()
             for product_id in sorted(wanted):
@@ -178,11 +200,24 @@ class CatalogService:
                 if not taken:
                     raise OutOfStock(
                         f"Only {row.stock} of {row.title} left; you asked for {quantity}.",
-                        product_id=product_id, requested=quantity, available=row.stock,
+                        product_id=product_id,
+                        requested=quantity,
+                        available=row.stock,
                     )
                 vendor = row.vendor
-                lines.append(PurchaseLine(product_id, row.title, row.price_sat, quantity, vendor.pk,
-                                          vendor.user_id, vendor.shop_name, True, row.stock - quantity))
+                lines.append(
+                    PurchaseLine(
+                        product_id,
+                        row.title,
+                        row.price_sat,
+                        quantity,
+                        vendor.pk,
+                        vendor.user_id,
+                        vendor.shop_name,
+                        True,
+                        row.stock - quantity,
+                    )
+                )
                 self._touch(product_id, vendor.pk, vendor.slug)
         return lines
 
@@ -194,9 +229,11 @@ class CatalogService:
         models = _models()
         with transaction.atomic():
             rows = {
-                row.pk: row for row in
-                models.Product.objects.select_for_update(of=("self",))
-                .filter(pk__in=wanted).select_related("vendor").order_by("pk")
+                row.pk: row
+                for row in models.Product.objects.select_for_update(of=("self",))
+                .filter(pk__in=wanted)
+                .select_related("vendor")
+                .order_by("pk")
             }
             missing = sorted(set(wanted) - set(rows))
             if missing:
@@ -226,8 +263,7 @@ class CatalogService:
             raise ProductError("Please correct the errors below.", errors=errors)
         try:
             with transaction.atomic():
-                category = models.Category.objects.create(name=name, slug=slug, parent_id=parent_id,
-                                                          position=position)
+                category = models.Category.objects.create(name=name, slug=slug, parent_id=parent_id, position=position)
                 self.categories_changed()
         except IntegrityError:
             raise ProductError("That category address is taken.", field="slug") from None
@@ -285,8 +321,13 @@ class CatalogService:
             category_id = None
         if category_id is None or not _models().Category.objects.filter(pk=category_id).exists():
             errors["category"] = ["Choose one of the categories."]
-        fields = {"title": title, "description": description, "price_sat": price_sat, "stock": stock,
-                  "category_id": category_id}
+        fields = {
+            "title": title,
+            "description": description,
+            "price_sat": price_sat,
+            "stock": stock,
+            "category_id": category_id,
+        }
         return fields, errors
 
     def _prepare(self, uploads: Sequence, errors: dict) -> list:
@@ -310,12 +351,21 @@ class CatalogService:
 
     def _attach(self, product_id: int, prepared: list, saved: list[str], *, start: int) -> None:
         now = self._clock.now()
-        _models().ProductImage.objects.bulk_create([
-            _models().ProductImage(product_id=product_id, file=name, content_type=image.content_type,
-                                   width=image.width, height=image.height, size=image.size,
-                                   position=start + i, created_at=now)
-            for i, (image, name) in enumerate(zip(prepared, saved, strict=True))
-        ])
+        _models().ProductImage.objects.bulk_create(
+            [
+                _models().ProductImage(
+                    product_id=product_id,
+                    file=name,
+                    content_type=image.content_type,
+                    width=image.width,
+                    height=image.height,
+                    size=image.size,
+                    position=start + i,
+                    created_at=now,
+                )
+                for i, (image, name) in enumerate(zip(prepared, saved, strict=True))
+            ]
+        )
 
     def _discard(self, names: Iterable[str]) -> None:
         for name in names:

@@ -62,9 +62,7 @@ class EscrowExpectations:
         for owner, source in sorted(sources.items()):
             for order_ref, amount in dict(source()).items():
                 if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-                    raise ValueError(
-                        f"{owner}: expected escrow for {order_ref!r} is not a sat amount: {amount!r}"
-                    )
+                    raise ValueError(f"{owner}: expected escrow for {order_ref!r} is not a sat amount: {amount!r}")
                 if order_ref in merged:
                     raise ValueError(f"{owner}: order {order_ref!r} is claimed by two sources")
                 merged[str(order_ref)] = amount

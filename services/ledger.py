@@ -181,9 +181,7 @@ class Ledger:
         if not callable(plan):
             fixed = plan
             if outermost and on_posted is None and db.vendor == "postgresql":
-                entry = self._new_entry(
-                    idempotency_key, kind, fingerprint, memo, order_ref, created_by_id, reverses_id
-                )
+                entry = self._new_entry(idempotency_key, kind, fingerprint, memo, order_ref, created_by_id, reverses_id)
                 posted = _post_in_one_statement(db, entry, _merged(fixed, refs))
                 if posted is not None:
                     return posted
@@ -230,9 +228,7 @@ class Ledger:
                 log.warning("ledger entry %s retried after %s", kind, exc.__cause__.sqlstate)
         raise AssertionError("unreachable")
 
-    def _new_entry(
-        self, key, kind, fingerprint, memo, order_ref, created_by_id, reverses_id
-    ) -> "_NewEntry":
+    def _new_entry(self, key, kind, fingerprint, memo, order_ref, created_by_id, reverses_id) -> "_NewEntry":
         return _NewEntry(
             idempotency_key=key,
             kind=str(kind),
@@ -325,21 +321,13 @@ class Ledger:
                 raise InvalidAmount("That would hold more bitcoin than will ever exist.")
         return movements
 
-    def _write(
-        self, entry: "_NewEntry", locked: dict[str, _Locked], movements: dict[str, int]
-    ) -> int:
-        moves = [
-            (locked[code].id, amount, locked[code].balance + amount)
-            for code, amount in movements.items()
-        ]
+    def _write(self, entry: "_NewEntry", locked: dict[str, _Locked], movements: dict[str, int]) -> int:
+        moves = [(locked[code].id, amount, locked[code].balance + amount) for code, amount in movements.items()]
         if connection.vendor == "postgresql":
             return _write_in_one_statement(entry, moves)
         created = JournalEntry.objects.create(**entry._asdict())
         Posting.objects.bulk_create(
-            [
-                Posting(entry_id=created.pk, account_id=account_id, amount_sat=amount)
-                for account_id, amount, _ in moves
-            ]
+            [Posting(entry_id=created.pk, account_id=account_id, amount_sat=amount) for account_id, amount, _ in moves]
         )
         Account.objects.bulk_update(
             [Account(id=account_id, balance_sat=balance) for account_id, _, balance in moves],

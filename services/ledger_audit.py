@@ -80,11 +80,7 @@ class LedgerAuditor:
     @staticmethod
     def _entries_balanced(since: int | None) -> Check:
         check = Check("entries_balanced")
-        entries = (
-            JournalEntry.objects.all()
-            if since is None
-            else JournalEntry.objects.filter(id__gte=since)
-        )
+        entries = JournalEntry.objects.all() if since is None else JournalEntry.objects.filter(id__gte=since)
         bad = (
             entries.annotate(total=Coalesce(Sum("postings__amount_sat"), 0), n=Count("postings"))
             .filter(~Q(total=0) | Q(n__lt=2))
@@ -96,22 +92,15 @@ class LedgerAuditor:
             check.status = "violation"
             check.count = bad.count() if len(rows) > SHOWN else len(rows)
             check.examples = [
-                {"entry": r["id"], "kind": r["kind"], "sum_sat": r["total"], "postings": r["n"]}
-                for r in rows[:SHOWN]
+                {"entry": r["id"], "kind": r["kind"], "sum_sat": r["total"], "postings": r["n"]} for r in rows[:SHOWN]
             ]
-            check.detail = (
-                f"{check.count} entr(y/ies) whose postings do not sum to zero or are fewer than two"
-            )
+            check.detail = f"{check.count} entr(y/ies) whose postings do not sum to zero or are fewer than two"
         return check
 
     @staticmethod
     def _no_negative_claims() -> Check:
         check = Check("no_negative_balance")
-        bad = (
-            Account.objects.exclude(kind=Account.Kind.ASSET)
-            .filter(balance_sat__lt=0)
-            .order_by("id")
-        )
+        bad = Account.objects.exclude(kind=Account.Kind.ASSET).filter(balance_sat__lt=0).order_by("id")
         rows = list(bad.values("code", "balance_sat")[: SHOWN + 1])
         if rows:
             check.status = "violation"
@@ -128,9 +117,7 @@ class LedgerAuditor:
             # The asset and fees accounts take part in a large share of all entries: summing
             # their whole history is the full audit's job, not a health probe's.
             touched = Posting.objects.filter(entry_id__gte=since).values("account_id")
-            accounts = accounts.filter(id__in=touched).exclude(
-                kind__in=[Account.Kind.ASSET, Account.Kind.FEES]
-            )
+            accounts = accounts.filter(id__in=touched).exclude(kind__in=[Account.Kind.ASSET, Account.Kind.FEES])
         bad = (
             accounts.annotate(total=Coalesce(Sum("postings__amount_sat"), 0))
             .exclude(balance_sat=F("total"))
@@ -142,8 +129,7 @@ class LedgerAuditor:
             check.status = "violation"
             check.count = bad.count() if len(rows) > SHOWN else len(rows)
             check.examples = [
-                {"account": r["code"], "cached_sat": r["balance_sat"], "postings_sat": r["total"]}
-                for r in rows[:SHOWN]
+                {"account": r["code"], "cached_sat": r["balance_sat"], "postings_sat": r["total"]} for r in rows[:SHOWN]
             ]
             check.detail = f"{check.count} account(s) whose cached balance differs from the sum of their postings"
         return check
@@ -206,8 +192,7 @@ class LedgerAuditor:
         if expected is None:
             check.status = "skipped"
             check.detail = (
-                f"no module has registered escrow expectations; {len(held)} escrow(s) hold "
-                f"{sum(held.values())} sat"
+                f"no module has registered escrow expectations; {len(held)} escrow(s) hold {sum(held.values())} sat"
             )
             return check
         bad = [
@@ -215,9 +200,7 @@ class LedgerAuditor:
             for ref in sorted(set(expected) | set(held))
             if held.get(ref, 0) != expected.get(ref, 0)
         ]
-        check.detail = (
-            f"{len(expected)} open order(s) checked by {', '.join(self._expectations.owners())}"
-        )
+        check.detail = f"{len(expected)} open order(s) checked by {', '.join(self._expectations.owners())}"
         if bad:
             check.status = "violation"
             check.count = len(bad)
@@ -227,9 +210,7 @@ class LedgerAuditor:
 
     @staticmethod
     def _totals(*, count: bool) -> dict:
-        by_kind = dict(
-            Account.objects.values_list("kind").annotate(total=Sum("balance_sat")).order_by()
-        )
+        by_kind = dict(Account.objects.values_list("kind").annotate(total=Sum("balance_sat")).order_by())
         return {
             "custody_sat": -(by_kind.get(Account.Kind.ASSET) or 0),
             "user_available_sat": by_kind.get(Account.Kind.USER) or 0,

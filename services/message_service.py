@@ -40,8 +40,13 @@ class MessageService:
         with transaction.atomic():
             message = Message.objects.create(order=order, author_id=actor_id, body=body, created_at=self._clock.now())
             self._events.publish(
-                "orders.message_posted", reference=order.reference, order_id=order.pk, author_id=actor_id,
-                author_role=role, buyer_id=order.buyer_id, vendor_user_id=order.vendor.user_id,
+                "orders.message_posted",
+                reference=order.reference,
+                order_id=order.pk,
+                author_id=actor_id,
+                author_role=role,
+                buyer_id=order.buyer_id,
+                vendor_user_id=order.vendor.user_id,
                 excerpt=body[:200],
             )
         return PostedMessage(message.pk, order.reference, actor_id, body, message.created_at)

@@ -36,8 +36,10 @@ class ModerationService:
         if problems:
             raise ModerationError("Please correct the errors below.", errors={"details": problems})
         product = (
-            models.Product.objects.filter(pk=product_id, deleted_at=None).select_related("vendor")
-            .values_list("pk", "vendor__user_id").first()
+            models.Product.objects.filter(pk=product_id, deleted_at=None)
+            .select_related("vendor")
+            .values_list("pk", "vendor__user_id")
+            .first()
         )
         if product is None:
             raise NotFound("No such product.")
@@ -46,7 +48,10 @@ class ModerationService:
         try:
             with transaction.atomic():
                 report = models.ProductReport.objects.create(
-                    product_id=product[0], reporter_id=reporter_id, reason=reason, details=details,
+                    product_id=product[0],
+                    reporter_id=reporter_id,
+                    reason=reason,
+                    details=details,
                     created_at=self._clock.now(),
                 )
                 self._events.publish("products.reported", product_id=product[0], report_id=report.pk)
@@ -77,28 +82,32 @@ class ModerationService:
         models = _models()
         with transaction.atomic():
             product = (
-                models.Product.objects.select_for_update(of=("self",)).select_related("vendor")
-                .filter(pk=product_id, deleted_at=None).first()
+                models.Product.objects.select_for_update(of=("self",))
+                .select_related("vendor")
+                .filter(pk=product_id, deleted_at=None)
+                .first()
             )
             if product is None:
                 raise NotFound("No such product.")
             if product.moderation == moderation:
                 raise ModerationError(
-                    "This listing is already unlisted." if moderation == "unlisted"
-                    else "This listing is not unlisted."
+                    "This listing is already unlisted." if moderation == "unlisted" else "This listing is not unlisted."
                 )
             now = self._clock.now()
             product.moderation, product.moderation_note = moderation, note
             product.moderated_by_id, product.moderated_at, product.updated_at = staff_id, now, now
-            product.save(update_fields=["moderation", "moderation_note", "moderated_by", "moderated_at",
-                                        "updated_at"])
+            product.save(update_fields=["moderation", "moderation_note", "moderated_by", "moderated_at", "updated_at"])
             if report_state:
                 models.ProductReport.objects.filter(product_id=product.pk, state="open").update(
                     state=report_state, resolved_by_id=staff_id, resolved_at=now
                 )
             self._cache.bump_on_commit(scopes_for_product(product.pk, product.vendor.slug))
-            self._events.publish(f"products.{moderation}" if moderation == "unlisted" else "products.restored",
-                                 product_id=product.pk, vendor_id=product.vendor_id, note=note)
+            self._events.publish(
+                f"products.{moderation}" if moderation == "unlisted" else "products.restored",
+                product_id=product.pk,
+                vendor_id=product.vendor_id,
+                note=note,
+            )
 
     @staticmethod
     def _note(note: str) -> str:

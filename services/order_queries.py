@@ -181,9 +181,9 @@ class OrderQueries:
         """One tab of the vendor's queue and the count of every tab: three queries."""
         tab = tab if tab in VENDOR_TABS else "todo"
         mine = Order.objects.filter(vendor__user_id=vendor_user_id)
-        counts = mine.aggregate(**{
-            name: Count("pk", filter=Q(state__in=sorted(wanted))) for name, (_, wanted) in VENDOR_TABS.items()
-        })
+        counts = mine.aggregate(
+            **{name: Count("pk", filter=Q(state__in=sorted(wanted))) for name, (_, wanted) in VENDOR_TABS.items()}
+        )
         queryset = mine.filter(state__in=sorted(VENDOR_TABS[tab][1]))
         oldest_first = tab == "todo"  # the queue: what has waited longest comes first
         return self._page(queryset, page, oldest_first=oldest_first), counts
@@ -192,9 +192,9 @@ class OrderQueries:
         """The disputes waiting for a ruling (or ruled), for the staff who rule on them."""
         self._access.require(staff_id, Capability.RULE_DISPUTES)
         tab = tab if tab in DISPUTE_TABS else "open"
-        counts = Order.objects.aggregate(**{
-            name: Count("pk", filter=Q(state__in=sorted(wanted))) for name, wanted in DISPUTE_TABS.items()
-        })
+        counts = Order.objects.aggregate(
+            **{name: Count("pk", filter=Q(state__in=sorted(wanted))) for name, wanted in DISPUTE_TABS.items()}
+        )
         queryset = Order.objects.filter(state__in=sorted(DISPUTE_TABS[tab]))
         return self._page(queryset, page, oldest_first=tab == "open"), counts
 
@@ -216,16 +216,30 @@ class OrderQueries:
         rows = (
             queryset.select_related("vendor", "buyer")
             .annotate(first_title=Subquery(first_title), line_count=Count("lines"))
-            .order_by(*(("created_at", "pk") if oldest_first else ("-created_at", "-pk")))
-            [offset:offset + self.page_size]
+            .order_by(*(("created_at", "pk") if oldest_first else ("-created_at", "-pk")))[
+                offset : offset + self.page_size
+            ]
         )
         return PageOf(
             rows=tuple(
-                OrderRow(o.reference, o.state, o.total_sat, o.created_at, o.vendor.shop_name, o.vendor.slug,
-                         person(o.buyer), o.first_title or "", o.line_count, o.accept_by, o.auto_complete_at)
+                OrderRow(
+                    o.reference,
+                    o.state,
+                    o.total_sat,
+                    o.created_at,
+                    o.vendor.shop_name,
+                    o.vendor.slug,
+                    person(o.buyer),
+                    o.first_title or "",
+                    o.line_count,
+                    o.accept_by,
+                    o.auto_complete_at,
+                )
                 for o in rows
             ),
-            number=number, num_pages=num_pages, count=count,
+            number=number,
+            num_pages=num_pages,
+            count=count,
         )
 
     # one order
@@ -258,17 +272,35 @@ class OrderQueries:
         review = getattr(order, "review", None)
         parties = {order.buyer_id: states.BUYER, order.vendor.user_id: states.VENDOR}
         return OrderDetail(
-            reference=order.reference, state=order.state, role=role, total_sat=order.total_sat,
-            commission_bps=order.commission_bps, created_at=order.created_at, accept_by=order.accept_by,
-            accepted_at=order.accepted_at, shipped_at=order.shipped_at, auto_complete_at=order.auto_complete_at,
-            closed_at=order.closed_at, tracking_note=order.tracking_note, vendor_name=order.vendor.shop_name,
-            vendor_slug=order.vendor.slug, buyer_name=person(order.buyer), refunded_sat=order.refunded_sat,
-            vendor_payout_sat=order.vendor_payout_sat, commission_sat=order.commission_sat,
+            reference=order.reference,
+            state=order.state,
+            role=role,
+            total_sat=order.total_sat,
+            commission_bps=order.commission_bps,
+            created_at=order.created_at,
+            accept_by=order.accept_by,
+            accepted_at=order.accepted_at,
+            shipped_at=order.shipped_at,
+            auto_complete_at=order.auto_complete_at,
+            closed_at=order.closed_at,
+            tracking_note=order.tracking_note,
+            vendor_name=order.vendor.shop_name,
+            vendor_slug=order.vendor.slug,
+            buyer_name=person(order.buyer),
+            refunded_sat=order.refunded_sat,
+            vendor_payout_sat=order.vendor_payout_sat,
+            commission_sat=order.commission_sat,
             lines=tuple(LineRow(li.product_id, li.title, li.price_sat, li.quantity) for li in order.lines.all()),
-            events=tuple(EventRow(person(e.actor), e.from_state, e.to_state, e.note, e.entry_id, e.created_at)
-                         for e in order.events.all()),
-            messages=tuple(MessageRow(person(m.author), parties.get(m.author_id, states.STAFF), m.body, m.created_at)
-                           for m in order.messages.all()) if messages_visible else (),
+            events=tuple(
+                EventRow(person(e.actor), e.from_state, e.to_state, e.note, e.entry_id, e.created_at)
+                for e in order.events.all()
+            ),
+            messages=tuple(
+                MessageRow(person(m.author), parties.get(m.author_id, states.STAFF), m.body, m.created_at)
+                for m in order.messages.all()
+            )
+            if messages_visible
+            else (),
             messages_visible=messages_visible,
             dispute=_dispute_row(dispute),
             review=ReviewRow(review.rating, review.text, review.created_at) if review else None,
@@ -313,10 +345,16 @@ def _dispute_row(dispute) -> DisputeRow | None:
         return None
     labels = {"refund": "Refunded to the buyer", "release": "Released to the vendor", "split": "Split"}
     return DisputeRow(
-        opened_by=person(dispute.opened_by), opened_from=dispute.opened_from, reason=dispute.reason,
-        opened_at=dispute.opened_at, ruling=dispute.ruling, ruling_label=labels.get(dispute.ruling, ""),
-        buyer_percent=dispute.buyer_percent, resolution_note=dispute.resolution_note,
-        resolved_by=person(dispute.resolved_by) if dispute.resolved_by_id else "", resolved_at=dispute.resolved_at,
+        opened_by=person(dispute.opened_by),
+        opened_from=dispute.opened_from,
+        reason=dispute.reason,
+        opened_at=dispute.opened_at,
+        ruling=dispute.ruling,
+        ruling_label=labels.get(dispute.ruling, ""),
+        buyer_percent=dispute.buyer_percent,
+        resolution_note=dispute.resolution_note,
+        resolved_by=person(dispute.resolved_by) if dispute.resolved_by_id else "",
+        resolved_at=dispute.resolved_at,
     )
 
 

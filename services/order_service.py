@@ -140,8 +140,9 @@ class OrderService:
         if expected_total_sat is not None and (
             isinstance(expected_total_sat, bool) or not isinstance(expected_total_sat, int)
         ):
-            raise CheckoutError("This checkout form is invalid; reload the page and try again.",
-                                field="expected_total_sat")
+            raise CheckoutError(
+                "This checkout form is invalid; reload the page and try again.", field="expected_total_sat"
+            )
         existing = Checkout.objects.filter(buyer_id=buyer_id, idempotency_key=key).first()
         if existing is not None:
             return _checkout_result(existing, replayed=True)
@@ -209,23 +210,46 @@ class OrderService:
                 created_at=now,
                 updated_at=now,
             )
-            OrderLine.objects.bulk_create([
-                OrderLine(order=order, product_id=line.product_id, title=line.title, price_sat=line.price_sat,
-                          quantity=line.quantity)
-                for line in group
-            ])
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        product_id=line.product_id,
+                        title=line.title,
+                        price_sat=line.price_sat,
+                        quantity=line.quantity,
+                    )
+                    for line in group
+                ]
+            )
             try:
                 entry = self._wallets.hold(
-                    buyer_id=buyer_id, order_ref=order.reference, amount_sat=order.total_sat,
+                    buyer_id=buyer_id,
+                    order_ref=order.reference,
+                    amount_sat=order.total_sat,
                     idempotency_key=f"{order.reference}:hold",
                 )
             except InsufficientFunds as refused:
                 refused.checkout_total = total  # said in the buyer's terms once rolled back (above)
                 raise
-            OrderEvent.objects.create(order=order, actor_id=buyer_id, from_state="", to_state=states.FUNDED,
-                                      note="Paid into escrow.", entry_id=entry.entry_id, created_at=now)
-            self._announce(order, vendor_user_id=group[0].vendor_user_id, action="place", actor_id=buyer_id,
-                           from_state="", to_state=states.FUNDED, note="")
+            OrderEvent.objects.create(
+                order=order,
+                actor_id=buyer_id,
+                from_state="",
+                to_state=states.FUNDED,
+                note="Paid into escrow.",
+                entry_id=entry.entry_id,
+                created_at=now,
+            )
+            self._announce(
+                order,
+                vendor_user_id=group[0].vendor_user_id,
+                action="place",
+                actor_id=buyer_id,
+                from_state="",
+                to_state=states.FUNDED,
+                note="",
+            )
             references.append(order.reference)
         Checkout.objects.filter(pk=checkout.pk).update(total_sat=total)
         if cart_ids:
@@ -269,22 +293,41 @@ class OrderService:
 
     def decline(self, *, actor_id: int, reference: str, reason: str = "") -> TransitionResult:
         order, role = order_for(reference, actor_id, self._access)
-        return self._apply(order, "decline", actor_id=actor_id, role=role,
-                           note=_note(reason, "reason", NOTE_MAX), settlement=_refund(order))
+        return self._apply(
+            order,
+            "decline",
+            actor_id=actor_id,
+            role=role,
+            note=_note(reason, "reason", NOTE_MAX),
+            settlement=_refund(order),
+        )
 
     def cancel(self, *, actor_id: int, reference: str, reason: str = "") -> TransitionResult:
         order, role = order_for(reference, actor_id, self._access)
-        return self._apply(order, "cancel", actor_id=actor_id, role=role,
-                           note=_note(reason, "reason", NOTE_MAX), settlement=_refund(order))
+        return self._apply(
+            order,
+            "cancel",
+            actor_id=actor_id,
+            role=role,
+            note=_note(reason, "reason", NOTE_MAX),
+            settlement=_refund(order),
+        )
 
     def ship(self, *, actor_id: int, reference: str, tracking_note: str = "") -> TransitionResult:
         tracking = _note(tracking_note, "tracking_note", TRACKING_MAX)
         order, role = order_for(reference, actor_id, self._access)
         now = self._clock.now()
         return self._apply(
-            order, "ship", actor_id=actor_id, role=role, note=tracking,
-            fields={"shipped_at": now, "tracking_note": tracking,
-                    "auto_complete_at": now + timedelta(days=self.auto_finalize_days)},
+            order,
+            "ship",
+            actor_id=actor_id,
+            role=role,
+            note=tracking,
+            fields={
+                "shipped_at": now,
+                "tracking_note": tracking,
+                "auto_complete_at": now + timedelta(days=self.auto_finalize_days),
+            },
         )
 
     def confirm(self, *, actor_id: int, reference: str) -> TransitionResult:
@@ -306,10 +349,12 @@ class OrderService:
                 f"it completes automatically."
             )
         with transaction.atomic():
-            result = self._apply(order, "dispute", actor_id=actor_id, role=role, note=reason,
-                                 fields={"auto_complete_at": None})
-            Dispute.objects.create(order=order, opened_by_id=actor_id, opened_from=order.state, reason=reason,
-                                   opened_at=now)
+            result = self._apply(
+                order, "dispute", actor_id=actor_id, role=role, note=reason, fields={"auto_complete_at": None}
+            )
+            Dispute.objects.create(
+                order=order, opened_by_id=actor_id, opened_from=order.state, reason=reason, opened_at=now
+            )
         return result
 
     def resolve_dispute(
@@ -350,11 +395,15 @@ class OrderService:
             settlement = _split(order, buyer_percent)
         restock = ruling == "refund" and dispute is not None and dispute.opened_from == states.ACCEPTED
         with transaction.atomic():
-            result = self._apply(order, "resolve", actor_id=staff, role=role, note=note, settlement=settlement,
-                                 restock=restock)
+            result = self._apply(
+                order, "resolve", actor_id=staff, role=role, note=note, settlement=settlement, restock=restock
+            )
             Dispute.objects.filter(order=order).update(
-                ruling=ruling, buyer_percent=buyer_percent if ruling == "split" else None, resolution_note=note,
-                resolved_by_id=staff, resolved_at=self._clock.now(),
+                ruling=ruling,
+                buyer_percent=buyer_percent if ruling == "split" else None,
+                resolution_note=note,
+                resolved_by_id=staff,
+                resolved_at=self._clock.now(),
             )
         return result
 
@@ -374,7 +423,8 @@ class OrderService:
         for action, state, deadline, done in due:
             ids = list(
                 Order.objects.filter(state=state, **{f"{deadline}__lte": now})
-                .order_by(deadline, "pk").values_list("pk", flat=True)[:limit]
+                .order_by(deadline, "pk")
+                .values_list("pk", flat=True)[:limit]
             )
             for pk in ids:
                 try:
@@ -388,8 +438,14 @@ class OrderService:
                         if order is None:
                             continue  # another runner has it, or it moved meanwhile
                         settlement = _refund(order) if action == "expire" else _release(order)
-                        self._apply(order, action, actor_id=None, role=states.SYSTEM, settlement=settlement,
-                                    note=_timeout_note(action, self))
+                        self._apply(
+                            order,
+                            action,
+                            actor_id=None,
+                            role=states.SYSTEM,
+                            settlement=settlement,
+                            note=_timeout_note(action, self),
+                        )
                     done.append(order.reference)
                 except Exception as exc:  # one bad order must not hold up the others
                     log.exception("order timeout %s failed for order id %s", action, pk)
@@ -397,8 +453,18 @@ class OrderService:
         return TimeoutReport(completed=tuple(completed), expired=tuple(expired), failed=tuple(failed))
 
     # helpers
-    def _apply(self, order: Order, name: str, *, actor_id, role: str, note: str = "", fields=None,
-               settlement: _Settlement | None = None, restock: bool | None = None) -> TransitionResult:
+    def _apply(
+        self,
+        order: Order,
+        name: str,
+        *,
+        actor_id,
+        role: str,
+        note: str = "",
+        fields=None,
+        settlement: _Settlement | None = None,
+        restock: bool | None = None,
+    ) -> TransitionResult:
         action = states.ACTIONS[name]
         why = states.refusal(action, order.state, role)
         if why:
@@ -406,8 +472,12 @@ class OrderService:
         now = self._clock.now()
         values = {"state": action.target, "updated_at": now, **(fields or {})}
         if settlement is not None:
-            values.update(closed_at=now, refunded_sat=settlement.refunded_sat, vendor_payout_sat=settlement.payout_sat,
-                          commission_sat=settlement.commission_sat)
+            values.update(
+                closed_at=now,
+                refunded_sat=settlement.refunded_sat,
+                vendor_payout_sat=settlement.payout_sat,
+                commission_sat=settlement.commission_sat,
+            )
         with transaction.atomic():
             moved = Order.objects.filter(pk=order.pk, state=order.state).update(**values)
             if not moved:
@@ -418,31 +488,69 @@ class OrderService:
             entry = self._settle(order, settlement) if settlement is not None else None
             if action.restock if restock is None else restock:  # a ruling decides for itself
                 self._catalog.restore_stock(items=list(order.lines.values_list("product_id", "quantity")))
-            OrderEvent.objects.create(order=order, actor_id=actor_id, from_state=order.state, to_state=action.target,
-                                      note=note, entry_id=entry.entry_id if entry else None, created_at=now)
-            self._announce(order, vendor_user_id=order.vendor.user_id, action=name, actor_id=actor_id,
-                           from_state=order.state, note=note, to_state=action.target)
-        return TransitionResult(reference=order.reference, from_state=order.state, to_state=action.target,
-                                entry_id=entry.entry_id if entry else None)
+            OrderEvent.objects.create(
+                order=order,
+                actor_id=actor_id,
+                from_state=order.state,
+                to_state=action.target,
+                note=note,
+                entry_id=entry.entry_id if entry else None,
+                created_at=now,
+            )
+            self._announce(
+                order,
+                vendor_user_id=order.vendor.user_id,
+                action=name,
+                actor_id=actor_id,
+                from_state=order.state,
+                note=note,
+                to_state=action.target,
+            )
+        return TransitionResult(
+            reference=order.reference,
+            from_state=order.state,
+            to_state=action.target,
+            entry_id=entry.entry_id if entry else None,
+        )
 
     def _settle(self, order: Order, settlement: _Settlement):
         ref, buyer, vendor = order.reference, order.buyer_id, order.vendor.user_id
         if settlement.kind == "refund":
-            return self._wallets.refund(order_ref=ref, buyer_id=buyer, amount_sat=order.total_sat,
-                                        idempotency_key=f"{ref}:refund")
+            return self._wallets.refund(
+                order_ref=ref, buyer_id=buyer, amount_sat=order.total_sat, idempotency_key=f"{ref}:refund"
+            )
         if settlement.kind == "release":
-            return self._wallets.release(order_ref=ref, vendor_id=vendor, commission_bps=order.commission_bps,
-                                         amount_sat=order.total_sat, idempotency_key=f"{ref}:release")
-        return self._wallets.split(order_ref=ref, buyer_id=buyer, vendor_id=vendor,
-                                   buyer_sat=settlement.refunded_sat, commission_bps=order.commission_bps,
-                                   idempotency_key=f"{ref}:split")
+            return self._wallets.release(
+                order_ref=ref,
+                vendor_id=vendor,
+                commission_bps=order.commission_bps,
+                amount_sat=order.total_sat,
+                idempotency_key=f"{ref}:release",
+            )
+        return self._wallets.split(
+            order_ref=ref,
+            buyer_id=buyer,
+            vendor_id=vendor,
+            buyer_sat=settlement.refunded_sat,
+            commission_bps=order.commission_bps,
+            idempotency_key=f"{ref}:split",
+        )
 
-    def _announce(self, order: Order, *, vendor_user_id: int, action: str, actor_id, from_state: str,
-                  to_state: str, note: str) -> None:
+    def _announce(
+        self, order: Order, *, vendor_user_id: int, action: str, actor_id, from_state: str, to_state: str, note: str
+    ) -> None:
         self._events.publish(
-            "orders.changed", reference=order.reference, order_id=order.pk, buyer_id=order.buyer_id,
-            vendor_user_id=vendor_user_id, actor_id=actor_id, action=action, from_state=from_state,
-            to_state=to_state, total_sat=order.total_sat, note=note,
+            "orders.changed",
+            reference=order.reference,
+            order_id=order.pk,
+            buyer_id=order.buyer_id,
+            vendor_user_id=vendor_user_id,
+            actor_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            total_sat=order.total_sat,
+            note=note,
         )
 
 
@@ -490,5 +598,6 @@ def _note(value, field: str, limit: int) -> str:
 
 def _checkout_result(checkout: Checkout, *, replayed: bool) -> CheckoutResult:
     references = tuple(checkout.orders.order_by("pk").values_list("reference", flat=True))
-    return CheckoutResult(checkout_id=checkout.pk, total_sat=checkout.total_sat, references=references,
-                          replayed=replayed)
+    return CheckoutResult(
+        checkout_id=checkout.pk, total_sat=checkout.total_sat, references=references, replayed=replayed
+    )

@@ -110,8 +110,7 @@ class VersionedPageCache:
         try:
             failed = self._cache.set_many(values, timeout=VERSION_TIMEOUT)
         except Exception:
-            log.warning("page cache unreachable; %d version bump(s) will be retried", len(values),
-                        exc_info=True)
+            log.warning("page cache unreachable; %d version bump(s) will be retried", len(values), exc_info=True)
             failed = list(values)
         if failed is None:  # django-redis with IGNORE_EXCEPTIONS swallows the error
             failed = [] if self._reachable() else list(values)

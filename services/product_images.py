@@ -57,11 +57,10 @@ class ProductImages:
             raise ImageRejected(f"{name} is empty.", field="images")
         if size > self.max_bytes:
             raise ImageRejected(
-                f"{name} is {size / (1024 * 1024):.1f} MB; the limit is "
-                f"{self.max_bytes / (1024 * 1024):.0f} MB.", field="images",
+                f"{name} is {size / (1024 * 1024):.1f} MB; the limit is {self.max_bytes / (1024 * 1024):.0f} MB.",
+                field="images",
             )
-        not_an_image = ImageRejected(f"{name} is not a picture we can read ({self.describe_limits()}).",
-                                     field="images")
+        not_an_image = ImageRejected(f"{name} is not a picture we can read ({self.describe_limits()}).", field="images")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -74,7 +73,8 @@ class ProductImages:
                     if width * height > self.max_pixels or max(width, height) > MAX_EDGE:
                         raise ImageRejected(
                             f"{name} is {width}×{height} pixels; the limit is "
-                            f"{self.max_pixels // 1_000_000} million pixels.", field="images",
+                            f"{self.max_pixels // 1_000_000} million pixels.",
+                            field="images",
                         )
                     probe.verify()
                 upload.seek(0)
@@ -99,15 +99,15 @@ class ProductImages:
             image = image.convert("RGBA")
         image.thumbnail((self.max_side, self.max_side))
         buffer = io.BytesIO()
-        options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True},
-                   "WEBP": {"quality": 85}}[out_format]
+        options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 85}}[
+            out_format
+        ]
         image.save(buffer, format=out_format, **options)
         return PreparedImage(buffer.getvalue(), content_type, extension, image.width, image.height)
 
     # storage
     def save(self, prepared: PreparedImage) -> str:
-        return self._storage.save(f"products/{uuid.uuid4().hex}.{prepared.extension}",
-                                  ContentFile(prepared.content))
+        return self._storage.save(f"products/{uuid.uuid4().hex}.{prepared.extension}", ContentFile(prepared.content))
 
     def delete(self, name: str) -> None:
         self._storage.delete(name)

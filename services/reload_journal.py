@@ -21,6 +21,7 @@ def _models():
 
     return ReloadRequest, WorkerReloadResult
 
+
 log = logging.getLogger(__name__)
 
 

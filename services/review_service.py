@@ -50,8 +50,14 @@ class ReviewService:
             with transaction.atomic():
                 review = Review.objects.create(order=order, rating=rating, text=text, created_at=self._clock.now())
                 self._vendors.refresh_storefront(vendor_id=order.vendor_id)
-                self._events.publish("orders.reviewed", reference=order.reference, order_id=order.pk,
-                                     buyer_id=order.buyer_id, vendor_user_id=order.vendor.user_id, rating=rating)
+                self._events.publish(
+                    "orders.reviewed",
+                    reference=order.reference,
+                    order_id=order.pk,
+                    buyer_id=order.buyer_id,
+                    vendor_user_id=order.vendor.user_id,
+                    rating=rating,
+                )
         except IntegrityError:
             raise ReviewError("You have already reviewed this order.") from None
         return LeftReview(review.pk, order.reference, order.vendor_id, rating)

@@ -17,8 +17,9 @@ def clean_text(value: str | None) -> str:
     return _CONTROL.sub("", text).strip()
 
 
-def text_errors(text: str, *, max_length: int, min_length: int = 0, required: bool = False,
-                plain: bool = True) -> list[str]:
+def text_errors(
+    text: str, *, max_length: int, min_length: int = 0, required: bool = False, plain: bool = True
+) -> list[str]:
     if required and not text:
         return ["This field is required."]
     if text and len(text) < min_length:

@@ -136,10 +136,7 @@ class VendorService:
             if vendor is None:
                 raise NotFound("No such shop.")
             summary = summarize(vendor)
-            listing = (
-                self._listings.storefront_page(vendor_id=summary.id, page=page)
-                if summary.is_active else PageOf()
-            )
+            listing = self._listings.storefront_page(vendor_id=summary.id, page=page) if summary.is_active else PageOf()
             rating = self._ratings.ratings_for(vendor_ids=[summary.id]).get(summary.id, NO_RATING)
             front = Storefront(vendor=summary, listing=listing, rating=rating)
             self._cache.store(key, stamp, front)
@@ -178,11 +175,11 @@ class VendorService:
         existing = Vendor.objects.filter(user_id=user_id).first()
         if existing is not None and existing.status != Vendor.Status.REJECTED:
             raise VendorApplicationError(
-                "You already have a shop." if existing.status == "approved"
+                "You already have a shop."
+                if existing.status == "approved"
                 else "Your application is already waiting for review."
             )
-        errors.update(self._taken_errors(shop_name=shop_name, slug=slug,
-                                         exclude_id=existing.pk if existing else None))
+        errors.update(self._taken_errors(shop_name=shop_name, slug=slug, exclude_id=existing.pk if existing else None))
         if errors:
             raise VendorApplicationError("Please correct the errors below.", errors=errors)
         now = self._clock.now()
@@ -190,8 +187,12 @@ class VendorService:
             with transaction.atomic():
                 if existing is None:
                     vendor = Vendor.objects.create(
-                        user_id=user_id, shop_name=shop_name, slug=slug, description=description,
-                        created_at=now, updated_at=now,
+                        user_id=user_id,
+                        shop_name=shop_name,
+                        slug=slug,
+                        description=description,
+                        created_at=now,
+                        updated_at=now,
                     )
                 else:
                     vendor = Vendor.objects.select_for_update().get(pk=existing.pk)
@@ -204,9 +205,7 @@ class VendorService:
                 self._touch(vendor)
                 self._events.publish("vendors.applied", vendor_id=vendor.pk, user_id=user_id)
         except IntegrityError:  # a racing applicant took the name or address first
-            raise VendorApplicationError(
-                "That shop name or address was just taken.", field="slug"
-            ) from None
+            raise VendorApplicationError("That shop name or address was just taken.", field="slug") from None
         return summarize(vendor)
 
     def update_shop(self, *, user_id: int, shop_name: str, description: str) -> VendorSummary:

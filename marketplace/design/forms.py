@@ -9,9 +9,7 @@ class SpecimenForm(forms.Form):
     title = forms.CharField(max_length=40, help_text="Up to 40 characters.")
     email = forms.EmailField()
     price = BtcAmountField(label="Price (BTC)")
-    category = forms.ChoiceField(
-        choices=[("", "Choose one"), ("books", "Books"), ("hardware", "Hardware")]
-    )
+    category = forms.ChoiceField(choices=[("", "Choose one"), ("books", "Books"), ("hardware", "Hardware")])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     shipping = forms.CharField(disabled=True, initial="Calculated at checkout", required=False)
     agree = forms.BooleanField(label="I accept the terms")

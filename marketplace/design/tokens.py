@@ -150,9 +150,7 @@ def _resolve_references(tokens: list[Token], problems: list[str], invalid: set[s
         elif target.key == token.key:
             problems.append(f"{token.key}: refers to itself")
         elif target.kind != token.kind:
-            problems.append(
-                f"{token.key}: a {token.kind} cannot refer to {target.key}, a {target.kind}"
-            )
+            problems.append(f"{token.key}: a {token.kind} cannot refer to {target.key}, a {target.kind}")
         else:
             resolved.append(
                 Token(
@@ -179,11 +177,7 @@ def _to_css(kind: str, value) -> tuple[str, str]:
         return "", f"{value!r} must be a string"
     text = value.strip()
     if kind == "colour":
-        if (
-            _HEX.match(text)
-            or _COLOUR_FUNCTION.match(text.lower())
-            or text.lower() in ("transparent", "currentcolor")
-        ):
+        if _HEX.match(text) or _COLOUR_FUNCTION.match(text.lower()) or text.lower() in ("transparent", "currentcolor"):
             return text.lower() if text.startswith("#") else text, ""
         return (
             "",

@@ -96,9 +96,7 @@ class Analysis:
         return next((r for r in self.reports if r.label == label), None)
 
 
-def relation_edges(
-    app: LocalApp, packages: dict[str, str], root: Path
-) -> tuple[list[Edge], set[str]]:
+def relation_edges(app: LocalApp, packages: dict[str, str], root: Path) -> tuple[list[Edge], set[str]]:
     """Edges from the app's models to other apps' models (FK, one-to-one, many-to-many, parents)."""
     edges, external = [], set()
     local_labels = set(packages.values())
@@ -129,9 +127,7 @@ def relation_edges(
             if target != app.label:
                 detail = f"{model._meta.label} inherits {parent._meta.label}"
                 if target in local_labels:
-                    edges.append(
-                        Edge(app.label, target, "relation", detail, *_where(model, None, root))
-                    )
+                    edges.append(Edge(app.label, target, "relation", detail, *_where(model, None, root)))
                 else:
                     external.add(target)
     return edges, external
@@ -236,9 +232,7 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
 
     found, module_problems = checks.find_modules([a.label.lower() for a in every])
     for message in module_problems:
-        target = next(
-            (r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None
-        )
+        target = next((r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None)
         if target is not None:
             target.module_problem = message
         else:
@@ -293,11 +287,7 @@ def _undeclared(reports, every, found, graph) -> None:
         declared = {Requirement(spec).name for spec in report.module.dependencies}
         for dep in report.dependencies:
             needed = module_of.get(dep)
-            if (
-                needed is not None
-                and needed.name not in declared
-                and needed.name != report.module.name
-            ):
+            if needed is not None and needed.name not in declared and needed.name != report.module.name:
                 why = graph.evidence(report.label, dep)[0]
                 report.undeclared.append(
                     f"module {report.module.name} does not declare {needed.name!r} among its "

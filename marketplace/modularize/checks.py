@@ -43,16 +43,8 @@ def check_imports(app: LocalApp, root) -> tuple[list[str], list[ImportProblem]]:
             importlib.import_module(name)
         except Exception as exc:  # any failure is a finding to report, not a crash
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
-            line = (
-                getattr(exc, "lineno", 0)
-                if isinstance(exc, SyntaxError)
-                else (frames[-1].lineno if frames else 0)
-            )
-            problems.append(
-                ImportProblem(
-                    name, f"{type(exc).__name__}: {exc}", app.relative(file, root), line or 0
-                )
-            )
+            line = getattr(exc, "lineno", 0) if isinstance(exc, SyntaxError) else (frames[-1].lineno if frames else 0)
+            problems.append(ImportProblem(name, f"{type(exc).__name__}: {exc}", app.relative(file, root), line or 0))
         else:
             imported.append(name)
     return imported, problems
@@ -81,9 +73,7 @@ class MigrationState:
         if self.inconsistent:
             found.append(f"inconsistent migration history: {self.inconsistent}")
         if self.unapplied:
-            found.append(
-                f"unapplied migrations: {', '.join(self.unapplied)} (run manage.py migrate)"
-            )
+            found.append(f"unapplied migrations: {', '.join(self.unapplied)} (run manage.py migrate)")
         return found
 
     def as_dict(self) -> dict:
@@ -102,17 +92,14 @@ class DatabaseUnreachable(Exception):
     pass
 
 
-def check_migrations(
-    labels: list[str], database: str = DEFAULT_DB_ALIAS
-) -> dict[str, MigrationState]:
+def check_migrations(labels: list[str], database: str = DEFAULT_DB_ALIAS) -> dict[str, MigrationState]:
     connection = connections[database]
     try:
         loader = MigrationLoader(connection, ignore_no_migrations=True)
     except DatabaseError as exc:
         raise DatabaseUnreachable(f"{type(exc).__name__}: {exc}") from exc
     states = {
-        label: MigrationState(label, has_models=bool(list(apps.get_app_config(label).get_models())))
-        for label in labels
+        label: MigrationState(label, has_models=bool(list(apps.get_app_config(label).get_models()))) for label in labels
     }
     try:
         loader.check_consistent_history(connection)
@@ -124,15 +111,9 @@ def check_migrations(
         if label in states:
             states[label].conflicts = sorted(names)
 
-    questioner = NonInteractiveMigrationQuestioner(
-        specified_apps=set(labels), dry_run=True, verbosity=0
-    )
-    autodetector = MigrationAutodetector(
-        loader.project_state(), ProjectState.from_apps(apps), questioner
-    )
-    changes = autodetector.changes(
-        graph=loader.graph, trim_to_apps=set(labels), convert_apps=set(labels)
-    )
+    questioner = NonInteractiveMigrationQuestioner(specified_apps=set(labels), dry_run=True, verbosity=0)
+    autodetector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps), questioner)
+    changes = autodetector.changes(graph=loader.graph, trim_to_apps=set(labels), convert_apps=set(labels))
     for label, migrations in changes.items():
         if label in states:
             states[label].missing = [op.describe() for m in migrations for op in m.operations]
@@ -144,9 +125,7 @@ def check_migrations(
                 if node[0] != label or node in seen:
                     continue
                 seen.add(node)
-                (state.applied if node in loader.applied_migrations else state.unapplied).append(
-                    node[1]
-                )
+                (state.applied if node in loader.applied_migrations else state.unapplied).append(node[1])
     return states
 
 
@@ -218,9 +197,7 @@ def find_modules(candidate_names: list[str]) -> tuple[dict[str, ModuleFound], li
         try:
             cls = resolve_module_class(spec)
         except Exception as exc:
-            problems.append(
-                f"configured module {spec!r} does not load: {type(exc).__name__}: {exc}"
-            )
+            problems.append(f"configured module {spec!r} does not load: {type(exc).__name__}: {exc}")
             continue
         found[cls.info.name] = _describe(cls, enabled=True)
     for name in candidate_names:
@@ -235,9 +212,7 @@ def find_modules(candidate_names: list[str]) -> tuple[dict[str, ModuleFound], li
         try:
             cls = resolve_module_class(name)
         except Exception as exc:
-            problems.append(
-                f"modules/{name}.py exists but gives no module: {type(exc).__name__}: {exc}"
-            )
+            problems.append(f"modules/{name}.py exists but gives no module: {type(exc).__name__}: {exc}")
             continue
         found[cls.info.name] = _describe(cls, enabled=False)
     return found, problems

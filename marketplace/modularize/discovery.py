@@ -90,9 +90,7 @@ def local_apps() -> list[LocalApp]:
         if is_modular_system(config):
             continue
         own = paths[config.label]
-        nested = tuple(
-            p for label, p in paths.items() if label != config.label and p.is_relative_to(own)
-        )
+        nested = tuple(p for label, p in paths.items() if label != config.label and p.is_relative_to(own))
         found.append(
             LocalApp(
                 label=config.label,
@@ -123,9 +121,7 @@ def select(available: list[LocalApp], wanted: list[str] | None) -> list[LocalApp
         elif app not in chosen:
             chosen.append(app)
     if unknown:
-        installed = {c.label for c in apps.get_app_configs()} | {
-            c.name for c in apps.get_app_configs()
-        }
+        installed = {c.label for c in apps.get_app_configs()} | {c.name for c in apps.get_app_configs()}
         problems = []
         for key in unknown:
             if key in installed:

@@ -33,9 +33,7 @@ class Param:
     source: str  # what the view passes, as the view wrote it
     model: ModelRef | None = None  # holds an instance of this model
     annotation: str | None = None
-    feeds: tuple[str, str] | None = (
-        None  # (model label, lookup or field) it is compared with or stored in
-    )
+    feeds: tuple[str, str] | None = None  # (model label, lookup or field) it is compared with or stored in
     form: FormRef | None = None  # the cleaned data of this ModelForm
     key: str = ""  # the value's code, normalised (ast.unparse): how uses of it are recognised
 
@@ -111,9 +109,7 @@ def _bound_by(node: ast.AST) -> set[str]:
     names: set[str] = set()
     if isinstance(node, ast.Lambda):
         a = node.args
-        names.update(
-            x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x
-        )
+        names.update(x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x)
     elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
         for gen in node.generators:
             names.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
@@ -144,11 +140,7 @@ class Lifter:
         return not (name in self.kept or hasattr(builtins, name))
 
     def kept_names(self, node: ast.AST) -> set[str]:
-        return {
-            n.id
-            for n in ast.walk(node)
-            if isinstance(n, ast.Name) and not self.liftable(n.id, frozenset())
-        }
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not self.liftable(n.id, frozenset())}
 
     def lift(self, node: ast.AST, bound: frozenset[str] = frozenset()) -> ast.AST:
         return self._lift(copy.deepcopy(node), bound)
@@ -212,9 +204,7 @@ class Lifter:
             for kw in node.keywords:
                 kw.value = self._lift(kw.value, bound)
             return node
-        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(
-            getattr(node, "ctx", None), ast.Load
-        ):
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(getattr(node, "ctx", None), ast.Load):
             root = _path_root(node)
             if root and root not in self.instances and self.liftable(root, bound):
                 return self._param(node)

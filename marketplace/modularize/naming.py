@@ -79,26 +79,17 @@ class Imports:
         groups: dict[int, dict[str, list[str]]] = {0: {}, 1: {}, 2: {}}
         plain: dict[int, list[str]] = {0: [], 1: [], 2: []}
         for local, (module, name) in self._by_local.items():
-            group = (
-                0
-                if is_stdlib(module)
-                else (2 if module.split(".")[0] in self._local_packages else 1)
-            )
+            group = 0 if is_stdlib(module) else (2 if module.split(".")[0] in self._local_packages else 1)
             if name is None:
                 plain[group].append(
-                    f"import {module}"
-                    if local == module.split(".")[0]
-                    else f"import {module} as {local}"
+                    f"import {module}" if local == module.split(".")[0] else f"import {module} as {local}"
                 )
             else:
-                groups[group].setdefault(module, []).append(
-                    name if local == name else f"{name} as {local}"
-                )
+                groups[group].setdefault(module, []).append(name if local == name else f"{name} as {local}")
         out: list[str] = []
         for group in (0, 1, 2):
             block = sorted(plain[group]) + [
-                f"from {module} import {', '.join(sorted(names))}"
-                for module, names in sorted(groups[group].items())
+                f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(groups[group].items())
             ]
             if block:
                 if out:

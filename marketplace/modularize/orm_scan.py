@@ -51,11 +51,7 @@ INSTANCE_OPERATIONS = {
     "get_or_create",
     "update_or_create",
 }
-WRITE_OPERATIONS = (
-    WRITE_METHODS
-    | {"save", "form_create", "form_update"}
-    | {f"related_{m}" for m in RELATED_WRITES}
-)
+WRITE_OPERATIONS = WRITE_METHODS | {"save", "form_create", "form_update"} | {f"related_{m}" for m in RELATED_WRITES}
 
 
 @dataclass(frozen=True)
@@ -112,9 +108,7 @@ class OrmUse:
     statement: ast.stmt = field(repr=False)
     function: ast.AST | None = field(repr=False, default=None)
     receiver: str | None = None  # the instance variable a save/delete/related write acts on
-    moved: list[ast.stmt] = field(
-        default_factory=list, repr=False
-    )  # ``order.x = ...`` before a save
+    moved: list[ast.stmt] = field(default_factory=list, repr=False)  # ``order.x = ...`` before a save
     related_attr: str | None = None
     related_model: ModelRef | None = None
     form: FormRef | None = None
@@ -211,11 +205,7 @@ class ViewScanner:
         self.file = file
         self.imports: dict[str, Import] = module_level_imports(tree, module_name, is_package, text)
         self.model_aliases: dict[str, ModelRef] = {}
-        self.shortcuts = {
-            local: SHORTCUTS[imp.attr]
-            for local, imp in self.imports.items()
-            if imp.attr in SHORTCUTS
-        }
+        self.shortcuts = {local: SHORTCUTS[imp.attr] for local, imp in self.imports.items() if imp.attr in SHORTCUTS}
         for name in SHORTCUTS:
             self.shortcuts.setdefault(name, SHORTCUTS[name])
         self.uses: list[OrmUse] = []
@@ -226,11 +216,7 @@ class ViewScanner:
     # what names stand for
     def _find_model_aliases(self) -> None:
         for node in self.tree.body:
-            if (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-            ):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 model = self._user_model_call(node.value)
                 if model is not None:
                     self.model_aliases[node.targets[0].id] = model
@@ -374,9 +360,7 @@ class ViewScanner:
                 outer = parent
             else:
                 break
-        self._record(
-            outer, chain_operation(methods, indexed), model, statement, scope, view, "manager"
-        )
+        self._record(outer, chain_operation(methods, indexed), model, statement, scope, view, "manager")
 
     def _shortcut(self, call, statement, scope, view) -> bool:
         name = call.func.id if isinstance(call.func, ast.Name) else None
@@ -386,9 +370,7 @@ class ViewScanner:
         model = self.model_of(first) or self._chain_model(first)
         if model is None:
             return False
-        self._record(
-            call, self.shortcuts[name] + "_or_404", model, statement, scope, view, "shortcut"
-        )
+        self._record(call, self.shortcuts[name] + "_or_404", model, statement, scope, view, "shortcut")
         return True
 
     def _chain_model(self, node: ast.AST) -> ModelRef | None:
@@ -414,11 +396,7 @@ class ViewScanner:
             var = receiver.id
             if func.attr in ("save", "delete") and var in scope.instances:
                 model = scope.instances[var]
-                moved = (
-                    self._moved_assignments(var, call, statement, block, index)
-                    if func.attr == "save"
-                    else []
-                )
+                moved = self._moved_assignments(var, call, statement, block, index) if func.attr == "save" else []
                 self._record(
                     call,
                     func.attr,
@@ -508,17 +486,11 @@ class ViewScanner:
                     scope.unsaved.discard(name)
                 if isinstance(target, ast.Name):
                     self._bind_value(target.id, value, scope)
-                elif (
-                    isinstance(target, ast.Tuple)
-                    and target.elts
-                    and isinstance(target.elts[0], ast.Name)
-                ):
+                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
                     use = self._by_expr.get(id(value))
                     if use and use.operation in ("get_or_create", "update_or_create") and use.model:
                         scope.instances[target.elts[0].id] = use.model
-        elif isinstance(statement, ast.For | ast.AsyncFor) and isinstance(
-            statement.target, ast.Name
-        ):
+        elif isinstance(statement, ast.For | ast.AsyncFor) and isinstance(statement.target, ast.Name):
             use = self._by_expr.get(id(statement.iter))
             if use and use.model and use.operation in ("list", "list_or_404"):
                 scope.instances[statement.target.id] = use.model
@@ -528,10 +500,7 @@ class ViewScanner:
         if (
             use is not None
             and use.model is not None
-            and (
-                use.operation in INSTANCE_OPERATIONS
-                or use.operation in ("get_or_404", "form_create", "form_update")
-            )
+            and (use.operation in INSTANCE_OPERATIONS or use.operation in ("get_or_404", "form_create", "form_update"))
         ):
             scope.instances[name] = use.model
             return
@@ -569,8 +538,7 @@ def _nodes(root: ast.AST) -> Iterator[ast.AST]:
 
 def _commit_false(call: ast.Call) -> bool:
     return any(
-        k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False
-        for k in call.keywords
+        k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False for k in call.keywords
     )
 
 

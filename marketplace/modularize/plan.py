@@ -112,9 +112,7 @@ class AppPlan:
             "module": self.name,
             "module_class": f"modules.{self.name}.{self.module_class}",
             "container": self.container_class if self.builder else None,
-            "service": f"services.{self.service_module}.{self.service_class}"
-            if self.builder
-            else None,
+            "service": f"services.{self.service_module}.{self.service_class}" if self.builder else None,
             "dependencies": self.dependencies,
             "urls": self.urls,
             "url_prefix": self.url_prefix,
@@ -196,9 +194,7 @@ def build_plan(analysis: Analysis, *, target: Path, author: str) -> Plan:
     target = target.resolve()
     root = analysis.root
     every = local_apps()
-    module_of: dict[
-        str, tuple[str, str, str]
-    ] = {}  # app label -> (module name, version, class path)
+    module_of: dict[str, tuple[str, str, str]] = {}  # app label -> (module name, version, class path)
     for app in every:
         owner = next((m for m in analysis.modules.values() if m.belongs_to(app)), None)
         if owner is not None:
@@ -308,13 +304,9 @@ def _app_plan(
             f"(migrate it too, then add it to the module's dependencies)"
         )
     if has_urls and prefix is None:
-        plan.notes.append(
-            f"{urls_module} is not mounted by the root URLconf; the module mounts it at {name}/"
-        )
+        plan.notes.append(f"{urls_module} is not mounted by the root URLconf; the module mounts it at {name}/")
     if report.external:
-        plan.notes.append(
-            f"uses models of {', '.join(report.external)} (outside the project): nothing to declare"
-        )
+        plan.notes.append(f"uses models of {', '.join(report.external)} (outside the project): nothing to declare")
     tests_dir = _tests_dir(target)
     test_imports = Imports(local_packages=local_packages)
     writer = TestWriter(imports=test_imports, field_info=_field_info)
@@ -323,9 +315,7 @@ def _app_plan(
     plan.untested = writer.result.untested
     files = [PlannedFile("module", target / "modules" / f"{name}.py", module_file(plan))]
     if builder is not None:
-        files.append(
-            PlannedFile("service", target / "services" / f"{name}_service.py", service_file(plan))
-        )
+        files.append(PlannedFile("service", target / "services" / f"{name}_service.py", service_file(plan)))
     files.append(
         PlannedFile(
             "test",
@@ -384,9 +374,7 @@ def _settings_lines(modules: list[str], changed: bool) -> list[str]:
         lines.append(f'MARKETPLACE["modules"] = [{listed}]')
     lines.append(f"or in the environment: MARKETPLACE_MODULES={','.join(modules)}")
     if not any(isinstance(c, MarketplaceConfig) for c in apps.get_app_configs()):
-        lines.append(
-            'and in INSTALLED_APPS: "marketplace.apps.MarketplaceConfig" (it starts the modules)'
-        )
+        lines.append('and in INSTALLED_APPS: "marketplace.apps.MarketplaceConfig" (it starts the modules)')
     return lines
 
 

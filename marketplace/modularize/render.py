@@ -49,9 +49,7 @@ def module_file(plan) -> str:
     if plan.wire:
         attrs.append(f"    wire = ({', '.join(repr(w) for w in plan.wire)},)")
     if not attrs and not plan.models:
-        attrs.append(
-            f'    """{plan.title} has no models and no pages: a name other modules can depend on."""'
-        )
+        attrs.append(f'    """{plan.title} has no models and no pages: a name other modules can depend on."""')
     body += attrs
     if plan.models:
         body += [
@@ -94,18 +92,13 @@ def service_file(plan) -> str:
         '"""',
         "",
     ]
-    doc = (
-        f"The {plan.name} module's use cases; views receive it by injection "
-        f'(``Provide["{plan.provide}"]``).'
-    )
+    doc = f'The {plan.name} module\'s use cases; views receive it by injection (``Provide["{plan.provide}"]``).'
     body = builder.render_class(plan.service_class, doc)
     return double_quoted("\n".join(head + builder.imports.lines() + ["", ""] + body) + "\n")
 
 
 def test_file(plan, tests: TestFile, imports: Imports) -> str:
-    subject = f"The {plan.name} module" + (
-        f" and {plan.service_class}" if plan.service_class else ""
-    )
+    subject = f"The {plan.name} module" + (f" and {plan.service_class}" if plan.service_class else "")
     head = [f'"""{subject} on the real database (written by migrate_to_modules).']
     if tests.untested:
         head += ["", "Not exercised here (no argument could be derived; test them by hand):"]

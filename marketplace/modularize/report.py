@@ -61,18 +61,14 @@ def validation(analysis: Analysis) -> list[str]:
         out.append("Direct model use in views (work to move into services):")
         for use in uses:
             model = use.model.label if use.model else "?"
-            out.append(
-                f"  {use.file}:{use.line}  {use.view}  {use.operation} {model} ({use.kind}): {use.code}"
-            )
+            out.append(f"  {use.file}:{use.line}  {use.view}  {use.operation} {model} ({use.kind}): {use.code}")
     else:
         out.append("Direct model use in views: none")
     for report in analysis.reports:
         out.extend(f"warning: {u}" for u in report.undeclared)
     for report in analysis.reports:
         if report.external:
-            out.append(
-                f"{report.label} also uses models of {', '.join(report.external)} (outside the project)"
-            )
+            out.append(f"{report.label} also uses models of {', '.join(report.external)} (outside the project)")
     out.extend(f"warning: {w}" for w in analysis.warnings)
     return out
 
@@ -108,17 +104,10 @@ def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
     deps = ", ".join(app.dependencies) or "none"
     out.append(f"  module    {app.module_class} in modules/{app.name}.py (dependencies: {deps})")
     if app.service_class:
-        out.append(
-            f"  container {app.container_class}: {app.service_name} = providers.Factory({app.service_class})"
-        )
-        out.append(
-            f"  service   {app.service_class} in services/{app.service_module}.py, "
-            f"{len(app.methods)} method(s)"
-        )
+        out.append(f"  container {app.container_class}: {app.service_name} = providers.Factory({app.service_class})")
+        out.append(f"  service   {app.service_class} in services/{app.service_module}.py, {len(app.methods)} method(s)")
     if app.urls:
-        out.append(
-            f"  pages     urls={app.urls!r} url_prefix={app.url_prefix!r} wire={tuple(app.wire)!r}"
-        )
+        out.append(f"  pages     urls={app.urls!r} url_prefix={app.url_prefix!r} wire={tuple(app.wire)!r}")
     for planned in app.files:
         state = "exists, kept as is" if planned.exists else "new"
         out.append(f"  file      {_shown(planned.path, root)} ({state})")
@@ -130,16 +119,11 @@ def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
         for planned in app.files:
             if planned.kind in ("module", "service"):
                 out.append(f"  --- {_shown(planned.path, root)} ---")
-                out.extend(
-                    f"  | {line}" if line else "  |"
-                    for line in planned.content.rstrip("\n").split("\n")
-                )
+                out.extend(f"  | {line}" if line else "  |" for line in planned.content.rstrip("\n").split("\n"))
     if app.view_changes:
         out.append(f"  views to update: {app.injection()}")
         for change in app.view_changes:
-            out.append(
-                f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()"
-            )
+            out.append(f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()")
             out.extend(f"      - {line}" for line in change.before.split("\n"))
             out.extend(f"      + {line}" for line in change.after.split("\n"))
     return out

@@ -24,17 +24,11 @@ def model_ref(model: type[models.Model]) -> ModelRef:
     opts = model._meta
     related = {}
     for rel in opts.get_fields():
-        if (
-            rel.is_relation
-            and (rel.one_to_many or rel.many_to_many)
-            and rel.related_model is not None
-        ):
+        if rel.is_relation and (rel.one_to_many or rel.many_to_many) and rel.related_model is not None:
             accessor = rel.get_accessor_name() if rel.auto_created else rel.name
             if accessor:
                 related[accessor] = rel.related_model._meta.label
-    managers = tuple(
-        dict.fromkeys([m.name for m in opts.managers] + ["_default_manager", "_base_manager"])
-    )
+    managers = tuple(dict.fromkeys([m.name for m in opts.managers] + ["_default_manager", "_base_manager"]))
     return ModelRef(
         label=opts.label,
         name=model.__name__,
@@ -69,9 +63,7 @@ class DjangoResolver:
         base_fields = getattr(obj, "base_fields", None)
         if not (isinstance(obj, type) and model is not None and base_fields is not None):
             return None
-        model_fields = {
-            f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete
-        }
+        model_fields = {f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete}
         fields = tuple(name for name in base_fields if name in model_fields)
         many = tuple(f.name for f in model._meta.many_to_many if f.name in fields)
         return FormRef(

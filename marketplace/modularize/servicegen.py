@@ -121,11 +121,7 @@ class Method:
         doc = textwrap.wrap(self.doc or f"Moved from {self.origin()}.", width=88)
         doc[0] = '"""' + doc[0]
         doc[-1] += '"""'
-        return (
-            head
-            + [f"        {line}" for line in doc]
-            + [f"        {line}" if line else "" for line in self.body]
-        )
+        return head + [f"        {line}" for line in doc] + [f"        {line}" if line else "" for line in self.body]
 
 
 class ServiceBuilder:
@@ -205,9 +201,7 @@ class ServiceBuilder:
         many = plural(noun)
         op = use.operation
         body: list[str] = []
-        method = Method(
-            name="", operation=op, model=model, params=[], returns=None, body=body, uses=[use]
-        )
+        method = Method(name="", operation=op, model=model, params=[], returns=None, body=body, uses=[use])
         build = {
             "manager": self._from_manager,
             "shortcut": self._from_shortcut,
@@ -217,9 +211,7 @@ class ServiceBuilder:
         }[use.via]
         returns = build(method, use, scanner, lifter, params, noun, many)
         self._import_names(scanner, method, params)
-        if any(
-            line.startswith("with transaction") or "\nwith transaction" in line for line in body
-        ):
+        if any(line.startswith("with transaction") or "\nwith transaction" in line for line in body):
             self.imports.use("django.db", "transaction")
         method.params = list(params)
         method.returns = returns
@@ -235,9 +227,7 @@ class ServiceBuilder:
     def _from_manager(self, method, use, scanner, lifter, params, noun, many) -> str | None:
         expr = lifter.lift(use.expr)
         if isinstance(expr, ast.Attribute):  # a bare manager handed around: its queryset
-            expr = ast.Call(
-                func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[]
-            )
+            expr = ast.Call(func=ast.Attribute(value=expr, attr="all", ctx=ast.Load()), args=[], keywords=[])
         code = ast.unparse(expr)
         if use.kind == "write":
             method.body += ["with transaction.atomic():", f"    return {code}"]
@@ -352,9 +342,7 @@ class ServiceBuilder:
         if verb == "create":
             method.body += ["with transaction.atomic():", f"    return {ast.unparse(expr)}"]
             target = snake(use.related_model.name) if use.related_model else singular(attr)
-            method.name = (
-                f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
-            )
+            method.name = f"create_{target}" if target.startswith(noun) else f"create_{noun}_{singular(attr)}"
             return self._model_local(use.related_model) if use.related_model else None
         method.body += ["with transaction.atomic():", f"    {ast.unparse(expr)}"]
         method.name = f"{verb}_{noun}_{singular(attr) if verb in ('add', 'remove') else attr}"
@@ -629,11 +617,7 @@ def _lookup_calls(node: ast.AST, scanner: ViewScanner, owner_override: ModelRef 
     def walk(current: ast.AST, owner: ModelRef | None) -> None:
         if isinstance(current, ast.Call):
             model = chain_model(current.func)
-            name = (
-                current.func.attr
-                if isinstance(current.func, ast.Attribute)
-                else getattr(current.func, "id", "")
-            )
+            name = current.func.attr if isinstance(current.func, ast.Attribute) else getattr(current.func, "id", "")
             if (
                 model is None
                 and owner_override is not None

@@ -55,22 +55,14 @@ def imports(tree: ast.AST, module_name: str, is_package: bool, text: str = "") -
                 if alias.name == "*":
                     found.append(Import("*", base, None, node.lineno, statement))
                 else:
-                    found.append(
-                        Import(alias.asname or alias.name, base, alias.name, node.lineno, statement)
-                    )
+                    found.append(Import(alias.asname or alias.name, base, alias.name, node.lineno, statement))
     return found
 
 
-def module_level_imports(
-    tree: ast.Module, module_name: str, is_package: bool, text: str = ""
-) -> dict[str, Import]:
+def module_level_imports(tree: ast.Module, module_name: str, is_package: bool, text: str = "") -> dict[str, Import]:
     """Names bound by imports at the top level of the file, by local name."""
-    top = ast.Module(
-        body=[n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)], type_ignores=[]
-    )
-    return {
-        imp.local: imp for imp in imports(top, module_name, is_package, text) if imp.local != "*"
-    }
+    top = ast.Module(body=[n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)], type_ignores=[])
+    return {imp.local: imp for imp in imports(top, module_name, is_package, text) if imp.local != "*"}
 
 
 def owner(dotted: str, packages: dict[str, str]) -> str | None:

@@ -119,9 +119,7 @@ class TestWriter:
 
     # arguments
     def _path_from_row(self, method: Method, param: Param) -> str | None:
-        if not (
-            method.strong and param.feeds and method.model and param.feeds[0] == method.model.label
-        ):
+        if not (method.strong and param.feeds and method.model and param.feeds[0] == method.model.label):
             return None
         info = self.field_info(*param.feeds)
         if info is None or info[0] is None or info[2] not in SELF_SATISFYING:
@@ -152,9 +150,7 @@ class TestWriter:
             return f"make({self.model(param.model)})"
         if param.form is not None:
             model = self.model(param.form.model)
-            items = "".join(
-                f"\n    {name!r}: sample({model}, {name!r})," for name in param.form.fields
-            )
+            items = "".join(f"\n    {name!r}: sample({model}, {name!r})," for name in param.form.fields)
             return "{" + items + "\n}"
         if row:
             from_row = self._path_from_row(method, param)
@@ -188,16 +184,12 @@ class TestWriter:
         op = method.operation
         model = self.model(method.model) if method.model else None
         needs_row = model is not None and (
-            (method.strong and op in READS)
-            or op in ("save", "delete", "form_update")
-            or op.startswith("related_")
+            (method.strong and op in READS) or op in ("save", "delete", "form_update") or op.startswith("related_")
         )
         setup: list[str] = []
         row = None
         if needs_row:
-            overrides = ", ".join(
-                f"{k}={v!r}" for k, v in method.lookups.items() if "__" not in k and k != "pk"
-            )
+            overrides = ", ".join(f"{k}={v!r}" for k, v in method.lookups.items() if "__" not in k and k != "pk")
             setup.append(f"row = make({model}{', ' + overrides if overrides else ''})")
             row = "row"
         args = []
@@ -217,9 +209,7 @@ class TestWriter:
             return None
         return setup + checks
 
-    def _checks(
-        self, method: Method, model: str | None, row: str | None, call: str
-    ) -> list[str] | None:
+    def _checks(self, method: Method, model: str | None, row: str | None, call: str) -> list[str] | None:
         op = method.operation
         strong = (
             method.strong
@@ -232,11 +222,7 @@ class TestWriter:
         if op in ("get", "get_or_404", "first", "last", "latest", "earliest"):
             if strong:
                 return [f"assert {call} == row"]
-            errors = (
-                self.imports.use("services.errors", "NotFound")
-                if op == "get_or_404"
-                else f"{model}.DoesNotExist"
-            )
+            errors = self.imports.use("services.errors", "NotFound") if op == "get_or_404" else f"{model}.DoesNotExist"
             return [
                 "try:",
                 f"    result = {call}",
@@ -281,11 +267,7 @@ class TestWriter:
         if op == "delete":
             return [call, f"assert not {manager}.filter(pk=row.pk).exists()"]
         if op == "save":
-            sums = [
-                a
-                for a, v in method.assigned.items()
-                if isinstance(v, Assigned) and v.added and v.param
-            ]
+            sums = [a for a, v in method.assigned.items() if isinstance(v, Assigned) and v.added and v.param]
             lines = [f"{attr}_before = row.{attr}" for attr in sums]
             lines += [f"result = {call}", "row.refresh_from_db()", "assert result.pk == row.pk"]
             for attr, value in method.assigned.items():
@@ -293,31 +275,24 @@ class TestWriter:
                     continue
                 if value.augmented:
                     if attr in sums:
-                        lines.append(
-                            f"assert row.{attr} == {attr}_before + {value.param.name}_value"
-                        )
+                        lines.append(f"assert row.{attr} == {attr}_before + {value.param.name}_value")
                     continue
                 if value.param is not None:
                     lines.append(f"assert row.{attr} == {value.param.name}_value")
                 elif value.has_literal:
                     lines.append(f"assert row.{attr} == {value.literal!r}")
                 elif value.constant is not None:
-                    lines.append(
-                        f"assert row.{attr} == {self.model(value.constant[0])}.{value.constant[1]}"
-                    )
+                    lines.append(f"assert row.{attr} == {self.model(value.constant[0])}.{value.constant[1]}")
             return lines
         if op == "form_create":
             return [f"result = {call}", f"assert {manager}.filter(pk=result.pk).exists()"] + [
-                f"assert list(result.{m}.all()) == data_value[{m!r}]"
-                for m in method.form.many_to_many
+                f"assert list(result.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many
             ]
         if op == "form_update":
             plain = [f for f in method.form.fields if f not in method.form.many_to_many]
             lines = [call, "row.refresh_from_db()"]
             lines += [f"assert row.{f} == data_value[{f!r}]" for f in plain]
-            lines += [
-                f"assert list(row.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many
-            ]
+            lines += [f"assert list(row.{m}.all()) == data_value[{m!r}]" for m in method.form.many_to_many]
             return lines
         if op.startswith("related_"):
             attr = method.related_attr

@@ -16,8 +16,11 @@ NOTIFICATIONS = Provide[ApplicationContainer.notifications.notification_service]
 @inject
 def inbox(request, service=NOTIFICATIONS):
     rows = service.inbox(user_id=request.user.pk)
-    return render(request, "notifications/inbox.html",
-                  {"rows": rows, "unread": sum(1 for row in rows if row.unread), "backend": service.backend_name})
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"rows": rows, "unread": sum(1 for row in rows if row.unread), "backend": service.backend_name},
+    )
 
 
 @login_required

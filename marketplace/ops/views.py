@@ -66,7 +66,7 @@ def _metrics_allowed(request) -> bool:
     token = getattr(settings, "METRICS_TOKEN", "") or ""
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
-        return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
+        return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), token.encode())
     return _operator_session(request)
 
 
@@ -75,8 +75,9 @@ def _metrics_allowed(request) -> bool:
 def metrics(request):
     """Prometheus text; every gunicorn worker's figures summed (multiprocess mode)."""
     if not _metrics_allowed(request):
-        response = HttpResponse("Metrics need an operator's session or a bearer token.\n", status=401,
-                                content_type="text/plain")
+        response = HttpResponse(
+            "Metrics need an operator's session or a bearer token.\n", status=401, content_type="text/plain"
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     # The text format Prometheus asks for in Accept (OpenMetrics, or the classic 0.0.4 text).
@@ -107,9 +108,7 @@ def index(request, ops=OPS):
         "modules": modules,
         "graph": graph,
         "figures": figures,
-        "top_views": sorted(
-            figures["requests"]["by_view"].values(), key=lambda row: row["count"], reverse=True
-        )[:8],
+        "top_views": sorted(figures["requests"]["by_view"].values(), key=lambda row: row["count"], reverse=True)[:8],
         "services": sorted(figures["services"].items()),
         "cluster": ops.workers(),
         "reloads": ops.recent_reloads(limit=15),
@@ -131,18 +130,26 @@ def reload(request, kind: str, name: str, ops=OPS):
     cluster = ops.workers()
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
-            return render(request, "ops/confirm.html", {"target": target, "cluster": cluster,
-                                                        "error": "Tick the confirmation first."}, status=400)
+            return render(
+                request,
+                "ops/confirm.html",
+                {"target": target, "cluster": cluster, "error": "Tick the confirmation first."},
+                status=400,
+            )
         try:
             outcome = ops.reload(kind=kind, name=name, user=request.user, via="page")
         except ServiceError as error:
-            return render(request, "ops/confirm.html", {"target": target, "cluster": cluster,
-                                                        "error": error.message}, status=400)
+            return render(
+                request, "ops/confirm.html", {"target": target, "cluster": cluster, "error": error.message}, status=400
+            )
         if outcome.ok:
             messages.success(request, f"{kind.capitalize()} {name} reloaded on {len(outcome.results)} worker(s).")
         else:
-            messages.error(request, f"{kind.capitalize()} {name} was not reloaded everywhere: {outcome.error}. "
-                                    "Workers that refused it keep serving the previous version.")
+            messages.error(
+                request,
+                f"{kind.capitalize()} {name} was not reloaded everywhere: {outcome.error}. "
+                "Workers that refused it keep serving the previous version.",
+            )
         return redirect("ops:reload-detail", reload_id=outcome.reload_id)
     return render(request, "ops/confirm.html", {"target": target, "cluster": cluster})
 

@@ -17,8 +17,7 @@ DEMO_ORDERS = [
     ("demo-order-disputed", "Brass desk lamp", ["accept", "ship", "dispute"]),
 ]
 # Where each step leaves the order: a step is skipped once the order is there (or beyond).
-REACHED = {"accept": states.ACCEPTED, "ship": states.SHIPPED, "confirm": states.COMPLETED,
-           "dispute": states.DISPUTED}
+REACHED = {"accept": states.ACCEPTED, "ship": states.SHIPPED, "confirm": states.COMPLETED, "dispute": states.DISPUTED}
 ORDER = [states.FUNDED, states.ACCEPTED, states.SHIPPED, states.COMPLETED]
 
 
@@ -29,8 +28,7 @@ def load_demo_orders(container) -> list[str]:
     if len(users) < 3:
         return ["demo orders skipped: load the accounts demo data first (alice, bob, carol)"]
     products = dict(
-        Product.objects.filter(vendor__user__username__in=["bob", "carol"], deleted_at=None)
-        .values_list("title", "id")
+        Product.objects.filter(vendor__user__username__in=["bob", "carol"], deleted_at=None).values_list("title", "id")
     )
     service, reviews, threads = container.order_service(), container.review_service(), container.message_service()
     alice = users["alice"]
@@ -50,8 +48,9 @@ def load_demo_orders(container) -> list[str]:
         except ServiceError as error:
             lines.append(f"{key}: not placed: {error.message}")
             continue
-        lines.append(f"{reference} ({title}): {states.label(order.state).lower()}"
-                     f"{' (already there)' if result.replayed else ''}")
+        lines.append(
+            f"{reference} ({title}): {states.label(order.state).lower()}{' (already there)' if result.replayed else ''}"
+        )
     return lines
 
 
@@ -72,8 +71,11 @@ def _step(step, order, alice, vendor, service, reviews, threads) -> None:
         service.confirm(actor_id=alice.pk, reference=ref)
     elif step == "dispute":
         threads.post(actor_id=alice.pk, reference=ref, body="Hello, the lamp arrived but its shade is dented.")
-        service.open_dispute(actor_id=alice.pk, reference=ref,
-                             reason="The lamp arrived with a dented shade; I would like a partial refund.")
+        service.open_dispute(
+            actor_id=alice.pk,
+            reference=ref,
+            reason="The lamp arrived with a dented shade; I would like a partial refund.",
+        )
 
 
 def _beyond(state: str, target: str) -> bool:

@@ -26,13 +26,18 @@ class CheckoutForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=1000, label="Reason (optional)",
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        required=False, max_length=1000, label="Reason (optional)", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ShipForm(forms.Form):
-    tracking_note = forms.CharField(required=False, max_length=500, label="Tracking (optional)",
-                                    help_text="A tracking number or a note for the buyer.")
+    tracking_note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Tracking (optional)",
+        help_text="A tracking number or a note for the buyer.",
+    )
 
 
 class DisputeForm(forms.Form):
@@ -40,8 +45,10 @@ class DisputeForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    ruling = forms.ChoiceField(choices=[("refund", "Refund the buyer"), ("release", "Release to the vendor"),
-                                        ("split", "Split")], label="Ruling")
+    ruling = forms.ChoiceField(
+        choices=[("refund", "Refund the buyer"), ("release", "Release to the vendor"), ("split", "Split")],
+        label="Ruling",
+    )
     buyer_percent = WholeNumberField(
         required=False,
         min_value=1,
@@ -49,8 +56,9 @@ class ResolveForm(forms.Form):
         label="Buyer's share (%)",
         help_text="For a split only: the buyer's share of the escrow.",
     )
-    note = forms.CharField(max_length=2000, label="Ruling, as both parties will read it",
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        max_length=2000, label="Ruling, as both parties will read it", widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class MessageForm(forms.Form):
@@ -58,10 +66,12 @@ class MessageForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    rating = forms.TypedChoiceField(choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
-                                    coerce=int, label="Rating")
-    text = forms.CharField(required=False, max_length=2000, label="Your review (optional)",
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    rating = forms.TypedChoiceField(
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)], coerce=int, label="Rating"
+    )
+    text = forms.CharField(
+        required=False, max_length=2000, label="Your review (optional)", widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class LookupForm(forms.Form):

@@ -127,9 +127,7 @@ class OrderEvent(models.Model):
     from_state = models.CharField(max_length=12, blank=True, default="")
     to_state = models.CharField(max_length=12)
     note = models.TextField(max_length=1000, blank=True, default="")
-    entry = models.ForeignKey(
-        "wallets.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    entry = models.ForeignKey("wallets.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
     class Meta:

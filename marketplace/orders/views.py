@@ -69,8 +69,9 @@ def cart_add(request, carts=CARTS):
         why = " ".join(form.errors.get("quantity", []))
         return refusal(request, CartError(f"Choose a quantity from 1 to 999 of a product for sale. {why}".strip()))
     try:
-        line = carts.add(user_id=request.user.pk, product_id=form.cleaned_data["product_id"],
-                         quantity=form.cleaned_data["quantity"])
+        line = carts.add(
+            user_id=request.user.pk, product_id=form.cleaned_data["product_id"], quantity=form.cleaned_data["quantity"]
+        )
     except ServiceError as error:
         return refusal(request, error)
     messages.success(request, f"{line.title} is in your cart ({line.quantity}).")
@@ -96,8 +97,9 @@ def cart_update(request, product_id: int, carts=CARTS):
 
 
 def _cart_page(request, carts, *, error: str = "", status: int = 200):
-    return render(request, "orders/cart.html", {"cart": carts.contents(user_id=request.user.pk), "error": error},
-                  status=status)
+    return render(
+        request, "orders/cart.html", {"cart": carts.contents(user_id=request.user.pk), "error": error}, status=status
+    )
 
 
 # checkout
@@ -108,11 +110,15 @@ def checkout(request, orders=ORDERS, carts=CARTS, balances=BALANCES):
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if not form.is_valid():
-            return _checkout_page(request, orders, carts, balances,
-                                  error="This checkout form is invalid; check out again.")
+            return _checkout_page(
+                request, orders, carts, balances, error="This checkout form is invalid; check out again."
+            )
         try:
-            result = orders.checkout(buyer_id=request.user.pk, idempotency_key=form.cleaned_data["idempotency_key"],
-                                     expected_total_sat=form.cleaned_data["expected_total_sat"])
+            result = orders.checkout(
+                buyer_id=request.user.pk,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                expected_total_sat=form.cleaned_data["expected_total_sat"],
+            )
         except ServiceError as error:
             return _checkout_page(request, orders, carts, balances, error=error.message)
         count = len(result.references)
@@ -131,8 +137,14 @@ def _checkout_page(request, orders, carts, balances, *, error: str = ""):
     contents = carts.contents(user_id=request.user.pk)
     balance = balances.get_balance(user_id=request.user.pk).available_sat
     form = CheckoutForm(initial={"idempotency_key": new_idempotency_key(), "expected_total_sat": contents.total_sat})
-    context = {"cart": contents, "form": form, "balance_sat": balance, "error": error,
-               "short_sat": max(0, contents.total_sat - balance), "terms": orders.get_required_config()}
+    context = {
+        "cart": contents,
+        "form": form,
+        "balance_sat": balance,
+        "error": error,
+        "short_sat": max(0, contents.total_sat - balance),
+        "terms": orders.get_required_config(),
+    }
     return render(request, "orders/checkout.html", context, status=400 if error else 200)
 
 
@@ -167,8 +179,7 @@ def disputes(request, queries=QUERIES):
         page, counts = queries.dispute_queue(staff_id=request.user.pk, tab=tab, page=request.GET.get("page"))
     except ServiceError as error:
         return refusal(request, error)
-    return render(request, "orders/disputes.html",
-                  {"page": page, "tab": tab, "counts": counts, "lookup": LookupForm()})
+    return render(request, "orders/disputes.html", {"page": page, "tab": tab, "counts": counts, "lookup": LookupForm()})
 
 
 @staff_required(Capability.VIEW_ANY_ORDER)
@@ -228,8 +239,9 @@ ACTS = {
 @login_required
 @require_POST
 @inject
-def act(request, reference: str, action: str, orders=ORDERS, threads=THREADS, reviews=REVIEWS, queries=QUERIES,
-        clock=CLOCK):
+def act(
+    request, reference: str, action: str, orders=ORDERS, threads=THREADS, reviews=REVIEWS, queries=QUERIES, clock=CLOCK
+):
     spec = ACTS.get(action)
     if spec is None:
         return refusal(request, NotFound("There is no such action on orders."))
@@ -247,8 +259,13 @@ def act(request, reference: str, action: str, orders=ORDERS, threads=THREADS, re
         elif action == "review":
             reviews.leave(actor_id=user, reference=ref, rating=data["rating"], text=data["text"])
         elif action == "resolve":
-            orders.resolve_dispute(staff_id=user, reference=ref, ruling=data["ruling"],
-                                   buyer_percent=data["buyer_percent"], note=data["note"])
+            orders.resolve_dispute(
+                staff_id=user,
+                reference=ref,
+                ruling=data["ruling"],
+                buyer_percent=data["buyer_percent"],
+                note=data["note"],
+            )
         elif action == "ship":
             orders.ship(actor_id=user, reference=ref, tracking_note=data["tracking_note"])
         elif action in ("decline", "cancel"):
@@ -277,8 +294,13 @@ def _detail_page(request, reference, queries, clock, *, failed=None, error: str 
     if order.role == states.STAFF and not second_factor_done(request):
         return second_factor_page(request)  # a stranger's order is a staff page (marketplace/access.py)
     forms = {
-        "decline": ReasonForm(), "cancel": ReasonForm(), "ship": ShipForm(),
-        "dispute": DisputeForm(), "resolve": ResolveForm(), "message": MessageForm(), "review": ReviewForm(),
+        "decline": ReasonForm(),
+        "cancel": ReasonForm(),
+        "ship": ShipForm(),
+        "dispute": DisputeForm(),
+        "resolve": ResolveForm(),
+        "message": MessageForm(),
+        "review": ReviewForm(),
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
@@ -287,7 +309,8 @@ def _detail_page(request, reference, queries, clock, *, failed=None, error: str 
 
 def _next(request) -> str | None:
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return None

@@ -29,7 +29,9 @@ class MultipleImageField(forms.FileField):
 class ProductForm(forms.Form):
     title = forms.CharField(max_length=TITLE_MAX)
     description = forms.CharField(
-        max_length=DESCRIPTION_MAX, required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Plain text; line breaks are kept.",
     )
     price = BtcAmountField(min_sat=1, max_sat=MAX_SATS, label="Price (BTC)")
@@ -44,7 +46,9 @@ class ProductForm(forms.Form):
         self.fields["images"].help_text = image_help
         if existing_images:
             self.fields["remove_images"] = forms.TypedMultipleChoiceField(
-                coerce=int, required=False, label="Remove pictures",
+                coerce=int,
+                required=False,
+                label="Remove pictures",
                 choices=[(img.id, f"Picture {n}") for n, img in enumerate(existing_images, 1)],
                 widget=forms.CheckboxSelectMultiple,
             )

@@ -124,7 +124,8 @@ class ProductReport(models.Model):
         constraints = [
             # One open report per person and listing: repeating it adds nothing for staff.
             models.UniqueConstraint(
-                fields=["product", "reporter"], condition=models.Q(state="open"),
+                fields=["product", "reporter"],
+                condition=models.Q(state="open"),
                 name="products_one_open_report_each",
             ),
         ]

@@ -51,8 +51,9 @@ def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
         context = {"result": result, "sorts": queries.sort_choices()}
         return render(request, "products/catalog.html", context, status=400 if result.notices else 200)
 
-    return whole_page(request, page_cache, key="catalog:" + query_key(request, CATALOG_PARAMS),
-                      scopes=["catalog"], build=build)
+    return whole_page(
+        request, page_cache, key="catalog:" + query_key(request, CATALOG_PARAMS), scopes=["catalog"], build=build
+    )
 
 
 @require_GET
@@ -63,11 +64,11 @@ def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cac
         product = queries_provider().visible_product(product_id=product_id, viewer_id=user_id)
         if product is None:
             return refusal(request, NO_PRODUCT)
-        return render(request, "products/detail.html",
-                      {"product": product, "owner": user_id == product.vendor_user_id})
+        return render(request, "products/detail.html", {"product": product, "owner": user_id == product.vendor_user_id})
 
-    return whole_page(request, page_cache, key=f"detail:{product_id}",
-                      scopes=[f"product:{product_id}", "categories"], build=build)
+    return whole_page(
+        request, page_cache, key=f"detail:{product_id}", scopes=[f"product:{product_id}", "categories"], build=build
+    )
 
 
 @require_GET
@@ -92,21 +93,35 @@ def image(request, image_id: int, queries: CatalogQueries = QUERIES, images=IMAG
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def create(request, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
-           vendors: VendorService = VENDORS, images=IMAGES):
+def create(
+    request,
+    catalog: CatalogService = CATALOG,
+    queries: CatalogQueries = QUERIES,
+    vendors: VendorService = VENDORS,
+    images=IMAGES,
+):
     try:
         vendors.require_active(user_id=request.user.pk)
     except ServiceError as error:
         return refusal(request, error)
-    form = ProductForm(request.POST or None, request.FILES or None,
-                       categories=queries.category_tree().choices(), image_help=_image_help(images, catalog))
+    form = ProductForm(
+        request.POST or None,
+        request.FILES or None,
+        categories=queries.category_tree().choices(),
+        image_help=_image_help(images, catalog),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             product_id = catalog.create_product(
-                actor_id=request.user.pk, title=data["title"], description=data["description"],
-                price_sat=data["price"], stock=data["stock"], category_id=data["category"],
-                is_active=data["is_active"], images=data["images"],
+                actor_id=request.user.pk,
+                title=data["title"],
+                description=data["description"],
+                price_sat=data["price"],
+                stock=data["stock"],
+                category_id=data["category"],
+                is_active=data["is_active"],
+                images=data["images"],
             )
         except ServiceError as error:
             if not error.errors:
@@ -121,8 +136,14 @@ def create(request, catalog: CatalogService = CATALOG, queries: CatalogQueries =
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def edit(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
-         vendors: VendorService = VENDORS, images=IMAGES):
+def edit(
+    request,
+    product_id: int,
+    catalog: CatalogService = CATALOG,
+    queries: CatalogQueries = QUERIES,
+    vendors: VendorService = VENDORS,
+    images=IMAGES,
+):
     try:
         vendors.require_active(user_id=request.user.pk)
     except ServiceError as error:
@@ -130,19 +151,35 @@ def edit(request, product_id: int, catalog: CatalogService = CATALOG, queries: C
     product = queries.product_detail(product_id=product_id)
     if product is None or product.vendor_user_id != request.user.pk:
         return refusal(request, NO_PRODUCT)
-    initial = {"title": product.title, "description": product.description, "price": product.price_sat,
-               "stock": product.stock, "category": product.category.id if product.category else None,
-               "is_active": product.is_active}
-    form = ProductForm(request.POST or None, request.FILES or None, initial=initial,
-                       categories=queries.category_tree().choices(), image_help=_image_help(images, catalog),
-                       existing_images=product.images)
+    initial = {
+        "title": product.title,
+        "description": product.description,
+        "price": product.price_sat,
+        "stock": product.stock,
+        "category": product.category.id if product.category else None,
+        "is_active": product.is_active,
+    }
+    form = ProductForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        categories=queries.category_tree().choices(),
+        image_help=_image_help(images, catalog),
+        existing_images=product.images,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             catalog.update_product(
-                actor_id=request.user.pk, product_id=product_id, title=data["title"],
-                description=data["description"], price_sat=data["price"], stock=data["stock"],
-                category_id=data["category"], is_active=data["is_active"], add_images=data["images"],
+                actor_id=request.user.pk,
+                product_id=product_id,
+                title=data["title"],
+                description=data["description"],
+                price_sat=data["price"],
+                stock=data["stock"],
+                category_id=data["category"],
+                is_active=data["is_active"],
+                add_images=data["images"],
                 remove_image_ids=data.get("remove_images") or (),
             )
         except ServiceError as error:
@@ -185,8 +222,13 @@ def _set_listed(request, catalog, product_id, listed: bool, done: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries: CatalogQueries = QUERIES,
-           vendors: VendorService = VENDORS):
+def delete(
+    request,
+    product_id: int,
+    catalog: CatalogService = CATALOG,
+    queries: CatalogQueries = QUERIES,
+    vendors: VendorService = VENDORS,
+):
     if vendors.get_for_user(user_id=request.user.pk) is None:
         return refusal(request, VendorNotActive("Only vendors can do this. Apply to open a shop first."))
     if request.method == "POST":
@@ -206,8 +248,7 @@ def delete(request, product_id: int, catalog: CatalogService = CATALOG, queries:
 @login_required
 @require_http_methods(["GET", "POST"])
 @inject
-def report(request, product_id: int, moderation: ModerationService = MODERATION,
-           queries: CatalogQueries = QUERIES):
+def report(request, product_id: int, moderation: ModerationService = MODERATION, queries: CatalogQueries = QUERIES):
     product = queries.visible_product(product_id=product_id, viewer_id=_viewer(request))
     if product is None:
         return refusal(request, NO_PRODUCT)
@@ -252,8 +293,9 @@ def _moderate(request, action, done: str, **kwargs):
 def moderate_unlist(request, product_id: int, moderation: ModerationService = MODERATION):
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    return _moderate(request, moderation.unlist, "Listing unlisted; the vendor sees your note.",
-                     product_id=product_id, note=note)
+    return _moderate(
+        request, moderation.unlist, "Listing unlisted; the vendor sees your note.", product_id=product_id, note=note
+    )
 
 
 @staff_required(Capability.MODERATE_CATALOG)

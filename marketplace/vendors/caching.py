@@ -32,8 +32,9 @@ def query_key(request, params: Iterable[str]) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
-def whole_page(request, page_cache, *, key: str, scopes: Sequence[str],
-               build: Callable[[], HttpResponse]) -> HttpResponse:
+def whole_page(
+    request, page_cache, *, key: str, scopes: Sequence[str], build: Callable[[], HttpResponse]
+) -> HttpResponse:
     if not is_anonymous_and_plain(request):
         return build()
     hit, stamp = page_cache.fetch("page:" + key, scopes)

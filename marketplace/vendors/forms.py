@@ -8,11 +8,14 @@ from services.vendor_service import DESCRIPTION_MAX, REASON_MAX, SHOP_NAME_MAX, 
 class ApplyForm(forms.Form):
     shop_name = forms.CharField(max_length=SHOP_NAME_MAX)
     slug = forms.CharField(
-        max_length=SLUG_MAX, label="Shop address",
+        max_length=SLUG_MAX,
+        label="Shop address",
         help_text="Your shop's page will be /vendors/<address>/: lower-case letters, digits, hyphens.",
     )
     description = forms.CharField(
-        max_length=DESCRIPTION_MAX, required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Plain text; line breaks are kept.",
     )
 
@@ -20,7 +23,9 @@ class ApplyForm(forms.Form):
 class ShopForm(forms.Form):
     shop_name = forms.CharField(max_length=SHOP_NAME_MAX)
     description = forms.CharField(
-        max_length=DESCRIPTION_MAX, required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Plain text; line breaks are kept.",
     )
 

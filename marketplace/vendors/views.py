@@ -27,22 +27,23 @@ def _page_number(request) -> int:
 
 @require_GET
 @inject
-def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVICE,
-               page_cache=PAGE_CACHE):
+def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVICE, page_cache=PAGE_CACHE):
     page = _page_number(request)
 
     def build():
         try:
             front = vendor_service.storefront(
-                slug=slug, page=page,
+                slug=slug,
+                page=page,
                 viewer_id=request.user.pk if request.user.is_authenticated else None,
             )
         except ServiceError as error:
             return refusal(request, error)
         return render(request, "vendors/storefront.html", {"front": front})
 
-    return whole_page(request, page_cache, key=f"storefront:{slug.lower()}:{page}",
-                      scopes=[f"shop:{slug.lower()}"], build=build)
+    return whole_page(
+        request, page_cache, key=f"storefront:{slug.lower()}:{page}", scopes=[f"shop:{slug.lower()}"], build=build
+    )
 
 
 @login_required
@@ -53,8 +54,7 @@ def apply(request, vendor_service: VendorService = VENDOR_SERVICE):
     if current is not None and current.status != "rejected":
         return redirect("vendors:dashboard")
     initial = (
-        {"shop_name": current.shop_name, "slug": current.slug, "description": current.description}
-        if current else {}
+        {"shop_name": current.shop_name, "slug": current.slug, "description": current.description} if current else {}
     )
     form = ApplyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -65,8 +65,7 @@ def apply(request, vendor_service: VendorService = VENDOR_SERVICE):
         else:
             messages.success(request, "Thank you. Staff will review your shop shortly.")
             return redirect("vendors:dashboard")
-    return render(request, "vendors/apply.html", {"form": form, "current": current},
-                  status=form_status(form))
+    return render(request, "vendors/apply.html", {"form": form, "current": current}, status=form_status(form))
 
 
 @login_required
@@ -89,8 +88,7 @@ def edit_shop(request, vendor_service: VendorService = VENDOR_SERVICE):
         return redirect("vendors:apply")
     if vendor.status != "approved":
         return refusal(request, VendorNotActive("You can edit your shop once it is approved."))
-    form = ShopForm(request.POST or None,
-                    initial={"shop_name": vendor.shop_name, "description": vendor.description})
+    form = ShopForm(request.POST or None, initial={"shop_name": vendor.shop_name, "description": vendor.description})
     if request.method == "POST" and form.is_valid():
         try:
             vendor_service.update_shop(user_id=request.user.pk, **form.cleaned_data)
@@ -99,8 +97,7 @@ def edit_shop(request, vendor_service: VendorService = VENDOR_SERVICE):
         else:
             messages.success(request, "Shop saved.")
             return redirect("vendors:dashboard")
-    return render(request, "vendors/edit_shop.html", {"form": form, "vendor": vendor},
-                  status=form_status(form))
+    return render(request, "vendors/edit_shop.html", {"form": form, "vendor": vendor}, status=form_status(form))
 
 
 @staff_required(Capability.MANAGE_VENDORS)
@@ -156,5 +153,4 @@ def suspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERV
 @require_POST
 @inject
 def unsuspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
-    return _staff_action(request, vendor_id, vendor_service.unsuspend, "suspension lifted",
-                         needs_reason=False)
+    return _staff_action(request, vendor_id, vendor_service.unsuspend, "suspension lifted", needs_reason=False)

@@ -12,9 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def computed(page, selector: str, prop: str) -> str:
-    return page.eval_on_selector(
-        selector, f"e => getComputedStyle(e).getPropertyValue('{prop}').trim()"
-    )
+    return page.eval_on_selector(selector, f"e => getComputedStyle(e).getPropertyValue('{prop}').trim()")
 
 
 def test_staff_see_the_components_styled_by_the_tokens(page, live_server, make_staff):

@@ -20,8 +20,9 @@ def sign_in(page, user):
     expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
 
 
-def test_list_buy_accept_ship_confirm_review(chromium, live_server, page, make_user, make_vendor, fund,
-                                             catalog_service):
+def test_list_buy_accept_ship_confirm_review(
+    chromium, live_server, page, make_user, make_vendor, fund, catalog_service
+):
     catalog_service.create_category(name="Lighting", slug="lighting")
     dora = make_vendor("dora")
     alice = make_user("alice")

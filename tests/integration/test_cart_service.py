@@ -16,7 +16,9 @@ def test_lines_add_up_group_by_shop_and_outlive_the_session(market, make_vendor,
     cart_service.add(user_id=market.buyer.pk, product_id=book)
     view = cart_service.contents(user_id=market.buyer.pk)
     assert [(g.vendor_name, [(li.title, li.quantity) for li in g.lines]) for g in view.groups] == [
-        ("Other's Shop", [("A Wizard of Earthsea", 1)]), ("Vendor's Shop", [("Brass desk lamp", 3)])]
+        ("Other's Shop", [("A Wizard of Earthsea", 1)]),
+        ("Vendor's Shop", [("Brass desk lamp", 3)]),
+    ]
     assert view.total_sat == 18_000 + 360_000 and view.count == 4 and view.ready
     assert CartItem.objects.filter(user=market.buyer).count() == 2  # in the database, not the session
 
@@ -70,8 +72,10 @@ def test_a_line_no_longer_for_sale_is_shown_with_its_problem(market, cart_servic
     Product.objects.filter(pk=market.saw).update(stock=1)
     view = cart_service.contents(user_id=market.buyer.pk)
     assert not view.ready
-    assert view.problems == ["Brass desk lamp: No longer for sale: remove it to check out.",
-                             "Japanese pull saw: Only 1 left: lower the quantity to check out."]
+    assert view.problems == [
+        "Brass desk lamp: No longer for sale: remove it to check out.",
+        "Japanese pull saw: Only 1 left: lower the quantity to check out.",
+    ]
     assert view.total_sat == 3 * 60_000
 
 

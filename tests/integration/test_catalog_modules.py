@@ -33,9 +33,14 @@ def test_both_modules_are_ready_and_healthy(runtime, make_vendor, make_product):
 
 
 def test_services_are_in_the_registry(runtime):
-    for name, module in [("vendor_service", "vendors"), ("page_cache", "vendors"),
-                         ("catalog_service", "products"), ("catalog_queries", "products"),
-                         ("moderation_service", "products"), ("search_backend", "products")]:
+    for name, module in [
+        ("vendor_service", "vendors"),
+        ("page_cache", "vendors"),
+        ("catalog_service", "products"),
+        ("catalog_queries", "products"),
+        ("moderation_service", "products"),
+        ("search_backend", "products"),
+    ]:
         assert runtime.services.get(name).module == module
 
 
@@ -52,8 +57,9 @@ def test_demo_data_makes_two_approved_shops_with_products_and_is_idempotent(runt
     assert Category.objects.filter(parent=None).count() == 2
     assert all(p.images.count() == 1 for p in Product.objects.all())
     counts = (Vendor.objects.count(), Product.objects.count(), Category.objects.count())
-    lines = [line for name in ("accounts", "vendors", "products")
-             for line in runtime.modules.get(name).load_demo_data()]
+    lines = [
+        line for name in ("accounts", "vendors", "products") for line in runtime.modules.get(name).load_demo_data()
+    ]
     assert (Vendor.objects.count(), Product.objects.count(), Category.objects.count()) == counts
     assert "0 shop(s) opened" in lines[1] and "0 categories and 0 product(s)" in lines[2]
 
@@ -72,8 +78,8 @@ def test_the_search_backend_is_chosen_by_configuration(marketplace_config, conta
 
 
 def test_reloading_products_keeps_shops_showing_listings_and_caches_following_shops(
-        runtime, container, client, make_vendor, make_product, vendor_service, staff,
-        django_capture_on_commit_callbacks):
+    runtime, container, client, make_vendor, make_product, vendor_service, staff, django_capture_on_commit_callbacks
+):
     from dependency_injector import providers
 
     bob = make_vendor("bob")

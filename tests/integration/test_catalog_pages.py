@@ -25,7 +25,8 @@ def stock_on(page) -> str:
 
 @pytest.mark.parametrize("n", [10, 500])
 def test_the_catalog_runs_three_queries_whatever_the_number_of_products(
-        client, make_vendor, bulk_products, make_product, png, n, django_assert_num_queries):
+    client, make_vendor, bulk_products, make_product, png, n, django_assert_num_queries
+):
     bob = make_vendor("bob")
     bulk_products(bob, n)
     make_product(bob, title="Pictured", images=[png()], category="tools")
@@ -35,8 +36,9 @@ def test_the_catalog_runs_three_queries_whatever_the_number_of_products(
     assert f"{n + 1} products" in page.content.decode()
     assert page.content.decode().count('class="listing"') == min(n + 1, 24)
     with django_assert_num_queries(3):
-        filtered = client.get(CATALOG, {"category": "hardware", "min_price": "0.00001", "q": "item",
-                                        "sort": "price_desc", "page": "2"})
+        filtered = client.get(
+            CATALOG, {"category": "hardware", "min_price": "0.00001", "q": "item", "sort": "price_desc", "page": "2"}
+        )
     assert filtered.status_code == 200
     with django_assert_num_queries(0):
         assert client.get(CATALOG)["X-Page-Cache"] == "hit"
@@ -44,7 +46,8 @@ def test_the_catalog_runs_three_queries_whatever_the_number_of_products(
 
 @pytest.mark.parametrize("n", [10, 500])
 def test_a_signed_in_catalog_page_adds_only_the_session_user_and_balance(
-        client, make_vendor, make_user, bulk_products, n, django_assert_num_queries):
+    client, make_vendor, make_user, bulk_products, n, django_assert_num_queries
+):
     bulk_products(make_vendor("bob"), n)
     client.force_login(make_user("alice"))
     # 3 for the catalog; session, user, the header's balance, and the user's permissions and their
@@ -57,7 +60,8 @@ def test_a_signed_in_catalog_page_adds_only_the_session_user_and_balance(
 
 @pytest.mark.parametrize("n", [10, 500])
 def test_the_storefront_runs_four_queries_whatever_the_number_of_products(
-        client, make_vendor, bulk_products, n, django_assert_num_queries):
+    client, make_vendor, bulk_products, n, django_assert_num_queries
+):
     bob = make_vendor("bob")
     bulk_products(bob, n)
     url = reverse("vendors:storefront", args=[bob.shop_slug])
@@ -71,16 +75,16 @@ def test_the_storefront_runs_four_queries_whatever_the_number_of_products(
 
 
 @pytest.mark.parametrize("pictures", [1, 6])
-def test_a_product_page_runs_three_queries(client, make_vendor, make_product, png, pictures,
-                                           django_assert_num_queries):
+def test_a_product_page_runs_three_queries(client, make_vendor, make_product, png, pictures, django_assert_num_queries):
     product_id = make_product(make_vendor("bob"), images=[png() for _ in range(pictures)])
     with django_assert_num_queries(3):  # the product with its shop, its pictures, the categories
         page = client.get(reverse("products:detail", args=[product_id]))
     assert page.content.decode().count('alt="Brass desk lamp, picture') == pictures
 
 
-def test_a_price_or_stock_change_shows_at_once_on_every_page(client, make_vendor, make_product,
-                                                              catalog_service, categories):
+def test_a_price_or_stock_change_shows_at_once_on_every_page(
+    client, make_vendor, make_product, catalog_service, categories
+):
     bob = make_vendor("bob")
     product_id = make_product(bob, price_sat=120_000, stock=5)
     detail = reverse("products:detail", args=[product_id])
@@ -89,9 +93,16 @@ def test_a_price_or_stock_change_shows_at_once_on_every_page(client, make_vendor
         client.get(url)
         assert client.get(url)["X-Page-Cache"] == "hit"
 
-    catalog_service.update_product(actor_id=bob.pk, product_id=product_id, title="Brass desk lamp",
-                                   description="", price_sat=99_000, stock=5, category_id=categories["lighting"],
-                                   is_active=True)
+    catalog_service.update_product(
+        actor_id=bob.pk,
+        product_id=product_id,
+        title="Brass desk lamp",
+        description="",
+        price_sat=99_000,
+        stock=5,
+        category_id=categories["lighting"],
+        is_active=True,
+    )
     assert price_on(client.get(detail)) == "0.00099000"
     assert "0.00099000" in client.get(CATALOG).content.decode()
     assert "0.00099000" in client.get(shop).content.decode()
@@ -116,8 +127,7 @@ def test_with_real_commits_the_pages_follow_the_committed_rows(make_vendor, make
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_page_read_during_the_purchase_is_not_served_after_it_commits(make_vendor, make_product,
-                                                                          catalog_service):
+def test_a_page_read_during_the_purchase_is_not_served_after_it_commits(make_vendor, make_product, catalog_service):
     """Another request renders (and caches) the product while the purchase is uncommitted: it
     sees 3 in stock, rightly; once the purchase commits, nobody may be shown 3 again."""
     import threading
@@ -143,8 +153,9 @@ def test_a_page_read_during_the_purchase_is_not_served_after_it_commits(make_ven
     assert stock_on(Client().get(detail)) == "2 in stock"
 
 
-def test_suspending_a_shop_empties_its_cached_pages(client, make_vendor, make_product, vendor_service, staff,
-                                                   django_capture_on_commit_callbacks):
+def test_suspending_a_shop_empties_its_cached_pages(
+    client, make_vendor, make_product, vendor_service, staff, django_capture_on_commit_callbacks
+):
     bob = make_vendor("bob")
     product_id = make_product(bob)
     detail = reverse("products:detail", args=[product_id])
@@ -173,7 +184,8 @@ def test_signed_in_visitors_never_get_another_persons_page(client, make_vendor, 
 
 @pytest.mark.parametrize("ignore_exceptions", [True, False])
 def test_pages_are_served_uncached_while_redis_is_down_and_never_stale_after(
-        private_redis, make_vendor, make_product, catalog_service, categories, make_user, ignore_exceptions):
+    private_redis, make_vendor, make_product, catalog_service, categories, make_user, ignore_exceptions
+):
     bob = make_vendor("bob")
     product_id = make_product(bob, price_sat=120_000)
     detail = reverse("products:detail", args=[product_id])
@@ -190,9 +202,16 @@ def test_pages_are_served_uncached_while_redis_is_down_and_never_stale_after(
             page = anonymous.get(url)
             assert page.status_code == 200 and page["X-Page-Cache"] == "off"
             assert alice.get(url).status_code == 200
-        catalog_service.update_product(actor_id=bob.pk, product_id=product_id, title="Brass desk lamp",
-                                       description="", price_sat=77_000, stock=5,
-                                       category_id=categories["lighting"], is_active=True)
+        catalog_service.update_product(
+            actor_id=bob.pk,
+            product_id=product_id,
+            title="Brass desk lamp",
+            description="",
+            price_sat=77_000,
+            stock=5,
+            category_id=categories["lighting"],
+            is_active=True,
+        )
         assert price_on(anonymous.get(detail)) == "0.00077000"
 
         private_redis.start()  # back, on the same port
@@ -202,7 +221,8 @@ def test_pages_are_served_uncached_while_redis_is_down_and_never_stale_after(
 
 
 def test_on_redis_a_page_hit_asks_redis_nothing_and_an_edit_still_shows_at_once(
-        private_redis, make_vendor, make_product, catalog_service, categories):
+    private_redis, make_vendor, make_product, catalog_service, categories
+):
     """The versions a page is checked against stay in process (Redis client tracking) until
     Redis says they changed: hits cost no round trip, and an edit is still seen at once."""
     import redis
@@ -223,9 +243,16 @@ def test_on_redis_a_page_hit_asks_redis_nothing_and_an_edit_still_shows_at_once(
         assert stats.info("stats")["total_commands_processed"] - before <= 1  # that INFO itself
 
         for price_sat, shown in ((99_000, "0.00099000"), (98_000, "0.00098000")):
-            catalog_service.update_product(actor_id=bob.pk, product_id=product_id, title="Brass desk lamp",
-                                           description="", price_sat=price_sat, stock=5,
-                                           category_id=categories["lighting"], is_active=True)
+            catalog_service.update_product(
+                actor_id=bob.pk,
+                product_id=product_id,
+                title="Brass desk lamp",
+                description="",
+                price_sat=price_sat,
+                stock=5,
+                category_id=categories["lighting"],
+                is_active=True,
+            )
             assert price_on(anonymous.get(detail)) == shown
             assert shown in anonymous.get(CATALOG).content.decode()
             assert shown in anonymous.get(shop).content.decode()

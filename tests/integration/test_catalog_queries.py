@@ -14,12 +14,19 @@ def shop(make_vendor, make_product):
     """Bob sells a lamp (lighting) and a hammer (tools); Carol a novel (fiction)."""
     bob, carol = make_vendor("bob"), make_vendor("carol")
     ids = {
-        "lamp": make_product(bob, title="Brass desk lamp", description="Warm light for reading.",
-                             price_sat=120_000, category="lighting"),
-        "hammer": make_product(bob, title="Claw hammer", description="Steel head, ash handle.",
-                               price_sat=35_000, category="tools"),
-        "novel": make_product(carol, title="A Wizard of Earthsea", description="A classic about magic.",
-                              price_sat=18_000, category="fiction"),
+        "lamp": make_product(
+            bob, title="Brass desk lamp", description="Warm light for reading.", price_sat=120_000, category="lighting"
+        ),
+        "hammer": make_product(
+            bob, title="Claw hammer", description="Steel head, ash handle.", price_sat=35_000, category="tools"
+        ),
+        "novel": make_product(
+            carol,
+            title="A Wizard of Earthsea",
+            description="A classic about magic.",
+            price_sat=18_000,
+            category="fiction",
+        ),
     }
     return {"bob": bob, "carol": carol, **ids}
 
@@ -40,9 +47,15 @@ def test_the_provider_builds_the_current_queries(catalog_queries):
 def test_newest_first_by_default_then_by_price(catalog_queries, shop):
     assert titles(listing(catalog_queries)) == ["A Wizard of Earthsea", "Claw hammer", "Brass desk lamp"]
     assert titles(listing(catalog_queries, sort="price_asc")) == [
-        "A Wizard of Earthsea", "Claw hammer", "Brass desk lamp"]
+        "A Wizard of Earthsea",
+        "Claw hammer",
+        "Brass desk lamp",
+    ]
     assert titles(listing(catalog_queries, sort="price_desc")) == [
-        "Brass desk lamp", "Claw hammer", "A Wizard of Earthsea"]
+        "Brass desk lamp",
+        "Claw hammer",
+        "A Wizard of Earthsea",
+    ]
 
 
 def test_a_category_includes_its_subcategories(catalog_queries, shop):
@@ -56,7 +69,9 @@ def test_vendor_and_price_range(catalog_queries, shop):
     result = listing(catalog_queries, vendor="bob-shop")
     assert titles(result) == ["Claw hammer", "Brass desk lamp"] and result.vendor_name == "Bob's Shop"
     assert titles(listing(catalog_queries, min_price="0.0002", max_price="0.0012")) == [
-        "Claw hammer", "Brass desk lamp"]
+        "Claw hammer",
+        "Brass desk lamp",
+    ]
     assert titles(listing(catalog_queries, max_price="0.00018")) == ["A Wizard of Earthsea"]
 
 
@@ -68,8 +83,9 @@ def test_search_matches_words_in_title_or_description_whatever_their_case(catalo
     assert titles(listing(catalog_queries, q="<script>alert(1)</script>")) == []
 
 
-def test_hidden_products_are_not_in_the_catalog(catalog_queries, catalog_service, vendor_service,
-                                                moderation_service, shop, staff):
+def test_hidden_products_are_not_in_the_catalog(
+    catalog_queries, catalog_service, vendor_service, moderation_service, shop, staff
+):
     bob, carol = shop["bob"], shop["carol"]
     catalog_service.set_listed(actor_id=bob.pk, product_id=shop["lamp"], listed=False)
     moderation_service.unlist(staff_id=staff.pk, product_id=shop["hammer"], note="Prohibited item.")
@@ -80,16 +96,19 @@ def test_hidden_products_are_not_in_the_catalog(catalog_queries, catalog_service
     assert titles(listing(catalog_queries)) == ["A Wizard of Earthsea"]
 
 
-@pytest.mark.parametrize("params, notice", [
-    ({"category": "nope"}, "There is no category “nope”"),
-    ({"vendor": "nobody"}, "There is no shop “nobody”"),
-    ({"min_price": "cheap"}, "The lowest price “cheap” was ignored"),
-    ({"max_price": "-1"}, "prices are not negative"),
-    ({"max_price": "1e9"}, "was ignored"),
-    ({"min_price": "0.123456789"}, "at most 8 decimal places"),
-    ({"sort": "random"}, "Unknown sort order"),
-    ({"min_price": "0.01", "max_price": "0.001"}, "were swapped"),
-])
+@pytest.mark.parametrize(
+    "params, notice",
+    [
+        ({"category": "nope"}, "There is no category “nope”"),
+        ({"vendor": "nobody"}, "There is no shop “nobody”"),
+        ({"min_price": "cheap"}, "The lowest price “cheap” was ignored"),
+        ({"max_price": "-1"}, "prices are not negative"),
+        ({"max_price": "1e9"}, "was ignored"),
+        ({"min_price": "0.123456789"}, "at most 8 decimal places"),
+        ({"sort": "random"}, "Unknown sort order"),
+        ({"min_price": "0.01", "max_price": "0.001"}, "were swapped"),
+    ],
+)
 def test_bad_parameters_give_a_notice_and_the_rest_still_works(catalog_queries, shop, params, notice):
     result = listing(catalog_queries, **params)
     assert any(notice in n for n in result.notices), result.notices
@@ -116,10 +135,16 @@ def test_filters_make_a_stable_cache_key_and_query_string():
 
 @pytest.mark.postgres
 def test_postgres_full_text_search_is_stemmed_and_ranked(marketplace_config, container, shop, make_product):
-    make_product(shop["carol"], title="Field guide to lamps", description="Restoring old lamps and lanterns.",
-                 category="fiction", price_sat=22_000)
-    make_product(shop["carol"], title="Cookbook", description="One recipe mentions a lamp.",
-                 category="fiction", price_sat=9_000)
+    make_product(
+        shop["carol"],
+        title="Field guide to lamps",
+        description="Restoring old lamps and lanterns.",
+        category="fiction",
+        price_sat=22_000,
+    )
+    make_product(
+        shop["carol"], title="Cookbook", description="One recipe mentions a lamp.", category="fiction", price_sat=9_000
+    )
     with marketplace_config(products={"search_backend": "postgres"}, reload=["products"]):
         queries = container.products.catalog_queries()
         assert queries.search_backend == "postgres"

@@ -28,7 +28,11 @@ def test_an_approved_vendor_lists_a_product_with_pictures(make_vendor, make_prod
     product_id = make_product(bob, title="  Brass lamp ", price_sat=150_000, images=[png(), png((300, 200))])
     product = Product.objects.get(pk=product_id)
     assert (product.title, product.price_sat, product.stock, product.vendor_id) == (
-        "Brass lamp", 150_000, 5, bob.vendor_id)
+        "Brass lamp",
+        150_000,
+        5,
+        bob.vendor_id,
+    )
     images = list(ProductImage.objects.filter(product=product))
     assert [(i.width, i.height, i.position) for i in images] == [(64, 48, 0), (300, 200, 1)]
 
@@ -47,15 +51,24 @@ def test_a_buyer_cannot_list(make_user, make_product):
 
 
 def test_a_suspended_shop_cannot_list_or_edit_but_can_hide_and_delete(
-        make_vendor, make_product, catalog_service, vendor_service, staff, categories):
+    make_vendor, make_product, catalog_service, vendor_service, staff, categories
+):
     bob = make_vendor("bob")
     product_id = make_product(bob)
     vendor_service.suspend(staff_id=staff.pk, vendor_id=bob.vendor_id, reason="Unpaid fees.")
     with pytest.raises(VendorNotActive):
         make_product(bob, title="Another")
     with pytest.raises(VendorNotActive):
-        catalog_service.update_product(actor_id=bob.pk, product_id=product_id, title="New", description="",
-                                       price_sat=1, stock=1, category_id=categories["tools"], is_active=True)
+        catalog_service.update_product(
+            actor_id=bob.pk,
+            product_id=product_id,
+            title="New",
+            description="",
+            price_sat=1,
+            stock=1,
+            category_id=categories["tools"],
+            is_active=True,
+        )
     with pytest.raises(VendorNotActive):
         catalog_service.set_listed(actor_id=bob.pk, product_id=product_id, listed=True)
     catalog_service.set_listed(actor_id=bob.pk, product_id=product_id, listed=False)
@@ -63,30 +76,38 @@ def test_a_suspended_shop_cannot_list_or_edit_but_can_hide_and_delete(
     assert Product.objects.get().deleted_at is not None
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"title": ""}, "title"),
-    ({"title": "x" * 121}, "title"),
-    ({"description": "<script>alert('x')</script>"}, "description"),
-    ({"description": "<img src=x onerror=alert(1)>"}, "description"),
-    ({"price_sat": -5}, "price"),
-    ({"price_sat": 0}, "price"),
-    ({"price_sat": "0.001"}, "price"),
-    ({"price_sat": 1.5}, "price"),
-    ({"price_sat": 21_000_000 * 100_000_000 + 1}, "price"),
-    ({"stock": -1}, "stock"),
-    ({"stock": "many"}, "stock"),
-    ({"category": None}, "category"),
-])
-def test_bad_input_is_refused_field_by_field_and_changes_nothing(make_vendor, catalog_service, categories,
-                                                                   overrides, field):
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 121}, "title"),
+        ({"description": "<script>alert('x')</script>"}, "description"),
+        ({"description": "<img src=x onerror=alert(1)>"}, "description"),
+        ({"price_sat": -5}, "price"),
+        ({"price_sat": 0}, "price"),
+        ({"price_sat": "0.001"}, "price"),
+        ({"price_sat": 1.5}, "price"),
+        ({"price_sat": 21_000_000 * 100_000_000 + 1}, "price"),
+        ({"stock": -1}, "stock"),
+        ({"stock": "many"}, "stock"),
+        ({"category": None}, "category"),
+    ],
+)
+def test_bad_input_is_refused_field_by_field_and_changes_nothing(
+    make_vendor, catalog_service, categories, overrides, field
+):
     bob = make_vendor("bob")
-    data = {"title": "Brass lamp", "description": "", "price_sat": 1000, "stock": 1,
-            "category": categories["tools"]}
+    data = {"title": "Brass lamp", "description": "", "price_sat": 1000, "stock": 1, "category": categories["tools"]}
     data.update(overrides)
     with pytest.raises(ProductError) as caught:
-        catalog_service.create_product(actor_id=bob.pk, title=data["title"], description=data["description"],
-                                       price_sat=data["price_sat"], stock=data["stock"],
-                                       category_id=data["category"])
+        catalog_service.create_product(
+            actor_id=bob.pk,
+            title=data["title"],
+            description=data["description"],
+            price_sat=data["price_sat"],
+            stock=data["stock"],
+            category_id=data["category"],
+        )
     assert field in caught.value.errors
     assert not Product.objects.exists()
 
@@ -94,8 +115,9 @@ def test_bad_input_is_refused_field_by_field_and_changes_nothing(make_vendor, ca
 def test_an_unknown_category_is_refused(make_vendor, make_product, catalog_service):
     bob = make_vendor("bob")
     with pytest.raises(ProductError) as caught:
-        catalog_service.create_product(actor_id=bob.pk, title="Lamp", description="", price_sat=10,
-                                       stock=1, category_id=987654)
+        catalog_service.create_product(
+            actor_id=bob.pk, title="Lamp", description="", price_sat=10, stock=1, category_id=987654
+        )
     assert caught.value.errors["category"] == ["Choose one of the categories."]
 
 
@@ -124,13 +146,25 @@ def test_the_owner_edits_pictures_and_fields(make_vendor, make_product, catalog_
     product_id = make_product(bob, images=[png(), png()])
     first, second = ProductImage.objects.filter(product_id=product_id).order_by("position")
     catalog_service.update_product(
-        actor_id=bob.pk, product_id=product_id, title="Brass lamp, large", description="Bigger.\nBrighter.",
-        price_sat=200_000, stock=9, category_id=categories["tools"], is_active=False,
-        add_images=[png((10, 10))], remove_image_ids=[first.pk],
+        actor_id=bob.pk,
+        product_id=product_id,
+        title="Brass lamp, large",
+        description="Bigger.\nBrighter.",
+        price_sat=200_000,
+        stock=9,
+        category_id=categories["tools"],
+        is_active=False,
+        add_images=[png((10, 10))],
+        remove_image_ids=[first.pk],
     )
     product = Product.objects.get(pk=product_id)
     assert (product.title, product.description, product.price_sat, product.stock, product.is_active) == (
-        "Brass lamp, large", "Bigger.\nBrighter.", 200_000, 9, False)
+        "Brass lamp, large",
+        "Bigger.\nBrighter.",
+        200_000,
+        9,
+        False,
+    )
     remaining = list(ProductImage.objects.filter(product_id=product_id).order_by("position"))
     assert [i.pk for i in remaining][0] == second.pk and len(remaining) == 2
     assert (remaining[1].width, remaining[1].height) == (10, 10)
@@ -139,8 +173,15 @@ def test_the_owner_edits_pictures_and_fields(make_vendor, make_product, catalog_
 def test_no_one_edits_what_is_not_theirs(make_vendor, make_user, make_product, catalog_service, categories, staff):
     bob, eve = make_vendor("bob"), make_vendor("eve")
     product_id = make_product(bob)
-    kwargs = dict(product_id=product_id, title="Mine now", description="", price_sat=1, stock=0,
-                  category_id=categories["tools"], is_active=True)
+    kwargs = dict(
+        product_id=product_id,
+        title="Mine now",
+        description="",
+        price_sat=1,
+        stock=0,
+        category_id=categories["tools"],
+        is_active=True,
+    )
     with pytest.raises(NotFound):
         catalog_service.update_product(actor_id=eve.pk, **kwargs)
     with pytest.raises(NotFound):
@@ -155,8 +196,9 @@ def test_no_one_edits_what_is_not_theirs(make_vendor, make_user, make_product, c
     assert (product.title, product.is_active, product.deleted_at) == ("Brass desk lamp", True, None)
 
 
-def test_a_staff_unlisting_is_not_undone_by_the_vendor(make_vendor, make_product, catalog_service,
-                                                          moderation_service, staff):
+def test_a_staff_unlisting_is_not_undone_by_the_vendor(
+    make_vendor, make_product, catalog_service, moderation_service, staff
+):
     bob = make_vendor("bob")
     product_id = make_product(bob)
     moderation_service.unlist(staff_id=staff.pk, product_id=product_id, note="Counterfeit brand.")
@@ -188,7 +230,9 @@ def test_reserve_stock_takes_all_or_nothing_and_reports_the_purchase(make_vendor
     with transaction.atomic():
         lines = catalog_service.reserve_stock(items=[(saw, 1), (lamp, 2), (lamp, 1)])
     assert [(x.product_id, x.title, x.price_sat, x.quantity, x.total_sat, x.vendor_user_id) for x in lines] == [
-        (lamp, "Lamp", 1000, 3, 3000, bob.pk), (saw, "Saw", 700, 1, 700, bob.pk)]
+        (lamp, "Lamp", 1000, 3, 3000, bob.pk),
+        (saw, "Saw", 700, 1, 700, bob.pk),
+    ]
     assert dict(Product.objects.values_list("pk", "stock")) == {lamp: 2, saw: 0}
 
     with transaction.atomic():
@@ -203,8 +247,7 @@ def test_reserve_stock_takes_all_or_nothing_and_reports_the_purchase(make_vendor
     assert dict(Product.objects.values_list("pk", "stock")) == {lamp: 5, saw: 1}
 
 
-def test_products_that_cannot_be_bought_are_refused(make_vendor, make_product, catalog_service, vendor_service,
-                                                    staff):
+def test_products_that_cannot_be_bought_are_refused(make_vendor, make_product, catalog_service, vendor_service, staff):
     bob = make_vendor("bob")
     hidden = make_product(bob, title="Hidden", is_active=False)
     with transaction.atomic(), pytest.raises(ProductUnavailable, match="Hidden is no longer for sale"):
@@ -227,7 +270,11 @@ def test_purchase_lines_read_price_title_and_shop(make_vendor, make_product, cat
     lines = catalog_queries.purchase_lines(items={lamp: 2, hidden: 1, 424242: 1})
     assert set(lines) == {lamp, hidden}
     assert (lines[lamp].price_sat, lines[lamp].total_sat, lines[lamp].vendor_name, lines[lamp].available) == (
-        1234, 2468, "Bob's Shop", True)
+        1234,
+        2468,
+        "Bob's Shop",
+        True,
+    )
     assert lines[hidden].available is False
 
 
@@ -258,8 +305,10 @@ def test_concurrent_buyers_never_take_stock_below_zero(make_vendor, make_product
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=buy, args=([(lamp, 1), (saw, 1)] if i % 2 else [(saw, 1), (lamp, 1)],))
-               for i in range(8)]
+    threads = [
+        threading.Thread(target=buy, args=([(lamp, 1), (saw, 1)] if i % 2 else [(saw, 1), (lamp, 1)],))
+        for i in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

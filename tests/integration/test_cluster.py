@@ -18,8 +18,9 @@ from tests.support.servers import free_port, wait_for
 
 
 def options(url, **changes) -> ClusterOptions:
-    values = dict(redis_url=url, namespace=f"test:{uuid.uuid4().hex[:8]}", wait_seconds=2.0,
-                  heartbeat_seconds=0.2, listen=True)
+    values = dict(
+        redis_url=url, namespace=f"test:{uuid.uuid4().hex[:8]}", wait_seconds=2.0, heartbeat_seconds=0.2, listen=True
+    )
     values.update(changes)
     return ClusterOptions(**values)
 
@@ -39,8 +40,16 @@ def worker(runtime, redis_server):
 
 
 def announce(client, opts, **fields) -> dict:
-    message = {"id": str(uuid.uuid4()), "kind": "module", "target": "accounts", "origin": "elsewhere:1",
-               "requested_by": "test", "request_id": "-", "at": time.time(), **fields}
+    message = {
+        "id": str(uuid.uuid4()),
+        "kind": "module",
+        "target": "accounts",
+        "origin": "elsewhere:1",
+        "requested_by": "test",
+        "request_id": "-",
+        "at": time.time(),
+        **fields,
+    }
     client.rpush(opts.log_key, json.dumps(message))
     client.publish(opts.channel, json.dumps(message))
     return message
@@ -132,8 +141,9 @@ def test_a_worker_reports_its_presence_and_versions(worker):
 def test_a_reload_waits_for_the_other_workers(worker, runtime, redis_server):
     """A requester in another 'process' (a second Cluster) gets this worker's answer."""
     wait_for(lambda: worker_id() in worker.live_workers(), timeout=5, what="presence")
-    requester = Cluster(runtime, journal=lambda: container.ops.reload_journal(), options=worker.options,
-                        identity=lambda: "requester:1")
+    requester = Cluster(
+        runtime, journal=lambda: container.ops.reload_journal(), options=worker.options, identity=lambda: "requester:1"
+    )
     outcome = requester.reload("module", "accounts", apply_here=False, wait=5)
     assert outcome.broadcast and outcome.expected == [worker_id()]
     assert outcome.ok, outcome.error

@@ -46,8 +46,9 @@ def project_env(project, **extra) -> dict:
 
 
 def manage(project, *args, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,9 @@ def source(project):
 def live_workers(redis_url: str) -> list[str]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     now = time.time()
-    return sorted(w for w, raw in client.hgetall("marketplace:0:workers").items()
-                  if now - json.loads(raw)["last_seen"] < 7)
+    return sorted(
+        w for w, raw in client.hgetall("marketplace:0:workers").items() if now - json.loads(raw)["last_seen"] < 7
+    )
 
 
 def wait_for_workers(redis_url: str, count: int = WORKERS, timeout: float = 30) -> list[str]:
@@ -193,9 +195,7 @@ def test_management_commands_and_the_master_never_listen(project, server, cluste
     assert str(server.process.pid) not in {w.rpartition(":")[2] for w in workers}
 
 
-def test_reloads_under_load_fail_no_request_and_broken_ones_roll_back_everywhere(
-    server, staff, source, cluster_redis
-):
+def test_reloads_under_load_fail_no_request_and_broken_ones_roll_back_everywhere(server, staff, source, cluster_redis):
     wait_for_workers(cluster_redis.url)
     stop = threading.Event()
     lock = threading.Lock()
@@ -310,9 +310,7 @@ def test_counters_add_up_across_workers(server, staff):
     assert len(pids) == WORKERS
 
 
-def test_redis_stopped_pages_serve_health_degrades_and_reloads_resume_after(
-    server, staff, cluster_redis
-):
+def test_redis_stopped_pages_serve_health_degrades_and_reloads_resume_after(server, staff, cluster_redis):
     wait_for_workers(cluster_redis.url)
     cluster_redis.stop()
     try:

@@ -62,9 +62,7 @@ def test_staff_see_buttons_in_every_state(page):
     buttons = re.findall(r"<button[^>]*>", page)
     assert any("disabled" in b and 'class="danger"' in b for b in buttons)
     assert any("disabled" not in b and 'class="secondary"' in b for b in buttons)
-    assert (
-        'class="button" aria-disabled="true"' in page and 'class="button secondary small"' in page
-    )
+    assert 'class="button" aria-disabled="true"' in page and 'class="button secondary small"' in page
 
 
 def test_forms_are_rendered_by_the_real_partial_in_each_state(page):
@@ -74,13 +72,8 @@ def test_forms_are_rendered_by_the_real_partial_in_each_state(page):
     assert errors.count('class="field has-error"') == 5  # title, email, price, category, agree
     assert "Enter a valid email address." in errors
     assert "Bitcoin amounts have at most 8 decimal places." in errors  # BtcAmountField's own check
-    assert (
-        'class="alert alert-error" role="alert">The vendor is not accepting orders right now.'
-        in errors
-    )
-    assert (
-        valid.startswith("valid") and "has-error" not in valid and 'value="Trezor Model T"' in valid
-    )
+    assert 'class="alert alert-error" role="alert">The vendor is not accepting orders right now.' in errors
+    assert valid.startswith("valid") and "has-error" not in valid and 'value="Trezor Model T"' in valid
     assert "disabled" in valid  # the read-only shipping field
 
 

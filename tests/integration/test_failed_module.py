@@ -10,9 +10,7 @@ MODULES = "accounts,tests.fixtures.failing_modules.InventoryModule,tests.fixture
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     var = tmp_path_factory.mktemp("failed-module-var")
-    return run_scenario(
-        "failed_module.py", env={"MARKETPLACE_MODULES": MODULES, "MARKETPLACE_VAR_DIR": str(var)}
-    )
+    return run_scenario("failed_module.py", env={"MARKETPLACE_MODULES": MODULES, "MARKETPLACE_VAR_DIR": str(var)})
 
 
 def test_the_failed_module_and_its_dependant_do_not_start(report):

@@ -72,6 +72,13 @@ def test_restoring_everything(report):
 def test_every_reload_is_recorded(report):
     outcomes = [(r["kind"], r["ok"]) for r in report["reload_log"]]
     assert outcomes == [
-        ("service", True), ("service", False), ("module", False), ("service", True),
-        ("module", False), ("module", True), ("module", False), ("module", True), ("module", True),
+        ("service", True),
+        ("service", False),
+        ("module", False),
+        ("service", True),
+        ("module", False),
+        ("module", True),
+        ("module", False),
+        ("module", True),
+        ("module", True),
     ]

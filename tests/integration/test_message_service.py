@@ -14,7 +14,9 @@ def test_buyer_and_vendor_write_to_each_other(market, order_in, message_service,
     message_service.post(actor_id=market.vendor.pk, reference=ref, body="  Of course.  ")
     thread = order_queries.order_detail(viewer_id=market.vendor.pk, reference=ref).messages
     assert [(m.author, m.author_role, m.body) for m in thread] == [
-        ("buyer", "buyer", "Could you wrap it as a gift?"), ("vendor", "vendor", "Of course.")]
+        ("buyer", "buyer", "Could you wrap it as a gift?"),
+        ("vendor", "vendor", "Of course."),
+    ]
 
 
 def test_nobody_else_reads_or_writes_and_staff_only_in_a_dispute(market, order_in, message_service, make_user):

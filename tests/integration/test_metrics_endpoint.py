@@ -88,8 +88,17 @@ def test_system_metrics_give_the_same_figures_as_a_dict(client):
     client.get("/accounts/login/")
     cache.get("metrics-test:dict")
     figures = MarketplaceConfig().get_system_metrics()
-    assert {"uptime_seconds", "modules", "generations", "services", "requests", "database", "cache",
-            "reloads", "cluster"} <= set(figures)
+    assert {
+        "uptime_seconds",
+        "modules",
+        "generations",
+        "services",
+        "requests",
+        "database",
+        "cache",
+        "reloads",
+        "cluster",
+    } <= set(figures)
     login = figures["requests"]["by_view"]["accounts:login GET"]
     assert login["count"] >= 1 and login["mean_ms"] > 0 and login["p95_ms"] is not None
     text = scrape(client)

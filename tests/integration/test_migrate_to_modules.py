@@ -111,9 +111,7 @@ def test_the_cycle_is_reported_with_its_path_and_blocks(blocked):
     apps = {app["label"]: app for app in report["apps"]}
     assert apps["blog"]["blockers"] == [] and apps["blog"]["ok"] is True
     assert apps["shop"]["blockers"] == ["dependency cycle: inventory -> shop -> inventory"]
-    assert "dependency cycle: inventory -> shop -> inventory" in run.stderr + "".join(
-        report["blockers"]
-    )
+    assert "dependency cycle: inventory -> shop -> inventory" in run.stderr + "".join(report["blockers"])
     text = blocked["validate_text"]
     assert text.code == 1
     assert "inventory -> shop -> inventory" in text.stdout
@@ -189,9 +187,7 @@ def test_bad_app_names_are_refused_clearly(blocked):
     assert blocked["unknown_app"].code == 2
     assert "no installed app is labelled 'warehouse'" in blocked["unknown_app"].stderr
     assert blocked["django_app"].code == 2
-    assert (
-        "auth is installed but is not one of the project's own apps" in blocked["django_app"].stderr
-    )
+    assert "auth is installed but is not one of the project's own apps" in blocked["django_app"].stderr
 
 
 def test_an_app_outside_the_cycle_can_be_migrated_alone(blocked):
@@ -219,9 +215,7 @@ def test_the_dry_run_prints_the_plan_in_dependency_order_and_writes_nothing(migr
     run = migrated["dry_run"]
     assert run.code == 0, run
     out = run.stdout
-    assert out.index("== pricing -> module 'pricing'") < out.index(
-        "== inventory -> module 'inventory'"
-    )
+    assert out.index("== pricing -> module 'pricing'") < out.index("== inventory -> module 'inventory'")
     assert out.index("== shop -> module 'shop'") < out.index("== notes -> module 'notes'")
     assert out.index("== inventory -> module 'inventory'") < out.index("== shop -> module 'shop'")
     assert out.index("== inventory -> module 'inventory'") < out.index("== blog -> module 'blog'")
@@ -286,15 +280,9 @@ def test_the_run_creates_only_new_files(migrated):
     ]
     assert migrated["edited"] == []
     out = migrated["run"].stdout
-    assert (
-        "[3/5] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py"
-        in out
-    )
+    assert "[3/5] shop: wrote modules/shop.py, services/shop_service.py, tests/test_shop_service.py" in out
     assert "[1/5] pricing: wrote modules/pricing.py, tests/test_pricing_module.py" in out
-    assert (
-        "Loaded and validated with the module registry: pricing, inventory, shop, blog, notes"
-        in out
-    )
+    assert "Loaded and validated with the module registry: pricing, inventory, shop, blog, notes" in out
 
 
 def test_generated_code_follows_the_project_conventions(migrated):
@@ -308,19 +296,14 @@ def test_generated_code_follows_the_project_conventions(migrated):
     )
     assert '            raise NotFound("No order matches the given query.") from None' in service
     # The view's parsing stays in the view; the service gets the parsed value.
-    assert (
-        "def create_order_line(self, *, order: Order, product: Product, quantity: int) -> OrderLine:"
-        in service
-    )
+    assert "def create_order_line(self, *, order: Order, product: Product, quantity: int) -> OrderLine:" in service
     assert "return order.lines.create(product=product, quantity=quantity)" in service
     module = files["modules/shop.py"]
     assert "class ShopContainer(containers.DeclarativeContainer):" in module
     assert 'dependencies=["inventory>=1.0"]' in module
     assert 'urls = "shop.urls"' in module and 'wire = ("shop.views",)' in module
     blog = files["services/blog_service.py"]
-    assert (
-        "    def create_post(self, *, post: Post, user) -> Post:" in blog
-    )  # form.save(commit=False) + save()
+    assert "    def create_post(self, *, post: Post, user) -> Post:" in blog  # form.save(commit=False) + save()
     assert '        tags = fields.pop("tags", None)' in blog  # the ModelForm's many-to-many field
     # An app whose views never touch its models still gets reads, and the module checks its tables.
     assert "    def get_note(self, *, pk: int) -> Note:" in files["services/notes_service.py"]
@@ -398,16 +381,12 @@ def broken(tmp_path_factory):
     )
     views = project.root / "shop" / "views.py"
     views.write_text(
-        views.read_text().replace(
-            "from .models import Customer, Order", "from .models import Customer, Order, Refund"
-        )
+        views.read_text().replace("from .models import Customer, Order", "from .models import Customer, Order, Refund")
     )
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     return {
         "validate": project.manage(CMD, "--validate-only", "--json"),
-        "target": project.manage(
-            CMD, "--dry-run", "--apps", "inventory", "--target", str(elsewhere)
-        ),
+        "target": project.manage(CMD, "--dry-run", "--apps", "inventory", "--target", str(elsewhere)),
         "elsewhere": elsewhere,
     }
 
@@ -417,10 +396,7 @@ def test_missing_migrations_and_import_errors_block(broken):
     assert run.code == 1, run
     apps = {app["label"]: app for app in run.json["apps"]}
     assert apps["blog"]["migrations"]["missing"] == ["Create model Comment"]
-    assert any(
-        "makemigrations blog would write: Create model Comment" in b
-        for b in apps["blog"]["blockers"]
-    )
+    assert any("makemigrations blog would write: Create model Comment" in b for b in apps["blog"]["blockers"])
     errors = {e["module"]: e for e in apps["shop"]["imports"]["errors"]}
     assert sorted(errors) == ["shop.urls", "shop.views"]  # urls fails through the views it imports
     assert (errors["shop.views"]["file"], errors["shop.views"]["line"]) == ("shop/views.py", 8)
@@ -435,9 +411,7 @@ def test_target_moves_where_files_go(broken):
     where = broken["elsewhere"]
     assert f"file      {where}/modules/inventory.py (new)" in run.stdout
     assert f"file      {where}/services/inventory_service.py (new)" in run.stdout
-    assert (
-        f"warning: {where} is not on sys.path: modules written there will not import" in run.stdout
-    )
+    assert f"warning: {where} is not on sys.path: modules written there will not import" in run.stdout
     assert list(where.iterdir()) == []
 
 

@@ -16,12 +16,12 @@ def listing(make_vendor, make_product):
     return bob, make_product(bob)
 
 
-def test_reports_queue_up_for_staff_grouped_by_listing(listing, moderation_service, catalog_queries, make_user,
-                                                       staff):
+def test_reports_queue_up_for_staff_grouped_by_listing(listing, moderation_service, catalog_queries, make_user, staff):
     _, product_id = listing
     moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="counterfeit")
-    moderation_service.report(reporter_id=make_user("dan").pk, product_id=product_id, reason="other",
-                              details="Photos are stolen.")
+    moderation_service.report(
+        reporter_id=make_user("dan").pk, product_id=product_id, reason="other", details="Photos are stolen."
+    )
     queue = catalog_queries.moderation_queue(staff_id=staff.pk)
     assert [(i.product_id, len(i.reports)) for i in queue] == [(product_id, 2)]
     assert [r["reason"] for r in queue[0].reports] == ["Counterfeit", "Something else"]
@@ -50,7 +50,10 @@ def test_staff_unlist_with_a_note_the_vendor_sees(listing, moderation_service, m
     moderation_service.unlist(staff_id=staff.pk, product_id=product_id, note="Weapons are not allowed.")
     product = Product.objects.get()
     assert (product.moderation, product.moderation_note, product.moderated_by_id) == (
-        "unlisted", "Weapons are not allowed.", staff.pk)
+        "unlisted",
+        "Weapons are not allowed.",
+        staff.pk,
+    )
     assert list(ProductReport.objects.values_list("state", flat=True)) == ["actioned"]
     with pytest.raises(ModerationError, match="already unlisted"):
         moderation_service.unlist(staff_id=staff.pk, product_id=product_id, note="Twice over.")
@@ -69,8 +72,9 @@ def test_staff_unlist_with_a_note_the_vendor_sees(listing, moderation_service, m
     assert client.get(reverse("products:detail", args=[product_id])).status_code == 200
 
 
-def test_dismissing_closes_reports_and_keeps_the_listing(listing, moderation_service, make_user, staff,
-                                                         catalog_queries):
+def test_dismissing_closes_reports_and_keeps_the_listing(
+    listing, moderation_service, make_user, staff, catalog_queries
+):
     _, product_id = listing
     moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="offensive")
     assert moderation_service.dismiss_reports(staff_id=staff.pk, product_id=product_id) == 1
@@ -80,13 +84,15 @@ def test_dismissing_closes_reports_and_keeps_the_listing(listing, moderation_ser
 
 def test_the_staff_queue_page_and_actions(listing, moderation_service, make_user, staff, client):
     _, product_id = listing
-    moderation_service.report(reporter_id=make_user("alice").pk, product_id=product_id, reason="counterfeit",
-                              details="Fake logo.")
+    moderation_service.report(
+        reporter_id=make_user("alice").pk, product_id=product_id, reason="counterfeit", details="Fake logo."
+    )
     verified_client(staff, client)
     queue = client.get(reverse("products:moderation")).content.decode()
     assert "Fake logo." in queue and "alice" in queue
-    response = client.post(reverse("products:moderate-unlist", args=[product_id]), {"note": "Counterfeit logo."},
-                           follow=True)
+    response = client.post(
+        reverse("products:moderate-unlist", args=[product_id]), {"note": "Counterfeit logo."}, follow=True
+    )
     assert "the vendor sees your note" in response.content.decode()
     assert Product.objects.get().moderation_note == "Counterfeit logo."
     response = client.post(reverse("products:moderate-unlist", args=[product_id]), {"note": "Again"})

@@ -76,8 +76,9 @@ def test_a_change_made_in_another_process_is_never_read_stale(private_redis, cac
     as soon as the writer says it is done: the way a visitor reloads a page after an edit."""
     key = str(cache.make_key("price"))
     cache.set("price", 0)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, private_redis.url, key], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, private_redis.url, key], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     served_from_memory = 0
     try:
         for value in range(1, 301):
@@ -163,7 +164,8 @@ def test_a_reload_of_vendors_closes_the_old_tracking_connection(private_redis, c
 
 def test_a_redis_that_refuses_tracking_turns_the_tier_off_once(private_redis, cache, reads, caplog):
     redis.Redis.from_url(private_redis.url).execute_command(
-        "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking")
+        "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all", "-client|tracking"
+    )
     cache.set("a", 1)
     with caplog.at_level("ERROR", logger="containers.near_cache"):
         assert reads.get_many(["a"]) is None

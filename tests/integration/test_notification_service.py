@@ -22,7 +22,8 @@ def sent(user=None):
 
 
 def test_each_change_tells_the_other_party_after_commit(
-        market, place, order_service, message_service, django_capture_on_commit_callbacks):
+    market, place, order_service, message_service, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as pending:
         ref = place(market.buyer, {market.lamp: 1})
     assert pending and sent() == []  # nothing before the commit
@@ -36,14 +37,17 @@ def test_each_change_tells_the_other_party_after_commit(
         message_service.post(actor_id=market.buyer.pk, reference=ref, body="Thanks!")
         order_service.confirm(actor_id=market.buyer.pk, reference=ref)
     assert sent(market.buyer) == [("buyer", f"Order {ref} was accepted"), ("buyer", f"Order {ref} has shipped")]
-    assert sent(market.vendor)[1:] == [("vendor", f"New message about order {ref}"),
-                                       ("vendor", f"Order {ref} is complete")]
+    assert sent(market.vendor)[1:] == [
+        ("vendor", f"New message about order {ref}"),
+        ("vendor", f"Order {ref} is complete"),
+    ]
     shipped = Notification.objects.get(user=market.buyer, subject__endswith="has shipped")
     assert "DHL 42" in shipped.body and shipped.link == f"/orders/{ref}/" and shipped.status == "sent"
 
 
-def test_a_rolled_back_change_tells_nobody(market, make_vendor, make_product, make_user, fund, order_service,
-                                           django_capture_on_commit_callbacks):
+def test_a_rolled_back_change_tells_nobody(
+    market, make_vendor, make_product, make_user, fund, order_service, django_capture_on_commit_callbacks
+):
     other = make_vendor("other")
     book = make_product(other, title="Costly book", price_sat=900_000, stock=1, category="fiction")
     poor = make_user("poor")
@@ -54,8 +58,9 @@ def test_a_rolled_back_change_tells_nobody(market, make_vendor, make_product, ma
     assert callbacks == [] and sent() == []
 
 
-def test_timeouts_and_rulings_tell_both_parties(market, order_in, order_service, clock,
-                                                django_capture_on_commit_callbacks):
+def test_timeouts_and_rulings_tell_both_parties(
+    market, order_in, order_service, clock, django_capture_on_commit_callbacks
+):
     ref = order_in("disputed")
     funded = order_in("funded")
     with django_capture_on_commit_callbacks(execute=True):
@@ -63,15 +68,19 @@ def test_timeouts_and_rulings_tell_both_parties(market, order_in, order_service,
         clock.advance(days=4)
         order_service.process_timeouts()
     assert set(sent()) == {
-        ("buyer", f"The dispute on order {ref} was resolved"), ("vendor", f"The dispute on order {ref} was resolved"),
-        ("buyer", f"Order {funded} was not accepted in time"), ("vendor", f"Order {funded} was not accepted in time"),
+        ("buyer", f"The dispute on order {ref} was resolved"),
+        ("vendor", f"The dispute on order {ref} was resolved"),
+        ("buyer", f"Order {funded} was not accepted in time"),
+        ("vendor", f"Order {funded} was not accepted in time"),
     }
 
 
-def test_the_email_backend_sends_through_django(market, place, marketplace_config, container,
-                                                django_capture_on_commit_callbacks):
-    with marketplace_config(notifications={"backend": "email", "site_url": "https://shop.example.com"},
-                            reload=["notifications"]):
+def test_the_email_backend_sends_through_django(
+    market, place, marketplace_config, container, django_capture_on_commit_callbacks
+):
+    with marketplace_config(
+        notifications={"backend": "email", "site_url": "https://shop.example.com"}, reload=["notifications"]
+    ):
         assert container.notifications.notification_service().backend_name == "email"
         with django_capture_on_commit_callbacks(execute=True):
             ref = place(market.buyer, {market.lamp: 1})
@@ -89,8 +98,9 @@ class BrokenBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-def test_a_failing_backend_never_breaks_an_order(market, place, order_service, container, runtime, caplog,
-                                                 django_capture_on_commit_callbacks):
+def test_a_failing_backend_never_breaks_an_order(
+    market, place, order_service, container, runtime, caplog, django_capture_on_commit_callbacks
+):
     with container.notifications.notification_backend.override(BrokenBackend()):
         with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
             ref = place(market.buyer, {market.lamp: 1})

@@ -71,10 +71,16 @@ def test_with_redis_the_command_asks_the_workers_and_reports_each(single_process
     from containers import Cluster, ClusterOptions, container
     from tests.support.servers import wait_for
 
-    opts = ClusterOptions(redis_url=redis_server.url, namespace=f"cmd:{uuid.uuid4().hex[:6]}",
-                          wait_seconds=5, heartbeat_seconds=0.2, listen=True)
-    worker = Cluster(runtime, journal=lambda: container.ops.reload_journal(), options=lambda: opts,
-                     identity=lambda: "web-1:100")
+    opts = ClusterOptions(
+        redis_url=redis_server.url,
+        namespace=f"cmd:{uuid.uuid4().hex[:6]}",
+        wait_seconds=5,
+        heartbeat_seconds=0.2,
+        listen=True,
+    )
+    worker = Cluster(
+        runtime, journal=lambda: container.ops.reload_journal(), options=lambda: opts, identity=lambda: "web-1:100"
+    )
     worker.start_listener()
     try:
         wait_for(lambda: "web-1:100" in worker.live_workers(), timeout=10, what="worker presence")

@@ -64,13 +64,16 @@ def test_checkout_refusals_are_shown_on_the_page(market, make_user, fund):
     assert not Order.objects.exists() and balance(poor) == 50_000 and stock(market.lamp) == 5
 
 
-@pytest.mark.parametrize("data, status, message", [
-    ({"product_id": "abc", "quantity": "1"}, 400, "Choose a quantity"),
-    ({"product_id": "1", "quantity": "-4"}, 400, "Choose a quantity"),
-    ({"product_id": "1", "quantity": "1000"}, 400, "Choose a quantity"),
-    ({"product_id": "987654", "quantity": "1"}, 404, "not for sale"),
-    ({}, 400, "Choose a quantity"),
-])
+@pytest.mark.parametrize(
+    "data, status, message",
+    [
+        ({"product_id": "abc", "quantity": "1"}, 400, "Choose a quantity"),
+        ({"product_id": "1", "quantity": "-4"}, 400, "Choose a quantity"),
+        ({"product_id": "1", "quantity": "1000"}, 400, "Choose a quantity"),
+        ({"product_id": "987654", "quantity": "1"}, 404, "not for sale"),
+        ({}, 400, "Choose a quantity"),
+    ],
+)
 def test_junk_in_the_cart_forms(market, data, status, message):
     client = login(market.buyer)
     if data.get("product_id") == "1":
@@ -162,8 +165,9 @@ def test_staff_rule_on_disputes_from_their_queue(market, order_in):
     assert login(market.buyer).get("/orders/disputes/").status_code == 403
 
 
-def test_the_detail_page_costs_the_same_whatever_the_thread(market, order_in, message_service,
-                                                           django_assert_max_num_queries):
+def test_the_detail_page_costs_the_same_whatever_the_thread(
+    market, order_in, message_service, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -195,8 +199,14 @@ def test_notifications_page_lists_and_marks_read(market, place, django_capture_o
 
 def test_signed_out_visitors_are_sent_to_sign_in(market, order_in):
     ref = order_in("funded")
-    for url in ("/orders/", "/orders/cart/", "/orders/checkout/", "/orders/sales/", f"/orders/{ref}/",
-                "/notifications/"):
+    for url in (
+        "/orders/",
+        "/orders/cart/",
+        "/orders/checkout/",
+        "/orders/sales/",
+        f"/orders/{ref}/",
+        "/notifications/",
+    ):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
     assert "Sign in to buy" in Client().get(f"/products/{market.lamp}/").content.decode()

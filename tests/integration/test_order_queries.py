@@ -13,8 +13,9 @@ def make_orders(market, place, n):
     return [place(market.buyer, {market.saw if i % 2 else market.lamp: 1}) for i in range(n)]
 
 
-def test_lists_take_a_fixed_number_of_queries(market, place, order_service, order_queries, fund,
-                                              django_assert_num_queries):
+def test_lists_take_a_fixed_number_of_queries(
+    market, place, order_service, order_queries, fund, django_assert_num_queries
+):
     from marketplace.products.models import Product
 
     Product.objects.filter(pk__in=[market.lamp, market.saw]).update(stock=100)
@@ -49,7 +50,8 @@ def test_vendor_tabs_and_pages(market, order_in, order_queries, marketplace_conf
 
 
 def test_detail_takes_four_queries_whatever_the_history(
-        market, order_in, order_queries, message_service, django_assert_num_queries):
+    market, order_in, order_queries, message_service, django_assert_num_queries
+):
     ref = order_in("disputed")
     for i in range(5):
         message_service.post(actor_id=market.buyer.pk, reference=ref, body=f"Message {i}")
@@ -88,7 +90,8 @@ def test_staff_see_disputed_orders_and_the_queue(market, order_in, order_queries
 
 
 def test_open_escrows_and_ratings_are_one_query_each(
-        market, order_in, order_queries, review_service, make_vendor, django_assert_num_queries):
+    market, order_in, order_queries, review_service, make_vendor, django_assert_num_queries
+):
     from marketplace.products.models import Product
 
     Product.objects.filter(pk=market.lamp).update(stock=10)

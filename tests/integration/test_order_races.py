@@ -104,8 +104,9 @@ def test_a_double_clicked_checkout_pays_once(roomy, make_user, fund, container, 
         buyer = make_user(f"clicker{n}")
         fund(buyer, 1_000_000)
         service = container.orders.order_service()
-        outcomes = race(*[partial(service.checkout, buyer_id=buyer.pk, idempotency_key="same-form",
-                                  items={m.lamp: 1})] * 2)
+        outcomes = race(
+            *[partial(service.checkout, buyer_id=buyer.pk, idempotency_key="same-form", items={m.lamp: 1})] * 2
+        )
         assert all(kind == "ok" for kind, _ in outcomes), outcomes
         results = [result for _, result in outcomes]
         assert results[0].references == results[1].references
@@ -114,8 +115,7 @@ def test_a_double_clicked_checkout_pays_once(roomy, make_user, fund, container, 
     audit_ok(ledger_auditor)
 
 
-def test_timeouts_on_several_machines_at_once_settle_each_order_once(
-        roomy, order_in, container, clock, ledger_auditor):
+def test_timeouts_on_several_machines_at_once_settle_each_order_once(roomy, order_in, container, clock, ledger_auditor):
     funded = [order_in("funded") for _ in range(12)]
     shipped = [order_in("shipped") for _ in range(12)]
     clock.advance(days=15)

@@ -34,7 +34,8 @@ def audit_ok(ledger_auditor):
 
 # checkout
 def test_checkout_makes_one_order_per_vendor_pays_escrow_and_empties_the_cart(
-        market, make_vendor, make_product, cart_service, order_service, ledger_auditor, clock):
+    market, make_vendor, make_product, cart_service, order_service, ledger_auditor, clock
+):
     other = make_vendor("other")
     book = make_product(other, title="A Wizard of Earthsea", price_sat=18_000, stock=2, category="fiction")
     cart_service.add(user_id=market.buyer.pk, product_id=market.lamp, quantity=2)
@@ -42,15 +43,16 @@ def test_checkout_makes_one_order_per_vendor_pays_escrow_and_empties_the_cart(
     cart_service.add(user_id=market.buyer.pk, product_id=book)
     assert cart_service.contents(user_id=market.buyer.pk).total_sat == 2 * 120_000 + 60_000 + 18_000
 
-    result = order_service.checkout(buyer_id=market.buyer.pk, idempotency_key="k1",
-                                    expected_total_sat=318_000)
+    result = order_service.checkout(buyer_id=market.buyer.pk, idempotency_key="k1", expected_total_sat=318_000)
 
     assert result.total_sat == 318_000 and not result.replayed and len(result.references) == 2
     orders = {o.vendor_id: o for o in Order.objects.filter(reference__in=result.references)}
     mine = orders[market.vendor.vendor_id]
     assert mine.total_sat == 300_000 and mine.state == "funded" and mine.commission_bps == 250
     assert [(li.title, li.price_sat, li.quantity) for li in mine.lines.order_by("pk")] == [
-        ("Brass desk lamp", 120_000, 2), ("Japanese pull saw", 60_000, 1)]
+        ("Brass desk lamp", 120_000, 2),
+        ("Japanese pull saw", 60_000, 1),
+    ]
     assert mine.accept_by == clock.now() + timedelta(days=3)
     assert escrow(mine.reference) == 300_000 and escrow(orders[other.vendor_id].reference) == 18_000
     assert balance(market.buyer) == 1_000_000 - 318_000
@@ -73,7 +75,8 @@ def test_a_replayed_checkout_pays_once(market, cart_service, order_service):
 
 
 def test_insufficient_balance_changes_nothing_and_says_how_much_is_missing(
-        make_user, market, fund, cart_service, order_service):
+    make_user, market, fund, cart_service, order_service
+):
     poor = make_user("poor")
     fund(poor, 100_000)
     cart_service.add(user_id=poor.pk, product_id=market.lamp)
@@ -92,7 +95,8 @@ def test_insufficient_balance_changes_nothing_and_says_how_much_is_missing(
 
 
 def test_insufficient_balance_for_the_second_shop_undoes_the_first(
-        market, make_vendor, make_product, make_user, fund, order_service):
+    market, make_vendor, make_product, make_user, fund, order_service
+):
     book = make_product(make_vendor("other"), title="Costly book", price_sat=900_000, stock=1, category="fiction")
     poor = make_user("poor")
     fund(poor, 200_000)
@@ -100,8 +104,9 @@ def test_insufficient_balance_for_the_second_shop_undoes_the_first(
         order_service.checkout(buyer_id=poor.pk, idempotency_key="k", items={market.lamp: 1, book: 1})
     assert balance(poor) == 200_000 and stock(market.lamp) == 5 and not Order.objects.exists()
     with pytest.raises(CheckoutError, match="invalid"):
-        order_service.checkout(buyer_id=poor.pk, idempotency_key="k", items={market.lamp: 1},
-                               expected_total_sat="120000")
+        order_service.checkout(
+            buyer_id=poor.pk, idempotency_key="k", items={market.lamp: 1}, expected_total_sat="120000"
+        )
 
 
 def test_insufficient_stock_or_a_product_gone_changes_nothing(market, cart_service, order_service, catalog_service):
@@ -118,16 +123,24 @@ def test_insufficient_stock_or_a_product_gone_changes_nothing(market, cart_servi
 
 
 def test_checkout_refuses_an_empty_cart_own_products_and_moved_prices(
-        market, fund, cart_service, order_service, catalog_service, categories):
+    market, fund, cart_service, order_service, catalog_service, categories
+):
     with pytest.raises(CheckoutError, match="Your cart is empty"):
         order_service.checkout(buyer_id=market.buyer.pk, idempotency_key="e")
     fund(market.vendor, 500_000)
     with pytest.raises(CheckoutError, match="your own shop"):
         order_service.checkout(buyer_id=market.vendor.pk, idempotency_key="own", items={market.lamp: 1})
     cart_service.add(user_id=market.buyer.pk, product_id=market.lamp)
-    catalog_service.update_product(actor_id=market.vendor.pk, product_id=market.lamp, title="Brass desk lamp",
-                                   description="", price_sat=130_000, stock=5, category_id=categories["lighting"],
-                                   is_active=True)
+    catalog_service.update_product(
+        actor_id=market.vendor.pk,
+        product_id=market.lamp,
+        title="Brass desk lamp",
+        description="",
+        price_sat=130_000,
+        stock=5,
+        category_id=categories["lighting"],
+        is_active=True,
+    )
     with pytest.raises(CheckoutError, match="the total is now 0.00130000 BTC, not 0.00120000 BTC"):
         order_service.checkout(buyer_id=market.buyer.pk, idempotency_key="p", expected_total_sat=120_000)
     assert balance(market.buyer) == 1_000_000 and stock(market.lamp) == 5
@@ -137,7 +150,8 @@ def test_checkout_refuses_an_empty_cart_own_products_and_moved_prices(
 
 # the state machine
 def test_the_happy_path_releases_escrow_less_commission_in_one_entry(
-        market, order_in, order_service, ledger_auditor, clock):
+    market, order_in, order_service, ledger_auditor, clock
+):
     ref = order_in("shipped")
     order = order_row(ref)
     assert order.auto_complete_at == clock.now() + timedelta(days=14) and order.shipped_at == clock.now()
@@ -150,7 +164,11 @@ def test_the_happy_path_releases_escrow_less_commission_in_one_entry(
     assert amounts == {f"escrow:{ref}": -120_000, f"user:{market.vendor.pk}": 117_000, "fees": 3_000}
     assert escrow(ref) == 0 and balance(market.vendor) == 117_000
     assert [e.to_state for e in OrderEvent.objects.filter(order=order).order_by("pk")] == [
-        "funded", "accepted", "shipped", "completed"]
+        "funded",
+        "accepted",
+        "shipped",
+        "completed",
+    ]
     audit_ok(ledger_auditor)
 
 
@@ -191,8 +209,7 @@ def test_a_transition_read_in_a_stale_state_changes_nothing(market, order_in, or
     stale = Order.objects.select_related("vendor").get(reference=ref)
     order_service.accept(actor_id=market.vendor.pk, reference=ref)
     with pytest.raises(OrderChanged, match="it is now accepted by the vendor. Nothing was done"):
-        order_service._apply(stale, "cancel", actor_id=market.buyer.pk, role="buyer",
-                             settlement=None)
+        order_service._apply(stale, "cancel", actor_id=market.buyer.pk, role="buyer", settlement=None)
     assert order_row(ref).state == "accepted" and escrow(ref) == 120_000
 
 
@@ -228,7 +245,8 @@ def test_notes_are_plain_bounded_text(market, order_in, order_service):
 
 # timeouts
 def test_timeouts_refund_unaccepted_and_complete_shipped_orders_once(
-        market, order_in, order_service, ledger_auditor, clock):
+    market, order_in, order_service, ledger_auditor, clock
+):
     funded, shipped, accepted = order_in("funded"), order_in("shipped"), order_in("accepted")
     assert order_service.process_timeouts() == type(order_service.process_timeouts())()  # nothing due yet
     clock.advance(days=3, seconds=1)
@@ -260,15 +278,17 @@ def test_the_command_settles_what_is_due_and_prints_it(market, order_in, clock, 
 
 # disputes
 def test_a_dispute_stops_the_clock_and_a_split_settles_in_one_entry(
-        market, order_in, order_service, ledger_auditor, clock):
+    market, order_in, order_service, ledger_auditor, clock
+):
     ref = order_in("shipped")
     order_service.open_dispute(actor_id=market.vendor.pk, reference=ref, reason="The buyer says it broke in transit.")
     order = order_row(ref)
     assert order.state == "disputed" and order.auto_complete_at is None
     clock.advance(days=30)
     assert order_service.process_timeouts().completed == ()
-    result = order_service.resolve_dispute(staff_id=market.staff.pk, reference=ref, ruling="split",
-                                           buyer_percent=25, note="Half broken; a quarter back.")
+    result = order_service.resolve_dispute(
+        staff_id=market.staff.pk, reference=ref, ruling="split", buyer_percent=25, note="Half broken; a quarter back."
+    )
     order.refresh_from_db()
     dispute = Dispute.objects.get(order=order)
     assert order.state == "resolved" and (dispute.ruling, dispute.buyer_percent) == ("split", 25)
@@ -310,9 +330,12 @@ def test_dispute_rules(market, order_in, order_service, make_user, clock):
 
 def test_ruling_validation(market, order_in, order_service):
     ref = order_in("disputed")
-    for kwargs, field in [({"ruling": "keep"}, "ruling"), ({"ruling": "split", "buyer_percent": 100}, "buyer_percent"),
-                          ({"ruling": "split", "buyer_percent": True}, "buyer_percent"),
-                          ({"ruling": "refund", "note": ""}, "note")]:
+    for kwargs, field in [
+        ({"ruling": "keep"}, "ruling"),
+        ({"ruling": "split", "buyer_percent": 100}, "buyer_percent"),
+        ({"ruling": "split", "buyer_percent": True}, "buyer_percent"),
+        ({"ruling": "refund", "note": ""}, "note"),
+    ]:
         with pytest.raises(DisputeError) as caught:
             order_service.resolve_dispute(staff_id=market.staff.pk, reference=ref, **{"note": "A ruling.", **kwargs})
         assert field in caught.value.errors

@@ -48,18 +48,34 @@ ACCEPT_DAYS, FINALIZE_DAYS = 3, 14
 OPEN = {"funded", "accepted", "shipped", "disputed"}
 # Every legal step of an order's history, written out here independently of services/order_states.py.
 LEGAL = {
-    ("", "funded"), ("funded", "accepted"), ("funded", "declined"), ("funded", "cancelled"),
-    ("funded", "expired"), ("accepted", "shipped"), ("shipped", "completed"), ("accepted", "disputed"),
-    ("shipped", "disputed"), ("disputed", "resolved"),
+    ("", "funded"),
+    ("funded", "accepted"),
+    ("funded", "declined"),
+    ("funded", "cancelled"),
+    ("funded", "expired"),
+    ("accepted", "shipped"),
+    ("shipped", "completed"),
+    ("accepted", "disputed"),
+    ("shipped", "disputed"),
+    ("disputed", "resolved"),
 }
 # action -> (states it starts from, roles that may take it)
 RULES = {
-    "accept": ({"funded"}, {"vendor"}), "decline": ({"funded"}, {"vendor"}), "cancel": ({"funded"}, {"buyer"}),
-    "ship": ({"accepted"}, {"vendor"}), "confirm": ({"shipped"}, {"buyer"}),
+    "accept": ({"funded"}, {"vendor"}),
+    "decline": ({"funded"}, {"vendor"}),
+    "cancel": ({"funded"}, {"buyer"}),
+    "ship": ({"accepted"}, {"vendor"}),
+    "confirm": ({"shipped"}, {"buyer"}),
     "dispute": ({"accepted", "shipped"}, {"buyer", "vendor"}),
 }
-TARGET = {"accept": "accepted", "decline": "declined", "cancel": "cancelled", "ship": "shipped",
-          "confirm": "completed", "dispute": "disputed"}
+TARGET = {
+    "accept": "accepted",
+    "decline": "declined",
+    "cancel": "cancelled",
+    "ship": "shipped",
+    "confirm": "completed",
+    "dispute": "disputed",
+}
 _runs = itertools.count()
 
 
@@ -79,7 +95,8 @@ class OrderMachine(RuleBasedStateMachine):
         run = self.run = next(_runs)
         User = get_user_model()
         make = lambda name, **extra: User.objects.create_user(  # noqa: E731
-            f"o{run}{name}", f"o{run}{name}@example.com", "x", **extra)
+            f"o{run}{name}", f"o{run}{name}@example.com", "x", **extra
+        )
         self.staff = make("staff")
         # One staff member who approves the shops (moderator) and rules on disputes (finance).
         container.core.staff_access().set_roles(user_id=self.staff.pk, roles=["moderator", "finance"])
@@ -93,12 +110,17 @@ class OrderMachine(RuleBasedStateMachine):
         category = catalog.create_category(name="Things", slug=f"things-{run}")
         self.stock, self.price, self.vendor_of = {}, {}, {}
         for v, user in enumerate(self.vendors):
-            shop = vendors.apply(user_id=user.pk, shop_name=f"Shop {run} {v}", slug=f"shop-{run}-{v}",
-                                 description="")
+            shop = vendors.apply(user_id=user.pk, shop_name=f"Shop {run} {v}", slug=f"shop-{run}-{v}", description="")
             vendors.approve(staff_id=self.staff.pk, vendor_id=shop.id)
             for p, price in enumerate((40_000 + 10_000 * v, 95_000 + 7 * v)):
-                pid = catalog.create_product(actor_id=user.pk, title=f"Thing {v}-{p}", description="",
-                                             price_sat=price, stock=5, category_id=category)
+                pid = catalog.create_product(
+                    actor_id=user.pk,
+                    title=f"Thing {v}-{p}",
+                    description="",
+                    price_sat=price,
+                    stock=5,
+                    category_id=category,
+                )
                 self.stock[pid], self.price[pid], self.vendor_of[pid] = 5, price, user.pk
         self.products = sorted(self.stock)
         self.balance = {u.pk: 0 for u in self.people}
@@ -117,8 +139,13 @@ class OrderMachine(RuleBasedStateMachine):
 
     # money in
     def deposit(self, user, amount):  # four eyes: staff proposes, a second finance member confirms
-        credit(self.wallets, user_id=user.pk, amount_sat=amount, proposer_id=self.staff.pk,
-               confirmer_id=finance_pair(f"o{self.run}fin")[1].pk)
+        credit(
+            self.wallets,
+            user_id=user.pk,
+            amount_sat=amount,
+            proposer_id=self.staff.pk,
+            confirmer_id=finance_pair(f"o{self.run}fin")[1].pk,
+        )
         self.balance[user.pk] += amount
         self.custody += amount
 
@@ -161,9 +188,14 @@ class OrderMachine(RuleBasedStateMachine):
             vendor_pk = Order.objects.filter(reference=ref).values_list("vendor__user_id", flat=True).get()
             lines = {p: q for p, q in items.items() if self.vendor_of[p] == vendor_pk}
             self.model[ref] = dict(
-                state="funded", buyer=buyer.pk, vendor=vendor_pk, lines=lines,
+                state="funded",
+                buyer=buyer.pk,
+                vendor=vendor_pk,
+                lines=lines,
                 total=sum(self.price[p] * q for p, q in lines.items()),
-                accept_by=now + timedelta(days=ACCEPT_DAYS), complete_at=None, disputed_from=None,
+                accept_by=now + timedelta(days=ACCEPT_DAYS),
+                complete_at=None,
+                disputed_from=None,
             )
         assert {self.model[r]["vendor"] for r in result.references} == {self.vendor_of[p] for p in items}
 
@@ -241,8 +273,12 @@ class OrderMachine(RuleBasedStateMachine):
         order["state"] = TARGET[action]
 
     @precondition(lambda self: any(o["state"] == "disputed" for o in self.model.values()))
-    @rule(data=st.data(), ruling=st.sampled_from(["refund", "release", "split"]), percent=st.integers(1, 99),
-          by_staff=st.booleans())
+    @rule(
+        data=st.data(),
+        ruling=st.sampled_from(["refund", "release", "split"]),
+        percent=st.integers(1, 99),
+        by_staff=st.booleans(),
+    )
     def resolve(self, data, ruling, percent, by_staff):
         ref = data.draw(st.sampled_from([r for r, o in self.model.items() if o["state"] == "disputed"]))
         order = self.model[ref]
@@ -273,8 +309,7 @@ class OrderMachine(RuleBasedStateMachine):
         now = self.clock.now()
         report = self.orders.process_timeouts()
         expired = sorted(r for r, o in self.model.items() if o["state"] == "funded" and o["accept_by"] <= now)
-        completed = sorted(r for r, o in self.model.items()
-                           if o["state"] == "shipped" and o["complete_at"] <= now)
+        completed = sorted(r for r, o in self.model.items() if o["state"] == "shipped" and o["complete_at"] <= now)
         assert sorted(report.expired) == expired and sorted(report.completed) == completed and report.ok
         event(f"timeouts: {len(expired)} expired, {len(completed)} completed")
         for ref in expired:

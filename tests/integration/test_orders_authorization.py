@@ -12,9 +12,14 @@ from tests.support.staff import verified_client
 pytestmark = pytest.mark.django_db
 
 ACTIONS = {
-    "accept": {}, "decline": {"reason": "no"}, "cancel": {"reason": "no"}, "ship": {"tracking_note": "x"},
-    "confirm": {}, "dispute": {"reason": "This is not mine but let me try."},
-    "resolve": {"ruling": "refund", "note": "Stolen ruling."}, "message": {"body": "Hello from outside"},
+    "accept": {},
+    "decline": {"reason": "no"},
+    "cancel": {"reason": "no"},
+    "ship": {"tracking_note": "x"},
+    "confirm": {},
+    "dispute": {"reason": "This is not mine but let me try."},
+    "resolve": {"ruling": "refund", "note": "Stolen ruling."},
+    "message": {"body": "Hello from outside"},
     "review": {"rating": "1", "text": "Bad"},
 }
 
@@ -27,8 +32,12 @@ def outsiders(make_user, make_vendor, fund, make_product, market, place, staff, 
     make_product(other_vendor, title="Other lamp", price_sat=10_000, stock=3)
     place(other_buyer, {market.saw: 1})  # they have orders of their own with the same shop
     # Staff whose roles have nothing to do with orders are outsiders too.
-    return {"other buyer": other_buyer, "other vendor": other_vendor, "moderator": staff,
-            "operator": make_staff("operator")}
+    return {
+        "other buyer": other_buyer,
+        "other vendor": other_vendor,
+        "moderator": staff,
+        "operator": make_staff("operator"),
+    }
 
 
 def login(user) -> Client:
@@ -68,8 +77,9 @@ def test_parties_act_only_in_their_own_role(market, order_in):
 
 
 @pytest.mark.parametrize("role", ["support", "finance"])
-def test_order_staff_see_an_undisputed_order_but_not_its_messages_and_cannot_act(role, market, order_in,
-                                                                                 message_service, make_staff):
+def test_order_staff_see_an_undisputed_order_but_not_its_messages_and_cannot_act(
+    role, market, order_in, message_service, make_staff
+):
     ref = order_in("shipped")
     message_service.post(actor_id=market.buyer.pk, reference=ref, body="A private word.")
     before = (order_row(ref).state, escrow(ref), OrderEvent.objects.count(), Message.objects.count())

@@ -37,7 +37,10 @@ def test_both_are_ready_and_healthy(runtime, order_in):
     health = runtime.modules.get("orders").get_module_health()
     assert health["status"] == "UP"
     assert health["checks"]["orders"]["detail"] == {
-        "open": {"funded": 1, "shipped": 1}, "escrow_sat": 240_000, "overdue": 0}
+        "open": {"funded": 1, "shipped": 1},
+        "escrow_sat": 240_000,
+        "overdue": 0,
+    }
     assert runtime.modules.get("notifications").get_module_health()["status"] == "UP"
     components = runtime.container.core.health_service().system()["components"]
     assert components["module.orders"]["status"] == components["orders.timeouts"]["status"] == "UP"
@@ -54,8 +57,7 @@ def test_orders_overdue_for_long_degrade_the_system(runtime, order_in, clock, fr
     assert "process_order_timeouts" in report["components"]["orders.timeouts"]["detail"]["error"]
 
 
-def test_the_ledger_audit_checks_every_open_order_and_every_closed_escrow(
-        container, market, order_in, wallet_service):
+def test_the_ledger_audit_checks_every_open_order_and_every_closed_escrow(container, market, order_in, wallet_service):
     open_ref, closed_ref = order_in("shipped"), order_in("completed")
     check = escrow_check(container)
     assert check.status == "ok" and "1 open order(s) checked by orders" in check.detail
@@ -69,8 +71,9 @@ def test_the_ledger_audit_checks_every_open_order_and_every_closed_escrow(
     assert escrow(open_ref) == 119_999 and escrow_check(container).count == 2
 
 
-def test_reloads_keep_the_escrow_source_and_the_ratings(runtime, container, market, order_in, review_service,
-                                                       vendor_service):
+def test_reloads_keep_the_escrow_source_and_the_ratings(
+    runtime, container, market, order_in, review_service, vendor_service
+):
     done = order_in("completed")
     review_service.leave(actor_id=market.buyer.pk, reference=done, rating=3)
     assert runtime.reload_module("orders").ok
@@ -112,9 +115,13 @@ def test_demo_orders_in_every_state_and_idempotent(runtime):
     for name in runtime.modules.initialization_order():
         lines += [f"{name}: {line}" for line in runtime.modules.get(name).load_demo_data()]
     states = dict(Order.objects.values_list("lines__title", "state"))
-    assert states == {"Japanese pull saw": "funded", "A Wizard of Earthsea": "accepted",
-                      "Claw hammer, 16 oz": "shipped", "The Bitcoin Standard (used)": "completed",
-                      "Brass desk lamp": "disputed"}
+    assert states == {
+        "Japanese pull saw": "funded",
+        "A Wizard of Earthsea": "accepted",
+        "Claw hammer, 16 oz": "shipped",
+        "The Bitcoin Standard (used)": "completed",
+        "Brass desk lamp": "disputed",
+    }
     assert Review.objects.get().rating == 5 and all(o.buyer.username == "alice" for o in Order.objects.all())
     counts = Order.objects.count()
     again = runtime.modules.get("orders").load_demo_data()

@@ -38,8 +38,9 @@ def server(tmp_path_factory):
         "MARKETPLACE_PAGE_CACHE_NEAR": "1",
     }
     for command in (("migrate", "--noinput"), ("load_demo_data",)):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
         assert done.returncode == 0, done.stderr
     gunicorn = Gunicorn(workers=WORKERS, env=env, extra_args=["--log-level", "warning"])
     (ROOT / "var").mkdir(exist_ok=True)
@@ -59,8 +60,13 @@ def form_values(page: str) -> dict:
     title = re.search(r'name="title" value="([^"]*)"', page).group(1)
     category = re.search(r'<option value="(\d+)" selected>', page).group(1)
     stock = re.search(r'name="stock" value="(\d+)"', page).group(1)
-    return {"title": title, "category": category, "stock": stock, "is_active": "on",
-            "description": "Kept in every worker's memory, never shown stale."}
+    return {
+        "title": title,
+        "category": category,
+        "stock": stock,
+        "is_active": "on",
+        "description": "Kept in every worker's memory, never shown stale.",
+    }
 
 
 def test_no_worker_shows_the_old_price_once_the_edit_has_answered(server):

@@ -29,8 +29,12 @@ def json_lines():
 
 
 def test_a_service_log_line_carries_the_request_id(client, json_lines):
-    form = {"username": "loggy", "email": "loggy@example.com", "password": "a sturdy passphrase",
-            "password_again": "a sturdy passphrase"}
+    form = {
+        "username": "loggy",
+        "email": "loggy@example.com",
+        "password": "a sturdy passphrase",
+        "password_again": "a sturdy passphrase",
+    }
     response = client.post("/accounts/register/", form, headers={"X-Request-ID": "req-42"})
     assert response.status_code == 302 and response["X-Request-ID"] == "req-42"
     lines = [line for line in json_lines() if line["logger"] == "services.user_service"]

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_buyer_reviews_a_completed_order_once_and_the_storefront_follows(
-        market, order_in, review_service, vendor_service):
+    market, order_in, review_service, vendor_service
+):
     ref = order_in("completed")
     slug = market.vendor.shop_slug
     assert vendor_service.storefront(slug=slug).rating.label == "No reviews yet"  # now cached

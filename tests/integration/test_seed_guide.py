@@ -10,7 +10,7 @@ from tests.support.projects import ROOT
 
 pytestmark = pytest.mark.slow
 
-SNIPPETS = '''
+SNIPPETS = """
 from modules import ModuleRegistry
 from containers import ServiceRegistry
 print("Modular system is ready!")
@@ -62,7 +62,7 @@ class CustomUserService(UserService):
         return "Custom result"
 print("extension:", CustomUserService.__mro__[1].__name__)
 print("get_user_by_id:", callable(user_service().get_user_by_id))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,12 @@ def output(tmp_path_factory):
     assert migrate.returncode == 0, migrate.stderr
     shell = subprocess.run(
         [sys.executable, "manage.py", "shell"],
-        cwd=ROOT, env=env, input=SNIPPETS, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        input=SNIPPETS,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shell.returncode == 0, shell.stderr
     assert "Traceback" not in shell.stderr, shell.stderr

@@ -12,7 +12,8 @@ from tests.support.projects import ROOT
 
 def manage(*args, env=None, settings="marketplace.settings.production"):
     environment = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update({"DJANGO_SETTINGS_MODULE": settings, **(env or {})})

@@ -36,20 +36,23 @@ def test_apply_opens_a_pending_shop(vendor_service, make_user):
         vendor_service.require_active(user_id=bob.pk)
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"shop_name": ""}, "shop_name", "required"),
-    ({"shop_name": "ab"}, "shop_name", "At least 3"),
-    ({"shop_name": "x" * 81}, "shop_name", "At most 80"),
-    ({"shop_name": "<b>Bold</b> shop"}, "shop_name", "Plain text only"),
-    ({"slug": ""}, "slug", "Choose the address"),
-    ({"slug": "has space"}, "slug", "lower-case letters"),
-    ({"slug": "ünïcode"}, "slug", "lower-case letters"),
-    ({"slug": "double--hyphen"}, "slug", "lower-case letters"),
-    ({"slug": "dashboard"}, "slug", "reserved"),
-    ({"slug": "x" * 51}, "slug", "Between 3 and 50"),
-    ({"description": "<script>alert(1)</script>"}, "description", "Plain text only"),
-    ({"description": "y" * 5001}, "description", "At most 5000"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"shop_name": ""}, "shop_name", "required"),
+        ({"shop_name": "ab"}, "shop_name", "At least 3"),
+        ({"shop_name": "x" * 81}, "shop_name", "At most 80"),
+        ({"shop_name": "<b>Bold</b> shop"}, "shop_name", "Plain text only"),
+        ({"slug": ""}, "slug", "Choose the address"),
+        ({"slug": "has space"}, "slug", "lower-case letters"),
+        ({"slug": "ünïcode"}, "slug", "lower-case letters"),
+        ({"slug": "double--hyphen"}, "slug", "lower-case letters"),
+        ({"slug": "dashboard"}, "slug", "reserved"),
+        ({"slug": "x" * 51}, "slug", "Between 3 and 50"),
+        ({"description": "<script>alert(1)</script>"}, "description", "Plain text only"),
+        ({"description": "y" * 5001}, "description", "At most 5000"),
+    ],
+)
 def test_apply_refuses_bad_input_and_creates_nothing(vendor_service, make_user, overrides, field, message):
     bob = make_user("bob")
     with pytest.raises(VendorApplicationError) as caught:
@@ -99,8 +102,12 @@ def test_a_rejected_applicant_sees_why_and_may_apply_again(vendor_service, make_
 def test_only_staff_decide(vendor_service, make_user):
     bob, eve = make_user("bob"), make_user("eve")
     vendor = apply(vendor_service, bob)
-    for action, kwargs in [(vendor_service.approve, {}), (vendor_service.reject, {"reason": "no reason"}),
-                           (vendor_service.suspend, {"reason": "no reason"}), (vendor_service.unsuspend, {})]:
+    for action, kwargs in [
+        (vendor_service.approve, {}),
+        (vendor_service.reject, {"reason": "no reason"}),
+        (vendor_service.suspend, {"reason": "no reason"}),
+        (vendor_service.unsuspend, {}),
+    ]:
         with pytest.raises(PermissionDenied):
             action(staff_id=eve.pk, vendor_id=vendor.id, **kwargs)
         with pytest.raises(PermissionDenied):

@@ -64,8 +64,10 @@ def make_vendor(make_user, vendor_service, staff):
     def make(username: str, *, status: str = "approved", shop_name: str | None = None):
         user = make_user(username)
         vendor = vendor_service.apply(
-            user_id=user.pk, shop_name=shop_name or f"{username.title()}'s Shop",
-            slug=f"{username.lower()}-shop", description=f"The shop of {username}.",
+            user_id=user.pk,
+            shop_name=shop_name or f"{username.title()}'s Shop",
+            slug=f"{username.lower()}-shop",
+            description=f"The shop of {username}.",
         )
         if status == "approved":
             vendor = vendor_service.approve(staff_id=staff.pk, vendor_id=vendor.id)
@@ -82,9 +84,13 @@ def make_vendor(make_user, vendor_service, staff):
 def categories(catalog_service):
     """hardware > tools, lighting; books > fiction."""
     ids = {}
-    for name, slug, parent in [("Hardware", "hardware", None), ("Tools", "tools", "hardware"),
-                               ("Lighting", "lighting", "hardware"), ("Books", "books", None),
-                               ("Fiction", "fiction", "books")]:
+    for name, slug, parent in [
+        ("Hardware", "hardware", None),
+        ("Tools", "tools", "hardware"),
+        ("Lighting", "lighting", "hardware"),
+        ("Books", "books", None),
+        ("Fiction", "fiction", "books"),
+    ]:
         ids[slug] = catalog_service.create_category(name=name, slug=slug, parent_id=ids.get(parent))
     return ids
 
@@ -93,11 +99,26 @@ def categories(catalog_service):
 def make_product(catalog_service, categories):
     """``make_product(vendor_user, title=..., price_sat=..., ...)`` through ``CatalogService``."""
 
-    def make(owner, *, title="Brass desk lamp", description="A lamp.", price_sat=120_000, stock=5,
-             category="lighting", images=(), is_active=True):
+    def make(
+        owner,
+        *,
+        title="Brass desk lamp",
+        description="A lamp.",
+        price_sat=120_000,
+        stock=5,
+        category="lighting",
+        images=(),
+        is_active=True,
+    ):
         return catalog_service.create_product(
-            actor_id=owner.pk, title=title, description=description, price_sat=price_sat, stock=stock,
-            category_id=categories[category], is_active=is_active, images=list(images),
+            actor_id=owner.pk,
+            title=title,
+            description=description,
+            price_sat=price_sat,
+            stock=stock,
+            category_id=categories[category],
+            is_active=is_active,
+            images=list(images),
         )
 
     return make
@@ -110,11 +131,21 @@ def bulk_products(categories):
 
     def make(owner, n: int, *, category="tools", price_sat=1000):
         now = timezone.now()
-        Product.objects.bulk_create([
-            Product(vendor_id=owner.vendor_id, category_id=categories[category], title=f"Item {i}",
-                    description="Bulk item", price_sat=price_sat + i, stock=3, created_at=now, updated_at=now)
-            for i in range(n)
-        ])
+        Product.objects.bulk_create(
+            [
+                Product(
+                    vendor_id=owner.vendor_id,
+                    category_id=categories[category],
+                    title=f"Item {i}",
+                    description="Bulk item",
+                    price_sat=price_sat + i,
+                    stock=3,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for i in range(n)
+            ]
+        )
         from containers import container
 
         container.vendors.page_cache().bump(["catalog", f"shop:{owner.shop_slug}"])

@@ -34,17 +34,14 @@ class Run:
 class LegacyProject:
     def __init__(self, destination: Path):
         self.root = destination
-        shutil.copytree(
-            LEGACY, destination, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3")
-        )
+        shutil.copytree(LEGACY, destination, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
         self.database = destination / "db.sqlite3"
 
     def env(self, **extra) -> dict:
         environment = {
             k: v
             for k, v in os.environ.items()
-            if k
-            not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MARKETPLACE_MODULES"}
+            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MARKETPLACE_MODULES"}
         }
         environment.update(
             PYTHONPATH=os.pathsep.join([str(self.root), str(ROOT)]),
@@ -94,9 +91,7 @@ class LegacyProject:
         text = views.read_text().replace("from shop.models import OrderLine\n\n", "")
         views.write_text(text[: text.index("\n\ndef product_orders")] + "\n")
         urls = self.root / "inventory" / "urls.py"
-        urls.write_text(
-            "".join(line for line in urls.read_text().splitlines(True) if "product_orders" not in line)
-        )
+        urls.write_text("".join(line for line in urls.read_text().splitlines(True) if "product_orders" not in line))
 
     def snapshot(self) -> dict[str, str]:
         """Every file of the project with its content (to prove what a command changed)."""

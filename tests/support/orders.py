@@ -102,8 +102,9 @@ def order_in(market, place, order_service):
             if step in ("accept", "ship", "decline"):
                 getattr(order_service, step)(actor_id=market.vendor.pk, reference=ref)
             elif step == "dispute":
-                order_service.open_dispute(actor_id=market.buyer.pk, reference=ref,
-                                           reason="The lamp never arrived at my address.")
+                order_service.open_dispute(
+                    actor_id=market.buyer.pk, reference=ref, reason="The lamp never arrived at my address."
+                )
             else:
                 getattr(order_service, step)(actor_id=market.buyer.pk, reference=ref)
         return ref

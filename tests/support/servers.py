@@ -50,8 +50,19 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--protected-mode", "yes"],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -87,18 +98,33 @@ def private_redis():
 
 def redis_caches(url: str, *, prefix: str = "test", ignore_exceptions: bool = False) -> dict:
     """``CACHES`` on that Redis through django-redis, with short timeouts for outage tests."""
-    return {"default": {
-        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix,
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.3,
-                    "SOCKET_TIMEOUT": 0.3, "IGNORE_EXCEPTIONS": ignore_exceptions},
-    }}
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.3,
+                "SOCKET_TIMEOUT": 0.3,
+                "IGNORE_EXCEPTIONS": ignore_exceptions,
+            },
+        }
+    }
 
 
 class Gunicorn:
     """The project under gunicorn with ``workers`` processes, settings and env of the caller's choice."""
 
-    def __init__(self, *, workers: int = 2, env: dict | None = None, port: int | None = None,
-                 cwd: Path = ROOT, extra_args: list[str] = ()):
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        env: dict | None = None,
+        port: int | None = None,
+        cwd: Path = ROOT,
+        extra_args: list[str] = (),
+    ):
         self.port = port or free_port()
         self.workers = workers
         self.cwd = cwd
@@ -114,13 +140,27 @@ class Gunicorn:
     def start(self, ready_path: str = "/health/live") -> "Gunicorn":
         self.log = open(self.cwd / "var" / f"gunicorn-{self.port}.log", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "marketplace.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-             "--access-logfile", "-", *self.extra_args],
-            cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "marketplace.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--access-logfile",
+                "-",
+                *self.extra_args,
+            ],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: urllib.request.urlopen(self.url + ready_path, timeout=2).status == 200,
-                 timeout=60, what="gunicorn")
+        wait_for(
+            lambda: urllib.request.urlopen(self.url + ready_path, timeout=2).status == 200, timeout=60, what="gunicorn"
+        )
         return self
 
     def output(self) -> str:

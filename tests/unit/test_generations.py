@@ -77,8 +77,15 @@ def system():
 
     def build(config, number=1, only=None, base=None, overrides=None):
         return builder.build(
-            module="wallets", version="1.0", container_cls=WalletsLike, facade=app.wallets, config=config,
-            class_overrides=overrides or {}, number=number, only=only, base=base,
+            module="wallets",
+            version="1.0",
+            container_cls=WalletsLike,
+            facade=app.wallets,
+            config=config,
+            class_overrides=overrides or {},
+            number=number,
+            only=only,
+            base=base,
         )
 
     generation = build({"backend": "manual", "fee_sat": "150"})

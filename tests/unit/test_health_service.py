@@ -67,7 +67,11 @@ def test_all_up(parts):
     report = health.system()
     assert report["status"] == "UP"
     assert statuses(report) == {
-        "database": "UP", "migrations": "UP", "module.core_shop": "UP", "module.extras": "UP", "cache": "UP",
+        "database": "UP",
+        "migrations": "UP",
+        "module.core_shop": "UP",
+        "module.extras": "UP",
+        "cache": "UP",
     }
 
 

@@ -80,7 +80,4 @@ def test_self_edges_are_ignored_and_evidence_is_kept_per_pair():
     assert g.dependencies("shop") == ["inventory"]
     assert g.dependants("inventory") == ["shop"]
     assert [e.kind for e in g.evidence("shop", "inventory")] == ["relation", "import"]
-    assert (
-        str(g.evidence("shop", "inventory")[1])
-        == "import: from inventory.models import Product (shop/models.py:4)"
-    )
+    assert str(g.evidence("shop", "inventory")[1]) == "import: from inventory.models import Product (shop/models.py:4)"

@@ -25,9 +25,7 @@ ORDER = ModelRef(
 )
 LINE = ModelRef("shop.OrderLine", "OrderLine", "shop.models")
 USER = ModelRef("accounts.User", "User", "accounts.models")
-POST_FORM = FormRef(
-    "PostForm", "shop.forms", ORDER, fields=("note", "tags"), many_to_many=("tags",)
-)
+POST_FORM = FormRef("PostForm", "shop.forms", ORDER, fields=("note", "tags"), many_to_many=("tags",))
 
 
 class Resolver:
@@ -243,8 +241,7 @@ def test_imports_builtins_and_comprehension_names_stay():
             return Order.objects.filter(created__lte=timezone.now(), pk__in=[int(x) for x in request.GET.getlist("id")], n=len(request.GET))
     """)
     assert code == (
-        "Order.objects.filter(created__lte=timezone.now(), "
-        "pk__in=[int(x) for x in query.getlist('id')], n=len(query))"
+        "Order.objects.filter(created__lte=timezone.now(), pk__in=[int(x) for x in query.getlist('id')], n=len(query))"
     )
     assert params == [("query", "request.GET")]
 

@@ -30,7 +30,10 @@ def test_every_arrow_points_left_to_what_a_module_needs():
     graph = layout(MODULES)
     nodes = {n.name: n for n in graph.nodes}
     assert {(e.source, e.target) for e in graph.edges} == {
-        ("wallets", "accounts"), ("catalog", "accounts"), ("orders", "wallets"), ("orders", "catalog"),
+        ("wallets", "accounts"),
+        ("catalog", "accounts"),
+        ("orders", "wallets"),
+        ("orders", "catalog"),
     }
     for edge in graph.edges:
         assert edge.x1 == nodes[edge.source].x

@@ -38,8 +38,8 @@ def test_a_lost_version_never_revives_an_old_entry(cache):
 def test_an_entry_stored_from_a_read_older_than_a_bump_is_never_served(cache):
     pages = VersionedPageCache(cache=cache, timeout=60)
     _, stamp_before = pages.fetch("p", ["catalog"])  # a request reads the version...
-    pages.bump(["catalog"])                           # ...an edit commits...
-    pages.store("p", stamp_before, "stale")          # ...the slow request stores what it read
+    pages.bump(["catalog"])  # ...an edit commits...
+    pages.store("p", stamp_before, "stale")  # ...the slow request stores what it read
     assert pages.fetch("p", ["catalog"])[0] is None
 
 
@@ -101,9 +101,9 @@ def test_a_bump_that_failed_is_retried_before_the_cache_is_trusted_again():
     pages.store("p", stamp, "old price")
 
     broken.down = True
-    pages.bump(["product:1"])   # the edit's bump cannot reach the cache
-    broken.down = False         # the cache is back, with the old entry and the old version
+    pages.bump(["product:1"])  # the edit's bump cannot reach the cache
+    broken.down = False  # the cache is back, with the old entry and the old version
     value, stamp = pages.fetch("p", ["product:1"])
-    assert value is None        # the pending bump went through first
+    assert value is None  # the pending bump went through first
     pages.store("p", stamp, "new price")
     assert pages.fetch("p", ["product:1"])[0] == "new price"

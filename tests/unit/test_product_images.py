@@ -16,8 +16,9 @@ def images():
     return ProductImages(storage=InMemoryStorage(), max_bytes=1024 * 1024, max_pixels=4_000_000, max_side=200)
 
 
-@pytest.mark.parametrize("fmt, content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"),
-                                               ("WEBP", "image/webp"), ("GIF", "image/png")])
+@pytest.mark.parametrize(
+    "fmt, content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp"), ("GIF", "image/png")]
+)
 def test_common_formats_are_accepted_and_re_encoded(images, fmt, content_type):
     prepared = images.prepare(upload(picture_bytes(fmt, (120, 80)), name=f"x.{fmt.lower()}"))
     assert prepared.content_type == content_type
@@ -28,7 +29,7 @@ def test_common_formats_are_accepted_and_re_encoded(images, fmt, content_type):
 def test_big_pictures_are_shrunk_and_metadata_is_dropped(images):
     exif = Image.Exif()
     exif[0x010F] = "SpyCam"  # Make
-    exif[0x0112] = 6         # orientation: turn 90° to be upright
+    exif[0x0112] = 6  # orientation: turn 90° to be upright
     raw = picture_bytes("JPEG", (800, 400), exif=exif.tobytes())
     prepared = images.prepare(upload(raw, name="big.jpg"))
     assert max(prepared.width, prepared.height) == 200
@@ -43,14 +44,17 @@ def test_bytes_after_the_image_are_not_kept(images):
     assert b"<script>" not in prepared.content
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"just some text, not a picture", "is not a picture we can read"),
-    (b"%PDF-1.4\n1 0 obj<<>>endobj", "is not a picture we can read"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "is not a picture"),
-    (picture_bytes("PNG")[:60], "is not a picture we can read"),  # truncated
-    (picture_bytes("BMP", (10, 10)), "is not a picture we can read"),  # a format we do not take
-    (b"", "is empty"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"just some text, not a picture", "is not a picture we can read"),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj", "is not a picture we can read"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "is not a picture"),
+        (picture_bytes("PNG")[:60], "is not a picture we can read"),  # truncated
+        (picture_bytes("BMP", (10, 10)), "is not a picture we can read"),  # a format we do not take
+        (b"", "is empty"),
+    ],
+)
 def test_what_is_not_a_usable_picture_is_refused(images, content, message):
     with pytest.raises(ImageRejected) as caught:
         images.prepare(upload(content, name="file.png"))

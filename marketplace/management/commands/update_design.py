@@ -80,9 +80,7 @@ Examples:
                     lineterm="",
                 )
                 self.stdout.write("\n".join(diff))
-            raise CommandError(
-                f"{shown} is stale: run python manage.py update_design", returncode=1
-            )
+            raise CommandError(f"{shown} is stale: run python manage.py update_design", returncode=1)
 
         if current == compiled:
             self.stdout.write(f"{shown} is already up to date.")

@@ -11,8 +11,9 @@ class ReloadCommand(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help=f"the {self.kind} to reload")
-        parser.add_argument("--wait", type=float, default=None,
-                            help="seconds to wait for the workers' answers (default: settings)")
+        parser.add_argument(
+            "--wait", type=float, default=None, help="seconds to wait for the workers' answers (default: settings)"
+        )
         parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
     def handle(self, *args, **options):
@@ -51,8 +52,10 @@ class ReloadCommand(BaseCommand):
             self.stdout.write(self.style.WARNING(note))
         for worker, report in sorted(outcome.results.items()):
             if report["ok"]:
-                line = (f"{worker}: ok, {report['version_before']} -> {report['version_after']}, "
-                        f"generation {report['generation']} ({report['duration_ms']:.1f} ms)")
+                line = (
+                    f"{worker}: ok, {report['version_before']} -> {report['version_after']}, "
+                    f"generation {report['generation']} ({report['duration_ms']:.1f} ms)"
+                )
                 self.stdout.write(self.style.SUCCESS(line))
             else:
                 self.stdout.write(self.style.ERROR(f"{worker}: rolled back: {report['error']}"))

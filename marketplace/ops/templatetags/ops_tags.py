@@ -7,9 +7,15 @@ from django import template
 register = template.Library()
 
 _BADGES = {
-    "UP": "badge-up", "DEGRADED": "badge-degraded", "DOWN": "badge-down",
-    "ready": "badge-up", "failed": "badge-down", "registered": "badge-waiting", "stopped": "badge-stopped",
-    "ok": "badge-up", "incomplete": "badge-degraded",
+    "UP": "badge-up",
+    "DEGRADED": "badge-degraded",
+    "DOWN": "badge-down",
+    "ready": "badge-up",
+    "failed": "badge-down",
+    "registered": "badge-waiting",
+    "stopped": "badge-stopped",
+    "ok": "badge-up",
+    "incomplete": "badge-degraded",
 }
 
 

@@ -107,18 +107,12 @@ Examples:
 
         labels = [r.label for r in analysis.reports]
         if not as_json:
-            self.stdout.write(
-                f"migrate_to_modules: {len(labels)} app(s) in {root}: {', '.join(labels) or 'none'}"
-            )
+            self.stdout.write(f"migrate_to_modules: {len(labels)} app(s) in {root}: {', '.join(labels) or 'none'}")
         for index, report in enumerate(analysis.reports, 1):
             progress.write(text.app_line(report, index, len(labels)) + "\n")
         document = {
             "root": str(root),
-            "mode": "validate"
-            if options["validate_only"]
-            else "dry-run"
-            if options["dry_run"]
-            else "migrate",
+            "mode": "validate" if options["validate_only"] else "dry-run" if options["dry_run"] else "migrate",
             "apps": [r.as_dict(root) for r in analysis.reports],
             "graph": {
                 "order": labels,
@@ -147,9 +141,7 @@ Examples:
         outcome = apply_plan(plan, root)
         for index, app in enumerate(plan.apps, 1):
             written = [str(f.path.relative_to(target)) for f in app.files if not f.exists]
-            progress.write(
-                f"[{index}/{len(plan.apps)}] {app.app.label}: wrote {', '.join(written) or 'nothing'}\n"
-            )
+            progress.write(f"[{index}/{len(plan.apps)}] {app.app.label}: wrote {', '.join(written) or 'nothing'}\n")
         document["result"] = outcome.as_dict()
         document["ok"] = not outcome.problems
         lines = text.plan_text(plan, root, full=False) + text.outcome_text(outcome)

@@ -21,8 +21,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--limit", type=int, default=500,
-                            help="at most this many orders of each kind per run (default 500)")
+        parser.add_argument(
+            "--limit", type=int, default=500, help="at most this many orders of each kind per run (default 500)"
+        )
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
     def handle(self, *args, **options):
@@ -33,8 +34,9 @@ class Command(BaseCommand):
             raise CommandError(f"the orders module is not ready: {runtime.modules.record('orders').error}")
         report = runtime.module_container("orders").order_service().process_timeouts(limit=options["limit"])
         if options["json"]:
-            self.stdout.write(json.dumps({"completed": report.completed, "refunded": report.expired,
-                                          "failed": report.failed}))
+            self.stdout.write(
+                json.dumps({"completed": report.completed, "refunded": report.expired, "failed": report.failed})
+            )
         else:
             self.stdout.write(f"completed {len(report.completed)} order(s): {', '.join(report.completed) or '-'}")
             self.stdout.write(f"refunded {len(report.expired)} order(s): {', '.join(report.expired) or '-'}")
