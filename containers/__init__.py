@@ -6,18 +6,27 @@
 """
 
 from dependency_injector import providers
+from modkit import ReloadFailed, ReloadResult, Runtime, ServiceEntry, ServiceRegistry
 
 from containers.application import ApplicationContainer
 from containers.cluster import Cluster, ClusterOptions, ClusterReload
+from containers.config import load_config
 from containers.core import CoreContainer
-from containers.registry import ServiceEntry, ServiceRegistry
-from containers.reloading import ReloadFailed, ReloadResult
-from containers.runtime import Runtime
+from containers.metrics import PrometheusObserver
+from containers.runtime import MarketplaceRuntime
+from services.errors import ServiceUnavailable
 
 container = ApplicationContainer()
-runtime = Runtime(container)
+runtime = MarketplaceRuntime(
+    container,
+    load_config=load_config,
+    events=lambda: container.core.events(),
+    observer=PrometheusObserver(),
+    unavailable=ServiceUnavailable,
+)
 cluster = Cluster(runtime, journal=lambda: container.ops.reload_journal())
-# Put in force once and never reset (DESIGN.md §5): the ops services' view of the live system.
+# The ops services' view of the live system, put in force once and never reset
+# (docs/hot-reload.md, "Why it is safe under load").
 container.ops.runtime.override(providers.Object(runtime))
 container.ops.cluster.override(providers.Object(cluster))
 

@@ -28,8 +28,7 @@ from urllib.parse import urlparse
 # imported by two threads at once (the listener, and a request importing django-redis, which
 # imports redis.asyncio) can hand one of them a half-initialised ``redis.client``.
 import redis
-
-from containers.reloading import ReloadFailed, ReloadResult
+from modkit.reloading import ReloadFailed, ReloadResult
 
 log = logging.getLogger(__name__)
 

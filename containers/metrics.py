@@ -6,6 +6,8 @@ per-process files and ``collect()`` reads them all, so figures add up across wor
 
 import os
 
+from modkit import Observer
+from modkit.base import ModuleState
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 SERVICE_CALLS = Counter("marketplace_service_calls_total", "Service method calls", ["service", "method"])
@@ -191,3 +193,31 @@ def reload_figures() -> dict:
         key = f"{sample.labels['kind']}:{sample.labels['target']}"
         out.setdefault(key, {})[sample.labels["outcome"]] = int(sample.value)
     return out
+
+
+class PrometheusObserver(Observer):
+    """What the runtime reports, as the metrics above."""
+
+    def service_method(self, service: str, method: str):
+        calls = SERVICE_CALLS.labels(service, method)
+        errors = SERVICE_ERRORS.labels(service, method)
+        latency = SERVICE_LATENCY.labels(service, method)
+
+        def record(seconds: float, raised: bool) -> None:
+            if raised:
+                errors.inc()
+            calls.inc()
+            latency.observe(seconds)
+
+        return record
+
+    def reload(self, kind: str, target: str, ok: bool, seconds: float) -> None:
+        RELOADS.labels(kind, target, "ok" if ok else "failed").inc()
+        RELOAD_DURATION.labels(kind).observe(seconds)
+
+    def modules(self, states, generations) -> None:
+        for name, state in states.items():
+            MODULE_READY.labels(name).set(1 if state == ModuleState.READY else 0)
+            for candidate in ModuleState:
+                MODULE_STATE.labels(name, str(candidate)).set(1 if state == candidate else 0)
+            MODULE_GENERATION.labels(name).set(generations.get(name, 0))

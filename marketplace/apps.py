@@ -1,7 +1,7 @@
 """The Django face of the modular system.
 
-``MarketplaceConfig()`` (no arguments) in ``manage.py shell`` gives the running system, as the
-seed guide shows: ``get_system_health()``, ``get_system_metrics()``, ``reload_module(name)``,
+``MarketplaceConfig()`` (no arguments) in ``manage.py shell`` gives the running system, as
+docs/operations.md shows: ``get_system_health()``, ``get_system_metrics()``, ``reload_module(name)``,
 ``reload_service(name)``. Reloads go through the cluster: applied in this process, announced
 to every worker when Redis is configured, recorded in the reload journal; the answer
 (``ClusterReload``) has ``ok``, ``error`` and each worker's result.

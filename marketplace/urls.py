@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from modkit.urls import module_patterns
 
 from containers import runtime
 from marketplace import csp_reports, views
@@ -15,15 +16,6 @@ from marketplace.ops import views as ops_views
 admin.site.__class__ = MarketplaceAdminSite
 
 
-def module_urls() -> list:
-    patterns = []
-    for record in runtime.modules:
-        module = record.module
-        if module.urls and module.url_prefix is not None:
-            patterns.append(path(module.url_prefix, include((module.urls, module.name), namespace=module.name)))
-    return patterns
-
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/live", ops_views.live, name="health-live"),
@@ -34,5 +26,5 @@ urlpatterns = [
     path("design/", design_views.components, name="design"),
     path("csp-report/", csp_reports.report, name="csp-report"),
     path("admin/", admin.site.urls),
-    *module_urls(),
+    *module_patterns(runtime),
 ]

@@ -5,11 +5,9 @@
 
 from pkgutil import extend_path
 
+from modkit import BaseModule, ModuleGraphError, ModuleInfo, ModuleRegistry, ModuleState, Status, module
+
 from modules.accounts import AccountsContainer, AccountsModule
-from modules.base import BaseModule, ModuleInfo, ModuleState
-from modules.decorators import module
-from modules.health import Status
-from modules.registry import ModuleGraphError, ModuleRegistry
 
 # The built-in modules, imported on first use: a module's file imports its app's models, which
 # exist only where that app is installed.

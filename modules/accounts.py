@@ -2,9 +2,8 @@
 
 from dependency_injector import containers, providers
 from django.contrib.auth import get_user_model
+from modkit import BaseModule, module
 
-from modules.base import BaseModule
-from modules.decorators import module
 from services.account_mail import AccountMail
 from services.send_limiter import SendLimiter
 from services.two_factor_service import TwoFactorService

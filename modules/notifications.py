@@ -2,9 +2,8 @@
 
 from dependency_injector import containers, providers
 from django.conf import settings
+from modkit import BaseModule, module
 
-from modules.base import BaseModule
-from modules.decorators import module
 from services.notification_backends import EmailBackend, LogBackend
 from services.notification_service import TOPICS, NotificationService
 

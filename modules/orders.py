@@ -3,9 +3,8 @@
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from modkit import BaseModule, module
 
-from modules.base import BaseModule
-from modules.decorators import module
 from services.cart_service import CartService
 from services.message_service import MessageService
 from services.order_queries import OrderQueries

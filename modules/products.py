@@ -2,9 +2,8 @@
 
 from dependency_injector import containers, providers
 from django.core.files.storage import default_storage
+from modkit import BaseModule, module
 
-from modules.base import BaseModule
-from modules.decorators import module
 from services.catalog_queries import CatalogQueries
 from services.catalog_search import PostgresSearch, SimpleSearch
 from services.catalog_service import CatalogService

@@ -1,10 +1,9 @@
 """Vendors: shops, their review by staff, suspension, storefronts and dashboards."""
 
 from dependency_injector import containers, providers
+from modkit import BaseModule, module
 
 from containers.near_cache import TrackedReads
-from modules.base import BaseModule
-from modules.decorators import module
 from services.page_cache import VersionedPageCache
 from services.vendor_service import VendorService
 from services.vendor_slots import NoListings, NoRatings
@@ -55,7 +54,7 @@ def fill_slot(name: str, provider) -> None:
 
     Called from that module's ``initialize()``. The override is made once per process and never
     removed: the provider it points at is the application container's own, which follows every
-    reload of its module, so there is nothing to undo (and see DESIGN.md §5 on resets).
+    reload of its module, so there is nothing to undo (docs/hot-reload.md, "Why it is safe under load", on resets).
     """
     from containers import runtime
 

@@ -4,9 +4,8 @@ import hashlib
 
 from dependency_injector import containers, providers
 from django.contrib.auth import get_user_model
+from modkit import BaseModule, module
 
-from modules.base import BaseModule
-from modules.decorators import module
 from services.bitcoin_addresses import DepositKey
 from services.bitcoin_rpc import BitcoinRpcClient
 from services.chain_backends import BitcoinCoreChain, ManualChain

@@ -4,6 +4,8 @@ Kept apart from the service files so a hot reload of a service never changes the
 the views catch.
 """
 
+import modkit
+
 
 class ServiceError(Exception):
     """A request the service refuses; the message is safe to show to the user."""
@@ -27,7 +29,7 @@ class Conflict(ServiceError):
     """The request does not fit the current state (a transition already made, a name taken)."""
 
 
-class ServiceUnavailable(ServiceError):
+class ServiceUnavailable(ServiceError, modkit.ServiceUnavailable):
     """A service, or a module it needs, is not serving right now."""
 
 

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
-
-from modules.health import Component, Status, aggregate
+from modkit.health import Component, Status, aggregate
 
 
 class DatabaseProbe:

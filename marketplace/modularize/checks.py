@@ -168,7 +168,7 @@ def configured_module_specs() -> list[str]:
 
 
 def _describe(cls, enabled: bool) -> ModuleFound:
-    from containers.generations import service_providers
+    from modkit.generations import service_providers
 
     container = cls.container_class
     return ModuleFound(
@@ -189,7 +189,7 @@ def find_modules(candidate_names: list[str]) -> tuple[dict[str, ModuleFound], li
     Returns them by name, and the problems met (a configured module that does not load, a
     ``modules/<name>.py`` without its ``@module`` class).
     """
-    from containers.runtime import resolve_module_class
+    from modkit.discovery import resolve_module_class
 
     found: dict[str, ModuleFound] = {}
     problems: list[str] = []

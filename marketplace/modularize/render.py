@@ -6,8 +6,8 @@ from marketplace.modularize.testgen import HELPERS, TestFile
 
 def module_file(plan) -> str:
     imports = Imports(local_packages={"modules", "services"})
-    imports.use("modules.base", "BaseModule")
-    imports.use("modules.decorators", "module")
+    imports.use("modkit", "BaseModule")
+    imports.use("modkit", "module")
     lines = [
         f'"""{plan.title}: the {plan.app.label} app as a module (written by migrate_to_modules)."""',
         "",
@@ -107,7 +107,7 @@ def test_file(plan, tests: TestFile, imports: Imports) -> str:
     else:
         head[0] += '"""'
     imports.use("pytest")
-    imports.use("modules.registry", "ModuleRegistry")
+    imports.use("modkit", "ModuleRegistry")
     imports.use(f"modules.{plan.name}", plan.module_class)
     for dep in plan.dependency_classes:
         imports.use(*dep)

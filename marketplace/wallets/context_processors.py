@@ -1,4 +1,5 @@
-"""``{{ user_balance.btc }}`` on every page (the seed guide's Step 6).
+"""``{{ user_balance.btc }}`` on every page (docs/writing-a-module.md shows it in use).
+
 
 Lazy: a page that never shows the balance costs nothing, one that does costs one query, and an
 anonymous visitor (or a marketplace running without wallets) gets nothing at all.

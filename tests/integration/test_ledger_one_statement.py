@@ -6,8 +6,8 @@ each test proves which path wrote the entry, then checks the ledger the same way
 """
 
 import pytest
+from modkit.instrumentation import original_class
 
-from containers.instrumentation import original_class
 from marketplace.wallets.models import Account, JournalEntry, Posting
 from services.errors import IdempotencyConflict, InsufficientFunds
 

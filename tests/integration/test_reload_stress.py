@@ -35,4 +35,9 @@ def test_memory_does_not_grow_with_reloads(report):
     assert final["generations"] <= baseline["generations"] + 2
     assert final["user_service_classes"] <= baseline["user_service_classes"] + 2
     assert final["modules_accounts"] <= baseline["modules_accounts"] + 1
-    assert final["rss_kb"] - baseline["rss_kb"] < 8 * 1024, (baseline, final)
+    # Live allocations and objects: a generation kept per reload would add thousands of each.
+    assert final["blocks"] - baseline["blocks"] < baseline["blocks"] * 0.05, (baseline, final)
+    assert final["objects"] - baseline["objects"] < baseline["objects"] * 0.05, (baseline, final)
+    # RSS moves by some MB with heap fragmentation alone; only a gross leak outside Python's own
+    # allocator (in a C extension) would pass the counts above and still show here.
+    assert final["rss_kb"] - baseline["rss_kb"] < 16 * 1024, (baseline, final)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("containers", "services", "modules", "marketplace", "tests")
+PACKAGES = ("containers", "services", "modules", "marketplace", "tests", "packages")
 
 
 def copy_project(destination: Path) -> Path:

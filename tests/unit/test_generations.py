@@ -4,8 +4,7 @@ import threading
 
 import pytest
 from dependency_injector import containers, providers
-
-from containers.generations import (
+from modkit.generations import (
     GenerationBuilder,
     GenerationError,
     ModuleSlot,
@@ -13,6 +12,7 @@ from containers.generations import (
     pinned,
     service_providers,
 )
+
 from services.errors import ServiceUnavailable
 
 

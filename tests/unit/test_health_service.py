@@ -3,10 +3,9 @@
 import itertools
 
 import pytest
+from modkit import BaseModule, ModuleState, module
+from modkit.registry import ModuleRegistry
 
-from modules.base import BaseModule, ModuleState
-from modules.decorators import module
-from modules.registry import ModuleRegistry
 from services.health_service import HealthService
 
 

@@ -4,8 +4,7 @@ import sys
 import textwrap
 
 import pytest
-
-from containers.reloading import fresh_import, import_order
+from modkit.reloading import fresh_import, import_order
 
 
 @pytest.fixture

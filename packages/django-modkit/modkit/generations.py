@@ -5,8 +5,8 @@ and what tests override) is overridden exactly once, at start-up, by a resolver 
 matching provider of the module's *current generation*. A reload builds a new generation and
 assigns it to the module's slot: one reference change, so a request sees the old generation
 or the new one, never a mix. The facade's override is never removed, so dependency-injector
-never calls a provider whose last reference is gone (DESIGN.md §5); an old generation lives as
-long as a running call holds it, then is freed.
+never calls a provider whose last reference is gone (docs/hot-reload.md, "Why it is safe under
+load"); an old generation lives as long as a running call holds it, then is freed.
 
 A generation is built by copying the module container's declared providers with a memo that
 points them at the application's facades for their siblings and dependencies, and at a fresh,
@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 from dependency_injector import containers, providers
 
-from containers.instrumentation import instrumented_class, original_class, public_methods
-from services.errors import ServiceUnavailable
+from modkit.errors import ServiceUnavailable
+from modkit.instrumentation import instrumented_class, original_class, public_methods
+from modkit.observers import Observer
 
 _SKIP = (providers.Configuration, providers.DependenciesContainer, providers.Dependency)
 _CLASS_PROVIDERS = (providers.Factory, providers.BaseSingleton)
@@ -55,10 +56,11 @@ class Generation:
 class ModuleSlot:
     """Where a module's current generation lives; ``generation`` is the only thing a reload writes."""
 
-    __slots__ = ("generation",)
+    __slots__ = ("generation", "unavailable")
 
-    def __init__(self, generation: Generation):
+    def __init__(self, generation: Generation, unavailable: type[Exception] = ServiceUnavailable):
         self.generation = generation
+        self.unavailable = unavailable
 
 
 # A reload trying out a new generation (its initialize() and health check) pins it for its
@@ -84,7 +86,7 @@ def resolve(slot: ModuleSlot, name: str, *args, **kwargs):
         generation = trial.get(generation.module, generation)
     provider = generation.providers.get(name)
     if provider is None:
-        raise ServiceUnavailable(f"module {generation.module} {generation.version} no longer provides {name!r}")
+        raise slot.unavailable(f"module {generation.module} {generation.version} no longer provides {name!r}")
     return provider(*args, **kwargs)
 
 
@@ -120,8 +122,9 @@ def lookup_qualname(owner, qualname: str, what: str):
 class GenerationBuilder:
     """Builds generations; only classes from ``reloadable`` packages are re-bound and measured."""
 
-    def __init__(self, reloadable: tuple[str, ...] = ("services",)):
+    def __init__(self, reloadable: tuple[str, ...] = ("services",), observer: Observer | None = None):
         self.reloadable = tuple(reloadable)
+        self.observer = observer or Observer()
 
     def is_reloadable(self, module_name: str) -> bool:
         return any(module_name == p or module_name.startswith(p + ".") for p in self.reloadable)
@@ -231,7 +234,7 @@ class GenerationBuilder:
             current = self.current_class(cls)
             if self.is_reloadable(current.__module__):
                 sources.add(current.__module__)
-                provider.set_provides(instrumented_class(current, name))
+                provider.set_provides(instrumented_class(current, name, self.observer))
             if provider is top:
                 top_class = current
         return top_class, frozenset(sources)

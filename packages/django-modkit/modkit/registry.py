@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
-from modules.base import BaseModule, ModuleState
+from modkit.base import BaseModule, ModuleState
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,18 @@
-"""Service metrics recorded once, where the container builds services.
+"""Service calls measured once, where the container builds services.
 
-A service class is replaced, in the provider only, by a subclass of the same name whose public
-methods count their calls, errors and time. The subclass is made once per class and service
-name and hangs off the class itself, so it goes away with the class after a reload.
+When the runtime's observer records calls, a service class is replaced, in the provider only,
+by a subclass of the same name whose public methods report their calls, errors and time. The
+subclass is made once per class and service name and hangs off the class itself, so it goes
+away with the class after a reload.
 """
 
 import functools
 import inspect
 import time
 
-from containers.metrics import SERVICE_CALLS, SERVICE_ERRORS, SERVICE_LATENCY
+from modkit.observers import MethodRecorder, Observer
 
-_CACHE_ATTR = "__marketplace_instrumented__"
+_CACHE_ATTR = "__modkit_instrumented__"
 
 
 def original_class(cls: type) -> type:
@@ -28,36 +29,37 @@ def _public_functions(cls: type) -> dict:
     return {attr: fn for attr, fn in found.items() if inspect.isfunction(fn)}
 
 
-def _wrap(fn, service: str, method: str):
-    calls = SERVICE_CALLS.labels(service, method)
-    errors = SERVICE_ERRORS.labels(service, method)
-    latency = SERVICE_LATENCY.labels(service, method)
+def _wrap(fn, record: MethodRecorder):
     clock = time.perf_counter
 
     @functools.wraps(fn)
     def measured(*args, **kwargs):
         started = clock()
+        failed = True
         try:
-            return fn(*args, **kwargs)
-        except Exception:
-            errors.inc()
-            raise
+            result = fn(*args, **kwargs)
+            failed = False
+            return result
         finally:
-            calls.inc()
-            latency.observe(clock() - started)
+            record(clock() - started, failed)
 
     return measured
 
 
-def instrumented_class(cls: type, service: str) -> type:
+def instrumented_class(cls: type, service: str, observer: Observer) -> type:
     cls = original_class(cls)
+    recorders = {attr: observer.service_method(service, attr) for attr in _public_functions(cls)}
+    if not any(recorders.values()):
+        return cls
     cache = cls.__dict__.get(_CACHE_ATTR)
     if cache is None:
         cache = {}
         setattr(cls, _CACHE_ATTR, cache)
     sub = cache.get(service)
     if sub is None:
-        namespace = {attr: _wrap(fn, service, attr) for attr, fn in _public_functions(cls).items()}
+        namespace = {
+            attr: _wrap(fn, recorders[attr]) if recorders[attr] else fn for attr, fn in _public_functions(cls).items()
+        }
         namespace.update(
             __module__=cls.__module__,
             __qualname__=cls.__qualname__,

@@ -1,0 +1,139 @@
+"""What every module is: metadata, a container of its services, a lifecycle, a health check."""
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from packaging.requirements import Requirement
+
+from modkit.current import active
+from modkit.health import Status
+
+
+class ModuleState(StrEnum):
+    REGISTERED = "registered"
+    READY = "ready"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    name: str
+    version: str
+    description: str
+    author: str
+    dependencies: tuple[str, ...]
+
+    # Parsed once per info: graph checks ask for them in nested loops on every reload.
+    @functools.cached_property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(Requirement(spec) for spec in self.dependencies)
+
+    @functools.cached_property
+    def dependency_names(self) -> tuple[str, ...]:
+        return tuple(req.name for req in self.requirements)
+
+
+class BaseModule:
+    """Subclass it, decorate it with ``@module(...)``, override what the module needs.
+
+    ``container_class`` is the module's ``DeclarativeContainer``: the composition root fills
+    its ``DependenciesContainer`` attributes named ``core`` or after a declared dependency.
+    ``urls``/``url_prefix`` mount the module's pages; ``wire`` lists the Python modules whose
+    ``@inject`` functions use its services.
+    """
+
+    info: ClassVar[ModuleInfo | None] = None
+    container_class: ClassVar[type | None] = None
+    urls: ClassVar[str | None] = None
+    url_prefix: ClassVar[str | None] = None
+    wire: ClassVar[tuple[str, ...]] = ()
+    critical: ClassVar[bool] = True
+
+    def __init__(self, container: Any = None):
+        if self.info is None:
+            raise TypeError(f"{type(self).__name__} needs the @module(...) decorator")
+        self._container = container
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>"
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def description(self) -> str:
+        return self.info.description
+
+    @property
+    def author(self) -> str:
+        return self.info.author
+
+    @property
+    def container(self) -> Any:
+        """The container of this module's services: the one it was built with, or the live one."""
+        if self._container is None:
+            self._container = active().module_container(self.name)  # a standalone instance joins in
+        return self._container
+
+    def get_dependencies(self) -> list[str]:
+        return list(self.info.dependencies)
+
+    def initialize(self) -> bool:
+        return True
+
+    def cleanup(self) -> bool:
+        """Undo ``initialize``. Overrides call ``super().cleanup()``: it ends the subscriptions."""
+        self.unsubscribe_all()
+        return True
+
+    def subscribe(self, topic: str, handler: Callable[[str, dict], None]) -> None:
+        """Handle ``topic`` from the runtime's event publisher until this instance's ``cleanup``."""
+        active().events().subscribe(owner=self._events_owner, topic=topic, handler=handler)
+        self._subscribed = True
+
+    def unsubscribe_all(self) -> None:
+        if getattr(self, "_subscribed", False):
+            active().events().unsubscribe_owner(self._events_owner)
+            self._subscribed = False
+
+    @property
+    def _events_owner(self) -> str:
+        # Per instance: a reloaded module's new instance subscribes before the old one leaves.
+        return f"{self.name}:{id(self)}"
+
+    def load_demo_data(self) -> list[str]:
+        """Create the module's demo rows if missing; return lines saying what was done."""
+        return []
+
+    def health_checks(self) -> dict[str, Callable[[], dict]]:
+        """Named checks; each returns details or raises. Override to add the module's own."""
+        return {}
+
+    def get_module_health(self) -> dict:
+        checks = {}
+        status = Status.UP
+        for check_name, check in self.health_checks().items():
+            started = time.perf_counter()
+            try:
+                detail = check() or {}
+                check_status = Status.UP
+            except Exception as exc:  # a failing check is a finding, not a crash
+                detail = {"error": f"{type(exc).__name__}: {exc}"}
+                check_status = Status.DOWN
+                status = Status.DOWN
+            checks[check_name] = {
+                "status": str(check_status),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "detail": detail,
+            }
+        return {"module": self.name, "version": self.version, "status": str(status), "checks": checks}

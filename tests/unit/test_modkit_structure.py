@@ -1,0 +1,71 @@
+"""modkit stands alone: it imports nothing of the marketplace, and its modules import no cycle."""
+
+import ast
+import sys
+from pathlib import Path
+
+from tests.support.projects import ROOT
+
+PACKAGE = ROOT / "packages" / "django-modkit" / "modkit"
+ALLOWED_THIRD_PARTY = {"django", "dependency_injector", "packaging"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (lazy imports count)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    names = {f"modkit.{p.stem}" if p.stem != "__init__" else "modkit": p for p in PACKAGE.rglob("*.py")}
+    return {name: {i for i in imports_of(path) if i in names and i != name} for name, path in names.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, state = [], {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_modkit_imports_only_django_dependency_injector_packaging_and_itself():
+    stdlib = set(sys.stdlib_module_names)
+    outside = {}
+    for path in PACKAGE.rglob("*.py"):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            if top not in stdlib and top not in ALLOWED_THIRD_PARTY and top != "modkit":
+                outside.setdefault(path.name, set()).add(name)
+    assert outside == {}
+
+
+def test_modkit_has_no_import_cycle():
+    graph = package_graph()
+    # The check sees the edges that made the old cycle (runtime -> base, base -> current).
+    assert "modkit.base" in graph["modkit.runtime"]
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_modkit_ships_no_templates_that_could_shadow_a_projects():
+    assert not list(PACKAGE.rglob("*.html"))
