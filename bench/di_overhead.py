@@ -34,7 +34,7 @@ from django.shortcuts import render  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
-from containers import ApplicationContainer, container, runtime  # noqa: E402
+from containers import container, runtime  # noqa: E402
 from marketplace.accounts.forms import RegisterForm  # noqa: E402
 from services.account_mail import AccountMail  # noqa: E402
 from services.clock import SystemClock  # noqa: E402
@@ -68,7 +68,7 @@ def _page(request, user_service):
 
 
 @inject
-def injected(request, user_service: UserService = Provide[ApplicationContainer.accounts.user_service]):
+def injected(request, user_service: UserService = Provide["accounts.user_service"]):
     return _page(request, user_service)
 
 

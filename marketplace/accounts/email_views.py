@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from containers import ApplicationContainer
 from marketplace.accounts.forms import EmailChangeForm, VerifiedPasswordResetForm
 from marketplace.accounts.reauth import recent_auth_required
 from marketplace.client_ip import client_ip
@@ -21,7 +20,7 @@ from marketplace.forms import apply_service_error
 from services.errors import EmailLinkInvalid, MailThrottled, ServiceError
 from services.user_service import UserService
 
-USER_SERVICE = Provide[ApplicationContainer.accounts.user_service]
+USER_SERVICE = Provide["accounts.user_service"]
 
 
 def verification_link_for(request):

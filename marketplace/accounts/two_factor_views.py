@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from containers import ApplicationContainer
 from marketplace.accounts import sign_in
 from marketplace.accounts.forms import CodeForm, ReauthForm
 from marketplace.accounts.reauth import mark_recent_auth, recent_auth_required
@@ -18,8 +17,8 @@ from services.errors import AuthenticationFailed, LoginThrottled, TwoFactorError
 from services.two_factor_service import TwoFactorService
 from services.user_service import UserService
 
-USER_SERVICE = Provide[ApplicationContainer.accounts.user_service]
-TWO_FACTOR = Provide[ApplicationContainer.accounts.two_factor_service]
+USER_SERVICE = Provide["accounts.user_service"]
+TWO_FACTOR = Provide["accounts.two_factor_service"]
 
 
 @login_required

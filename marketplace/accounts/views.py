@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from containers import ApplicationContainer
 from marketplace.accounts import sign_in
 from marketplace.accounts.email_views import verification_link_for
 from marketplace.accounts.forms import CodeForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
@@ -19,8 +18,8 @@ from services.errors import AuthenticationFailed, LoginThrottled, NotFound, Serv
 from services.two_factor_service import TwoFactorService
 from services.user_service import UserService
 
-USER_SERVICE = Provide[ApplicationContainer.accounts.user_service]
-TWO_FACTOR = Provide[ApplicationContainer.accounts.two_factor_service]
+USER_SERVICE = Provide["accounts.user_service"]
+TWO_FACTOR = Provide["accounts.two_factor_service"]
 
 
 @require_http_methods(["GET", "POST"])

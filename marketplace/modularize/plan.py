@@ -433,8 +433,8 @@ def apply_plan(plan: Plan, root: Path) -> Outcome:
 
 def _verify(plan: Plan, outcome: Outcome) -> None:
     """The new modules import, build their services and pass the registry's validation."""
-    from modkit.registry import ModuleRegistry
     from modkit.discovery import resolve_module_class
+    from modkit.registry import ModuleRegistry
 
     importlib.invalidate_caches()
     for package in ("modules", "services"):

@@ -6,9 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from containers import ApplicationContainer
-
-NOTIFICATIONS = Provide[ApplicationContainer.notifications.notification_service]
+NOTIFICATIONS = Provide["notifications.notification_service"]
 
 
 @login_required

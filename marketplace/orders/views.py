@@ -42,13 +42,13 @@ from services.money import format_btc
 from services.order_queries import DISPUTE_TABS, VENDOR_TABS
 from services.staff_access import Capability
 
-ORDERS = Provide[ApplicationContainer.orders.order_service]
-QUERIES = Provide[ApplicationContainer.orders.order_queries]
-CARTS = Provide[ApplicationContainer.orders.cart_service]
-THREADS = Provide[ApplicationContainer.orders.message_service]
-REVIEWS = Provide[ApplicationContainer.orders.review_service]
-BALANCES = Provide[ApplicationContainer.wallets.wallet_queries]
-VENDORS = Provide[ApplicationContainer.vendors.vendor_service]
+ORDERS = Provide["orders.order_service"]
+QUERIES = Provide["orders.order_queries"]
+CARTS = Provide["orders.cart_service"]
+THREADS = Provide["orders.message_service"]
+REVIEWS = Provide["orders.review_service"]
+BALANCES = Provide["wallets.wallet_queries"]
+VENDORS = Provide["vendors.vendor_service"]
 CLOCK = Provide[ApplicationContainer.core.clock]
 
 

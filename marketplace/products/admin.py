@@ -3,12 +3,11 @@
 from dependency_injector.wiring import Provide, inject
 from django.contrib import admin
 
-from containers import ApplicationContainer
 from marketplace.products.models import Category, Product, ProductReport
 
 
 @inject
-def categories_changed(catalog=Provide[ApplicationContainer.products.catalog_service]) -> None:
+def categories_changed(catalog=Provide["products.catalog_service"]) -> None:
     catalog.categories_changed()
 
 

@@ -1,13 +1,12 @@
 """Thin views: parse, call the catalog's services, show the answer or the refusal."""
 
-from dependency_injector.wiring import Provide, inject
+from dependency_injector.wiring import Provide, Provider, inject
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from containers import ApplicationContainer
 from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
 from marketplace.products.forms import NoteForm, ProductForm, ReportForm
@@ -21,12 +20,12 @@ from services.moderation_service import ModerationService
 from services.staff_access import Capability
 from services.vendor_service import VendorService
 
-QUERIES = Provide[ApplicationContainer.products.catalog_queries]
-CATALOG = Provide[ApplicationContainer.products.catalog_service]
-MODERATION = Provide[ApplicationContainer.products.moderation_service]
-IMAGES = Provide[ApplicationContainer.products.product_images]
-VENDORS = Provide[ApplicationContainer.vendors.vendor_service]
-PAGE_CACHE = Provide[ApplicationContainer.vendors.page_cache]
+QUERIES = Provide["products.catalog_queries"]
+CATALOG = Provide["products.catalog_service"]
+MODERATION = Provide["products.moderation_service"]
+IMAGES = Provide["products.product_images"]
+VENDORS = Provide["vendors.vendor_service"]
+PAGE_CACHE = Provide["vendors.page_cache"]
 NO_PRODUCT = NotFound("There is no such product.")
 
 
@@ -37,7 +36,7 @@ def _viewer(request) -> int | None:
 # the catalog
 # On a cache hit for an anonymous visitor these views build no service at all: they get the
 # providers, and call them only to render.
-QUERIES_PROVIDER = Provide[ApplicationContainer.products.catalog_queries.provider]
+QUERIES_PROVIDER = Provider["products.catalog_queries"]
 CATALOG_PARAMS = ("q", "category", "vendor", "min_price", "max_price", "sort", "page")
 
 

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from containers import ApplicationContainer
 from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
 from marketplace.vendors.caching import whole_page
@@ -16,8 +15,8 @@ from services.errors import ServiceError, VendorNotActive
 from services.staff_access import Capability
 from services.vendor_service import VendorService
 
-VENDOR_SERVICE = Provide[ApplicationContainer.vendors.vendor_service]
-PAGE_CACHE = Provide[ApplicationContainer.vendors.page_cache]
+VENDOR_SERVICE = Provide["vendors.vendor_service"]
+PAGE_CACHE = Provide["vendors.page_cache"]
 
 
 def _page_number(request) -> int:

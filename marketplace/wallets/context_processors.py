@@ -9,8 +9,6 @@ from functools import cached_property
 
 from dependency_injector.wiring import Provide, inject
 
-from containers import ApplicationContainer
-
 
 class LazyBalance:
     def __init__(self, queries, user_id: int):
@@ -38,7 +36,7 @@ class LazyBalance:
 
 
 @inject
-def user_balance(request, queries=Provide[ApplicationContainer.wallets.wallet_queries]) -> dict:
+def user_balance(request, queries=Provide["wallets.wallet_queries"]) -> dict:
     from containers import runtime
 
     user = getattr(request, "user", None)

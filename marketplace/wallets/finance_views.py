@@ -24,8 +24,8 @@ from services.money import format_btc
 from services.staff_access import Capability
 from services.wallet_values import AUDIT_ACTIONS
 
-WALLET_SERVICE = Provide[ApplicationContainer.wallets.wallet_service]
-WALLET_QUERIES = Provide[ApplicationContainer.wallets.wallet_queries]
+WALLET_SERVICE = Provide["wallets.wallet_service"]
+WALLET_QUERIES = Provide["wallets.wallet_queries"]
 STAFF_AUDIT = Provide[ApplicationContainer.core.staff_audit]
 FINANCE = (Capability.HANDLE_DEPOSITS, Capability.HANDLE_WITHDRAWALS, Capability.AUDIT_LEDGER)
 

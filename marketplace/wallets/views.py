@@ -11,7 +11,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from containers import ApplicationContainer
 from marketplace.access import staff_required
 from marketplace.accounts.reauth import recent_auth_required
 from marketplace.forms import apply_service_error
@@ -21,8 +20,8 @@ from services.errors import NotFound, ServiceError
 from services.money import format_btc
 from services.staff_access import Capability
 
-WALLET_SERVICE = Provide[ApplicationContainer.wallets.wallet_service]
-WALLET_QUERIES = Provide[ApplicationContainer.wallets.wallet_queries]
+WALLET_SERVICE = Provide["wallets.wallet_service"]
+WALLET_QUERIES = Provide["wallets.wallet_queries"]
 
 
 @login_required

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from dependency_injector import containers, providers
+from modkit import Observer, ServiceUnavailable
 from modkit.generations import (
     GenerationBuilder,
     GenerationError,
@@ -12,8 +13,6 @@ from modkit.generations import (
     pinned,
     service_providers,
 )
-
-from services.errors import ServiceUnavailable
 
 
 class Clock:
@@ -70,10 +69,23 @@ class App(containers.DeclarativeContainer):
     wallets = providers.Container(WalletsLike, core=core, config=config.wallets)
 
 
+class Recording(Observer):
+    def __init__(self):
+        self.calls = []
+
+    def service_method(self, service, method):
+        return lambda seconds, raised: self.calls.append((service, method, raised))
+
+
 @pytest.fixture
-def system():
+def observer():
+    return Recording()
+
+
+@pytest.fixture
+def system(observer):
     app = App()
-    builder = GenerationBuilder(reloadable=(__name__,))
+    builder = GenerationBuilder(reloadable=(__name__,), observer=observer)
 
     def build(config, number=1, only=None, base=None, overrides=None):
         return builder.build(
@@ -160,13 +172,20 @@ def test_singletons_are_per_generation(system):
     assert app.wallets.chain() is not first
 
 
-def test_services_are_measured_but_remain_their_class(system):
+def test_services_are_measured_but_remain_their_class(system, observer):
     app, slot, _ = system
     wallet = app.wallets.wallet()
     assert type(wallet) is not Wallet and type(wallet).__wrapped_class__ is Wallet
     assert slot.generation.classes["wallet"] is Wallet
     assert slot.generation.sources["wallet"] == frozenset({__name__})
     assert wallet.balance() == 0
+    assert ("wallet", "balance", False) in observer.calls
+
+
+@pytest.mark.parametrize("observer", [Observer()])
+def test_an_observer_that_records_nothing_leaves_services_unwrapped(system):
+    app, _, _ = system
+    assert type(app.wallets.wallet()) is Wallet
 
 
 def test_a_class_can_be_swapped_by_configuration(system):

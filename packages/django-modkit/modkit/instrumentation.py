@@ -2,8 +2,8 @@
 
 When the runtime's observer records calls, a service class is replaced, in the provider only,
 by a subclass of the same name whose public methods report their calls, errors and time. The
-subclass is made once per class and service name and hangs off the class itself, so it goes
-away with the class after a reload.
+subclass is made once per class, service name and observer, and hangs off the class itself, so
+it goes away with the class after a reload.
 """
 
 import functools
@@ -55,7 +55,7 @@ def instrumented_class(cls: type, service: str, observer: Observer) -> type:
     if cache is None:
         cache = {}
         setattr(cls, _CACHE_ATTR, cache)
-    sub = cache.get(service)
+    sub = cache.get((service, observer))
     if sub is None:
         namespace = {
             attr: _wrap(fn, recorders[attr]) if recorders[attr] else fn for attr, fn in _public_functions(cls).items()
@@ -67,7 +67,7 @@ def instrumented_class(cls: type, service: str, observer: Observer) -> type:
             __wrapped_class__=cls,
         )
         sub = type(cls.__name__, (cls,), namespace)
-        cache[service] = sub
+        cache[(service, observer)] = sub
     return sub
 
 
