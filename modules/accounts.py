@@ -77,9 +77,7 @@ class AccountsModule(BaseModule):
 
     def load_demo_data(self) -> list[str]:
         service = self.container.user_service()
-        from containers import runtime
-
-        access = runtime.container.core.staff_access()
+        access = self.container.core.staff_access()
         created = []
         for username, display_name, roles in DEMO_USERS:
             if get_user_model().objects.filter(username=username).exists():

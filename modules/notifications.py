@@ -40,7 +40,6 @@ class NotificationsModule(BaseModule):
     critical = False  # orders go on without it: a notification is never worth refusing a sale
 
     def initialize(self) -> bool:
-        from containers import runtime
         from marketplace.notifications.models import Notification
 
         backend = self.container.config.backend()
@@ -50,7 +49,7 @@ class NotificationsModule(BaseModule):
             raise ValueError("notifications.from_email is required by the email backend")
         self.container.notification_service()
         Notification.objects.exists()
-        facade = runtime.module_container("notifications")
+        facade = self.live
         for topic in TOPICS:
             self.subscribe(topic, lambda topic, payload: facade.notification_service().handle(topic, payload))
         return True
@@ -64,10 +63,9 @@ class NotificationsModule(BaseModule):
 
         from django.db.models import Count, Q
 
-        from containers import runtime
         from marketplace.notifications.models import Notification
 
-        since = runtime.container.core.clock().now() - timedelta(hours=1)
+        since = self.container.core.clock().now() - timedelta(hours=1)
         figures = Notification.objects.filter(created_at__gte=since).aggregate(
             sent=Count("pk", filter=Q(status=Notification.Status.SENT)),
             failed=Count("pk", filter=Q(status=Notification.Status.FAILED)),

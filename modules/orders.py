@@ -63,37 +63,34 @@ class OrdersModule(BaseModule):
     urls = "marketplace.orders.urls"
     url_prefix = "orders/"
     wire = ("marketplace.orders.views",)
+    fills = {"vendors.ratings": "order_queries"}  # storefronts show our reviews' average and count
 
     def initialize(self) -> bool:
-        from containers import runtime
         from marketplace.orders.models import Order
-        from modules.vendors import fill_slot
 
         self.container.order_service().get_required_config()
         Order.objects.exists()
-        facade = runtime.module_container("orders")
+        facade = self.live
         # The ledger audit checks every open order's escrow against its total (and that nothing
         # else sits in escrow); the source follows reloads of this module through the facade.
         self._escrow_source = lambda: facade.order_queries().open_escrows()
-        runtime.module_container("wallets").escrow_expectations().register(owner="orders", source=self._escrow_source)
-        # Storefronts show our reviews' average and count.
-        fill_slot("ratings", facade.order_queries)
-        runtime.container.core.health_service().add_check("orders.timeouts", _timeouts_health, critical=False)
+        self.container.wallets.escrow_expectations().register(owner="orders", source=self._escrow_source)
+        clock = self.container.core.clock
+        self.container.core.health_service().add_check(
+            "orders.timeouts", lambda: _timeouts_health(clock()), critical=False
+        )
         return True
 
     def cleanup(self) -> bool:
         source = getattr(self, "_escrow_source", None)
         if source is not None:
-            from containers import runtime
-
-            runtime.module_container("wallets").escrow_expectations().unregister(owner="orders", source=source)
+            self.container.wallets.escrow_expectations().unregister(owner="orders", source=source)
         return super().cleanup()
 
     def health_checks(self):
         return {"orders": self._figures}
 
-    @staticmethod
-    def _figures() -> dict:
+    def _figures(self) -> dict:
         from django.db.models import Count, Sum
 
         from marketplace.orders.models import Order
@@ -108,7 +105,7 @@ class OrdersModule(BaseModule):
         return {
             "open": {row["state"]: row["n"] for row in rows},
             "escrow_sat": sum(row["sat"] for row in rows),
-            "overdue": _overdue()["overdue"],
+            "overdue": _overdue(self.container.core.clock())["overdue"],
         }
 
     def load_demo_data(self) -> list[str]:
@@ -117,15 +114,14 @@ class OrdersModule(BaseModule):
         return load_demo_orders(self.container)
 
 
-def _overdue() -> dict:
+def _overdue(clock) -> dict:
     """Orders past their deadline that ``process_order_timeouts`` has not settled yet."""
     from django.db.models import Count, Min
 
-    from containers import runtime
     from marketplace.orders.models import Order
     from services import order_states
 
-    now = runtime.container.core.clock().now()
+    now = clock.now()
     count, oldest = 0, None
     for state, deadline in ((order_states.FUNDED, "accept_by"), (order_states.SHIPPED, "auto_complete_at")):
         figures = Order.objects.filter(state=state, **{f"{deadline}__lte": now}).aggregate(
@@ -137,12 +133,10 @@ def _overdue() -> dict:
     return {"overdue": count, "overdue_since": oldest}
 
 
-def _timeouts_health() -> dict:
-    from containers import runtime
-
-    figures = _overdue()
+def _timeouts_health(clock) -> dict:
+    figures = _overdue(clock)
     since = figures["overdue_since"]
-    if since is not None and runtime.container.core.clock().now() - since > TIMEOUTS_GRACE:
+    if since is not None and clock.now() - since > TIMEOUTS_GRACE:
         raise RuntimeError(
             f"{figures['overdue']} order(s) past their deadline since {since:%Y-%m-%d %H:%M} UTC: "
             f"is `manage.py process_order_timeouts` scheduled?"

@@ -127,21 +127,19 @@ class ProductsModule(BaseModule):
     urls = "marketplace.products.urls"
     url_prefix = "products/"
     wire = ("marketplace.products.views", "marketplace.products.admin")
+    # Shops show our listings (and a shop's change makes its products' pages stale, below).
+    fills = {"vendors.listings": "catalog_queries"}
 
     def initialize(self) -> bool:
         from django.db import connection
 
-        from containers import runtime
         from marketplace.products.models import Product
-        from modules.vendors import fill_slot
 
         self.container.search_backend().check(connection)
         Product.objects.exists()
-        facade = runtime.module_container("products")
-        # Shops show our listings; a shop's change makes its products' pages stale.
-        fill_slot("listings", facade.catalog_queries)
+        facade = self.live
         # Cached catalog pages may come from another search backend or older code: start afresh.
-        runtime.module_container("vendors").page_cache().bump(["catalog"])
+        self.container.vendors.page_cache().bump(["catalog"])
         self.subscribe(
             "vendors.shop_changed",
             lambda topic, payload: facade.catalog_service().shop_changed(vendor_id=payload["vendor_id"]),

@@ -49,20 +49,6 @@ class VendorsContainer(containers.DeclarativeContainer):
     )
 
 
-def fill_slot(name: str, provider) -> None:
-    """Point vendors' slot ``name`` at ``provider``, a live provider of a module built on vendors.
-
-    Called from that module's ``initialize()``. The override is made once per process and never
-    removed: the provider it points at is the application container's own, which follows every
-    reload of its module, so there is nothing to undo (docs/hot-reload.md, "Why it is safe under load", on resets).
-    """
-    from containers import runtime
-
-    slot = getattr(runtime.module_container("vendors"), name)
-    if slot.last_overriding is not provider:
-        slot.override(provider)
-
-
 @module(
     name="vendors",
     version="1.0.0",

@@ -91,8 +91,6 @@ class WalletsModule(BaseModule):
     )
 
     def initialize(self) -> bool:
-        from containers import runtime
-
         backend = self.container.config.chain_backend()
         if backend not in CHAIN_BACKENDS:
             raise ValueError(f"wallets.chain_backend must be one of {', '.join(CHAIN_BACKENDS)}, not {backend!r}")
@@ -100,13 +98,14 @@ class WalletsModule(BaseModule):
         self.container.wallet_service().get_required_config()
         self.container.ledger_auditor().audit(recent=1)  # our tables exist and answer
         # A reload builds a new registry: keep what other modules registered with the one in
-        # force (the slot's generation, not the application's provider: during a reload that one
-        # already answers with the generation on trial in this thread).
-        serving = runtime.generation(self.name)
-        if serving is not None:
-            self.container.escrow_expectations().adopt(serving.container.escrow_expectations())
-        health = runtime.container.core.health_service()
-        health.add_check("wallets.chain_backend", _chain_health, critical=False)
+        # force (the generation being replaced, not the application's provider: during a reload
+        # that one already answers with the generation on trial in this thread).
+        if self.replacing is not None:
+            self.container.escrow_expectations().adopt(self.replacing.escrow_expectations())
+        live = self.live
+        self.container.core.health_service().add_check(
+            "wallets.chain_backend", lambda: live.chain().health(), critical=False
+        )
         return True
 
     def health_checks(self):
@@ -185,12 +184,6 @@ class WalletsModule(BaseModule):
                 f"waiting for a second person on the finance page ({waiting.status})"
             )
         return lines
-
-
-def _chain_health() -> dict:
-    from containers import runtime
-
-    return runtime.module_container("wallets").chain().health()
 
 
 def _demo_txid(label: str) -> str:

@@ -14,7 +14,8 @@ that know them (products depends on vendors; orders, with reviews, on both). So
   once reviews exist; until then every shop shows "No reviews yet". A module that changes a
   rating calls ``VendorService.refresh_storefront(vendor_id=...)`` so cached pages follow.
 
-A module fills a slot from its ``initialize()`` with ``modules.vendors.fill_slot(name, provider)``.
+A module fills a slot by declaring it: ``fills = {"vendors.ratings": "order_queries"}`` on its
+module class; the runtime points the slot at that provider when the module starts.
 """
 
 from collections.abc import Sequence

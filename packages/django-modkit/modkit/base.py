@@ -44,7 +44,9 @@ class BaseModule:
     ``container_class`` is the module's ``DeclarativeContainer``: the composition root fills
     its ``DependenciesContainer`` attributes named ``core`` or after a declared dependency.
     ``urls``/``url_prefix`` mount the module's pages; ``wire`` lists the Python modules whose
-    ``@inject`` functions use its services.
+    ``@inject`` functions use its services. ``fills`` maps another module's slot (a
+    ``providers.Dependency`` of its container, ``"vendors.ratings"``) to one of this module's
+    providers (``"order_queries"``): the runtime points the slot at it when this module starts.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -52,12 +54,16 @@ class BaseModule:
     urls: ClassVar[str | None] = None
     url_prefix: ClassVar[str | None] = None
     wire: ClassVar[tuple[str, ...]] = ()
+    fills: ClassVar[dict[str, str]] = {}
     critical: ClassVar[bool] = True
 
-    def __init__(self, container: Any = None):
+    def __init__(self, container: Any = None, *, replacing: Any = None):
         if self.info is None:
             raise TypeError(f"{type(self).__name__} needs the @module(...) decorator")
         self._container = container
+        # During a reload: the container of the generation still serving, whose state (for
+        # instance what other modules registered with it) the new one may take over.
+        self.replacing = replacing
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.version}>"
@@ -84,6 +90,27 @@ class BaseModule:
         if self._container is None:
             self._container = active().module_container(self.name)  # a standalone instance joins in
         return self._container
+
+    @property
+    def live(self) -> Any:
+        """The application's container for this module: its providers follow every reload, so a
+        handler kept beyond this instance (an event subscription, a slot) calls current code."""
+        return active().module_container(self.name)
+
+    def fill_slots(self) -> None:
+        """Point the slots named in ``fills`` at this module's live providers (before ``initialize``).
+
+        Made once per process and never removed: the provider is the application container's own,
+        which follows every reload, so there is nothing to undo (docs/hot-reload.md, "Why it is
+        safe under load", on resets).
+        """
+        runtime = active() if self.fills else None
+        for target, provider_name in self.fills.items():
+            module_name, _, slot_name = target.partition(".")
+            slot = getattr(runtime.module_container(module_name), slot_name)
+            provider = getattr(self.live, provider_name)
+            if slot.last_overriding is not provider:
+                slot.override(provider)
 
     def get_dependencies(self) -> list[str]:
         return list(self.info.dependencies)

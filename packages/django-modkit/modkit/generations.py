@@ -182,8 +182,15 @@ class GenerationBuilder:
             classes[name], sources[name] = self._bind_classes(name, copy, fresh)
             built[name] = copy
 
+        # What the module needs from outside (``core``, its dependencies) sits beside its own
+        # services, so its lifecycle code reaches them as ``self.container.wallets``.
+        needs = {
+            attr: getattr(facade, attr)
+            for attr, provider in container_cls.providers.items()
+            if isinstance(provider, providers.DependenciesContainer)
+        }
         dynamic = containers.DynamicContainer()
-        dynamic.set_providers(config=fresh_config, **built)
+        dynamic.set_providers(config=fresh_config, **needs, **built)
         return Generation(
             module=module,
             number=number,

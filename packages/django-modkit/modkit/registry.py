@@ -200,6 +200,7 @@ class ModuleRegistry:
     def _initialize_one(self, name: str) -> None:
         module = self.get(name)
         try:
+            module.fill_slots()
             outcome = module.initialize()
         except Exception as exc:
             log.exception("module %s failed to initialize", name)

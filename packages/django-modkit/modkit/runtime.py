@@ -176,6 +176,18 @@ class Runtime:
                     f"module {module.name}: its container uses {attr!r}, but the module does "
                     f"not declare a dependency on {attr!r}"
                 )
+        for target, provider_name in module.fills.items():
+            owner, _, slot = target.partition(".")
+            where = f"module {module.name} fills {target!r}"
+            if owner not in module.info.dependency_names:
+                raise ImproperlyConfigured(f"{where}, but does not declare a dependency on {owner!r}")
+            owner_class = type(self.modules.get(owner)).container_class
+            if not isinstance(getattr(owner_class, "providers", {}).get(slot), providers.Dependency):
+                raise ImproperlyConfigured(
+                    f"{where}, but {owner}'s container has no slot (providers.Dependency) {slot!r}"
+                )
+            if provider_name not in module.container_class.providers:
+                raise ImproperlyConfigured(f"{where} with {provider_name!r}, which its container does not provide")
 
     def _compose(self, name: str, config: dict) -> None:
         module = self.modules.get(name)
@@ -317,8 +329,12 @@ class Runtime:
                     if slot is None:
                         raise ImproperlyConfigured(f"module {name} gained a container; restart to add it")
                     generation = self._build(candidate, new_cls.container_class, self.module_container(name), config)
-                new_module = new_cls(container=generation.container if generation else None)
+                new_module = new_cls(
+                    container=generation.container if generation else None,
+                    replacing=old_generation.container if old_generation else None,
+                )
                 with pinned(generation) if generation else contextlib.nullcontext():
+                    new_module.fill_slots()
                     if new_module.initialize() is False:
                         raise RuntimeError("initialize() returned False")
                     health = new_module.get_module_health()
