@@ -5,13 +5,19 @@ Every send is first counted by the ``SendLimiter``, per recipient address and pe
 signed with ``django.core.signing`` (the site's SECRET_KEY, a salt of their own) and expire.
 """
 
+from __future__ import annotations
+
 import logging
 import smtplib
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.mail import send_mail
 
 from services.errors import EmailLinkInvalid, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from services.ports import MailLimiter
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +26,7 @@ NOT_VALID = "This link is not valid. Copy it whole from the e-mail, or ask for a
 
 
 class AccountMail:
-    def __init__(self, *, limiter, link_max_age_seconds: int, per_recipient: int, per_client: int):
+    def __init__(self, *, limiter: MailLimiter, link_max_age_seconds: int, per_recipient: int, per_client: int):
         if int(link_max_age_seconds) < 60 or int(per_recipient) < 1 or int(per_client) < 1:
             raise ValueError("account mail needs a link age of a minute or more and limits of 1 or more")
         self._limiter = limiter

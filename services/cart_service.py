@@ -4,13 +4,20 @@ Nothing is reserved or priced here: the cart shows today's prices and stock (two
 whatever its size), and ``OrderService.checkout`` takes the stock and the money in one go.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from marketplace.orders.models import CartItem
 from services.errors import CartError, NotFound
+
+if TYPE_CHECKING:
+    from services.catalog_queries import CatalogQueries
+    from services.ports import Clock
 
 QUANTITY_MAX = 999
 
@@ -78,7 +85,7 @@ class CartView:
 
 
 class CartService:
-    def __init__(self, *, catalog_queries, clock, max_lines: int):
+    def __init__(self, *, catalog_queries: CatalogQueries, clock: Clock, max_lines: int):
         self._catalog = catalog_queries
         self._clock = clock
         self.max_lines = int(max_lines)

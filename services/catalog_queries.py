@@ -5,11 +5,14 @@ one page of rows with its first picture as a subquery, the category tree), and i
 kept under the versions of what it shows, so a repeated request runs none at all.
 """
 
+from __future__ import annotations
+
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.urls import get_script_prefix, reverse
@@ -17,6 +20,11 @@ from django.urls import get_script_prefix, reverse
 from services.money import AmountError, format_btc, parse_btc
 from services.staff_access import Capability
 from services.vendor_slots import PageOf, page_bounds
+
+if TYPE_CHECKING:
+    from services.page_cache import VersionedPageCache
+    from services.ports import SearchBackend
+    from services.staff_access import StaffAccess
 
 SORTS = {
     "newest": ("Newest first", ("-created_at", "-id")),
@@ -304,7 +312,7 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
 
 
 class CatalogQueries:
-    def __init__(self, *, search, page_cache, page_size: int, access):
+    def __init__(self, *, search: SearchBackend, page_cache: VersionedPageCache, page_size: int, access: StaffAccess):
         self._access = access  # StaffAccess: moderators see what is not listed
         self._search = search
         self._cache = page_cache

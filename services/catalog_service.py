@@ -5,8 +5,11 @@ vendor asking for another's product gets ``NotFound``, exactly as for one that n
 Every change bumps the page-cache versions of what it touches once it commits.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -23,6 +26,11 @@ from services.errors import (
 from services.money import MAX_SATS
 from services.page_cache import scopes_for_product
 from services.text_rules import clean_text, text_errors
+
+if TYPE_CHECKING:
+    from services.page_cache import VersionedPageCache
+    from services.ports import Clock, Events, ProductPictures
+    from services.vendor_service import VendorService
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,16 @@ def _models():
 
 
 class CatalogService:
-    def __init__(self, *, vendor_service, images, page_cache, events, clock, max_images: int):
+    def __init__(
+        self,
+        *,
+        vendor_service: VendorService,
+        images: ProductPictures,
+        page_cache: VersionedPageCache,
+        events: Events,
+        clock: Clock,
+        max_images: int,
+    ):
         self._vendors = vendor_service
         self._images = images
         self._cache = page_cache

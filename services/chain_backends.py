@@ -7,12 +7,18 @@ watch-only descriptor wallet holding the marketplace's deposit key, and checks a
 propose against the same wallet's ``gettransaction`` before anyone can confirm it.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from services.errors import ChainBackendError, ChainRpcError
 from services.money import MAX_SATS, SATS_PER_BTC, format_btc
+
+if TYPE_CHECKING:
+    from services.bitcoin_rpc import BitcoinRpcClient
 
 TXID = re.compile(r"^[0-9a-f]{64}$")
 RPC_NO_SUCH_TRANSACTION = -5  # RPC_INVALID_ADDRESS_OR_KEY: "Invalid or non-wallet transaction id"
@@ -78,7 +84,7 @@ class ManualChain:
 class BitcoinCoreChain:
     name = "bitcoin_core"
 
-    def __init__(self, *, rpc, confirmations: int):
+    def __init__(self, *, rpc: BitcoinRpcClient, confirmations: int):
         if confirmations < 1:
             raise ValueError("deposit confirmations must be at least 1")
         self._rpc = rpc

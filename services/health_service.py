@@ -5,16 +5,24 @@ module) makes the system DOWN; anything else that fails (the cache, an optional 
 DEGRADED. Results are kept for ``cache_seconds`` so the endpoints cannot hammer the database.
 """
 
+from __future__ import annotations
+
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from modkit.health import Component, Status, aggregate
+
+if TYPE_CHECKING:
+    from modkit import ModuleRegistry
+
+    from services.ports import HealthCache
 
 
 class DatabaseProbe:
@@ -35,7 +43,15 @@ class DatabaseProbe:
 
 
 class HealthService:
-    def __init__(self, *, modules, database, cache, cache_seconds: float = 2.0, extra_checks=None):
+    def __init__(
+        self,
+        *,
+        modules: ModuleRegistry,
+        database: DatabaseProbe,
+        cache: HealthCache,
+        cache_seconds: float = 2.0,
+        extra_checks: Mapping[str, tuple[Callable[[], dict], bool]] | None = None,
+    ):
         self._modules = modules
         self._database = database
         self._cache = cache

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -52,6 +52,9 @@ from services.errors import (
     WalletError,
 )
 from services.money import MAX_SATS, format_btc
+
+if TYPE_CHECKING:
+    from services.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +153,7 @@ class _NewEntry(NamedTuple):
 
 
 class Ledger:
-    def __init__(self, *, clock):
+    def __init__(self, *, clock: "Clock"):
         self._clock = clock
 
     def post(

@@ -12,12 +12,18 @@ per-entry and per-account sums to the last N entries (leaving out the asset and 
 whose history is most of the ledger), for the health check that runs often.
 """
 
+from __future__ import annotations
+
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from marketplace.wallets.models import Account, JournalEntry, Posting, Withdrawal
+
+if TYPE_CHECKING:
+    from services.escrow_expectations import EscrowExpectations
 
 SHOWN = 20  # examples kept per violated check
 
@@ -55,7 +61,7 @@ class AuditReport:
 
 
 class LedgerAuditor:
-    def __init__(self, *, expectations):
+    def __init__(self, *, expectations: EscrowExpectations):
         self._expectations = expectations
 
     def audit(self, *, recent: int | None = None) -> AuditReport:

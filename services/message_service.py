@@ -3,8 +3,11 @@ write to each other.
 
 Support may read a disputed order's thread but never write; to anyone else the order does not exist."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,6 +15,10 @@ from marketplace.orders.models import Message
 from services.errors import MessageError
 from services.order_parties import order_for
 from services.text_rules import clean_text, text_errors
+
+if TYPE_CHECKING:
+    from services.ports import Clock, Events
+    from services.staff_access import StaffAccess
 
 BODY_MAX = 2000
 
@@ -26,7 +33,7 @@ class PostedMessage:
 
 
 class MessageService:
-    def __init__(self, *, events, clock, access):
+    def __init__(self, *, events: Events, clock: Clock, access: StaffAccess):
         self._events = events
         self._clock = clock
         self._access = access  # StaffAccess: staff write only with RULE_DISPUTES, in a dispute

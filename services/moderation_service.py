@@ -1,11 +1,20 @@
 """Reports of listings by buyers, and what moderators (``MODERATE_CATALOG``) decide about them."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 
 from services.errors import ModerationError, NotFound
 from services.page_cache import scopes_for_product
 from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
+
+if TYPE_CHECKING:
+    from services.page_cache import VersionedPageCache
+    from services.ports import Clock, Events
+    from services.staff_access import StaffAccess
 
 DETAILS_MAX = 1000
 NOTE_MAX = 1000
@@ -18,7 +27,7 @@ def _models():
 
 
 class ModerationService:
-    def __init__(self, *, page_cache, events, clock, access):
+    def __init__(self, *, page_cache: VersionedPageCache, events: Events, clock: Clock, access: StaffAccess):
         self._access = access  # StaffAccess
         self._cache = page_cache
         self._events = events

@@ -8,9 +8,12 @@ that caused the notification. The notifications module subscribes ``handle`` to 
 events and the wallets' ``deposit_credited``, which are themselves delivered after commit.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,6 +22,9 @@ from django.urls import NoReverseMatch, reverse
 from marketplace.notifications.models import Notification
 from services.money import format_btc
 from services.notification_backends import Notice
+
+if TYPE_CHECKING:
+    from services.ports import Clock, NotificationBackend
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,7 @@ class InboxRow:
 
 
 class NotificationService:
-    def __init__(self, *, backend, clock, site_url: str = ""):
+    def __init__(self, *, backend: NotificationBackend, clock: Clock, site_url: str = ""):
         self._backend = backend
         self._clock = clock
         self.site_url = (site_url or "").rstrip("/")

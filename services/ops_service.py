@@ -6,11 +6,19 @@ the record, ``access`` says who is an operator. Only operators (``OPERATE``) may
 check is here, not only in the view.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from services.errors import NotFound, OpsError
 from services.staff_access import Capability
+
+if TYPE_CHECKING:
+    from services.health_service import HealthService
+    from services.ports import ClusterReloads, ModuleRuntime, ReloadHistory
+    from services.staff_access import StaffAccess
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +34,15 @@ class ReloadTarget:
 
 
 class OpsService:
-    def __init__(self, *, system, cluster, health, journal, access):
+    def __init__(
+        self,
+        *,
+        system: ModuleRuntime,
+        cluster: ClusterReloads,
+        health: HealthService,
+        journal: ReloadHistory,
+        access: StaffAccess,
+    ):
         self._access = access
         self._system = system
         self._cluster = cluster

@@ -6,10 +6,13 @@ Staff see orders by capability (``services/staff_access.py``): ``VIEW_ANY_ORDER`
 its history and its dispute, read-only; the buyer and vendor's messages stay theirs until one of
 them disputes the order, and only ``RULE_DISPUTES`` gives a ruling and a voice in the thread."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 
@@ -20,6 +23,9 @@ from services.errors import NotFound
 from services.order_parties import check_reference, party_role
 from services.staff_access import Capability
 from services.vendor_slots import PageOf, VendorRating, page_bounds
+
+if TYPE_CHECKING:
+    from services.staff_access import StaffAccess
 
 MAX_PAGE = 100_000
 # The vendor's queue, by what needs doing.
@@ -168,7 +174,7 @@ class OrderDetail:
 
 
 class OrderQueries:
-    def __init__(self, *, access, page_size: int = 20):
+    def __init__(self, *, access: StaffAccess, page_size: int = 20):
         self._access = access  # StaffAccess: which staff may see which orders
         self.page_size = max(1, min(int(page_size), 200))
 

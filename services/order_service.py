@@ -7,12 +7,15 @@ when two people act at once, one update finds the row already moved, changes not
 caller gets ``OrderChanged``. Notifications go out through ``events.publish``, after commit.
 """
 
+from __future__ import annotations
+
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -30,6 +33,13 @@ from services.money import format_btc
 from services.order_parties import order_for
 from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
+
+if TYPE_CHECKING:
+    from services.catalog_service import CatalogService
+    from services.ports import Clock, Events
+    from services.staff_access import StaffAccess
+    from services.wallet_queries import WalletQueries
+    from services.wallet_service import WalletService
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +98,12 @@ class OrderService:
     def __init__(
         self,
         *,
-        wallet_service,
-        wallet_queries,
-        catalog_service,
-        events,
-        clock,
-        access,
+        wallet_service: WalletService,
+        wallet_queries: WalletQueries,
+        catalog_service: CatalogService,
+        events: Events,
+        clock: Clock,
+        access: StaffAccess,
         commission_bps: int,
         accept_timeout_days: int,
         auto_finalize_days: int,

@@ -18,14 +18,19 @@ rendered as if nothing were cached. A bump that fails (Redis unreachable) is kep
 before this process trusts the cache again.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+
+if TYPE_CHECKING:
+    from services.ports import NearReads, PageStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,7 @@ class Stamp:
 
 
 class VersionedPageCache:
-    def __init__(self, *, cache, timeout: int, near=None):
+    def __init__(self, *, cache: PageStore, timeout: int, near: NearReads | None = None):
         self._cache = cache
         self._near = near  # optional: reads kept in process until Redis says they changed
         self.timeout = int(timeout)

@@ -6,15 +6,21 @@ The picture is then re-encoded, which drops metadata (camera, GPS) and anything 
 after the image data, turned upright from its EXIF orientation, and shrunk to ``max_side``.
 """
 
+from __future__ import annotations
+
 import io
 import uuid
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.errors import ImageRejected
+
+if TYPE_CHECKING:
+    from services.ports import ImageStorage
 
 # Pillow's format name -> what we store it as (GIF becomes a PNG of its first frame).
 FORMATS = {
@@ -40,7 +46,7 @@ class PreparedImage:
 
 
 class ProductImages:
-    def __init__(self, *, storage, max_bytes: int, max_pixels: int, max_side: int):
+    def __init__(self, *, storage: ImageStorage, max_bytes: int, max_pixels: int, max_side: int):
         self._storage = storage
         self.max_bytes = int(max_bytes)
         self.max_pixels = int(max_pixels)

@@ -3,7 +3,10 @@
 The vendor's storefront shows the average and count (``OrderQueries.ratings_for`` fills the
 vendors' ``ratings`` slot); a new review drops the shop's cached pages once it commits."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -12,6 +15,11 @@ from services import order_states as states
 from services.errors import IllegalTransition, PermissionDenied, ReviewError
 from services.order_parties import order_for
 from services.text_rules import clean_text, text_errors
+
+if TYPE_CHECKING:
+    from services.ports import Clock, Events
+    from services.staff_access import StaffAccess
+    from services.vendor_service import VendorService
 
 TEXT_MAX = 2000
 
@@ -25,7 +33,7 @@ class LeftReview:
 
 
 class ReviewService:
-    def __init__(self, *, vendor_service, events, clock, access):
+    def __init__(self, *, vendor_service: VendorService, events: Events, clock: Clock, access: StaffAccess):
         self._access = access  # StaffAccess: staff who may look at an order are told no, not "no such order"
         self._vendors = vendor_service
         self._events = events

@@ -6,11 +6,17 @@ each other and a burst errs on the side of refusing. Refused requests count as w
 keeps the door shut until it stops for a whole window.
 """
 
+from __future__ import annotations
+
 import hashlib
 import math
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from services.errors import MailThrottled
+
+if TYPE_CHECKING:
+    from services.ports import Clock
 
 
 def _mail_request():
@@ -23,7 +29,7 @@ def _mail_request():
 
 
 class SendLimiter:
-    def __init__(self, *, clock, window_seconds: int):
+    def __init__(self, *, clock: Clock, window_seconds: int):
         if int(window_seconds) < 1:
             raise ValueError("the mail window must be at least one second")
         self._clock = clock

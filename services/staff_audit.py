@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import StaffAction
+    from services.ports import Clock
 
 
 def _staff_action():
@@ -27,7 +28,7 @@ class Actor:
 
 
 class StaffAudit:
-    def __init__(self, *, clock):
+    def __init__(self, *, clock: Clock):
         self._clock = clock
 
     def record(self, *, actor: Actor, action: str, target: str, detail: dict | None = None) -> StaffAction:

@@ -22,6 +22,8 @@ from services.errors import TwoFactorError
 if TYPE_CHECKING:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from services.staff_access import StaffAccess
+
 
 def _devices():
     # Imported on use: the accounts container is declared in every project that runs the modular
@@ -46,7 +48,7 @@ class Enrolment:
 
 
 class TwoFactorService:
-    def __init__(self, *, staff_access):
+    def __init__(self, *, staff_access: StaffAccess):
         self._staff = staff_access
 
     def is_required(self, user) -> bool:

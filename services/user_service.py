@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import authenticate as django_authenticate
 from django.contrib.auth import get_user_model, password_validation
@@ -20,6 +21,10 @@ from services.errors import (
     ProfileError,
     RegistrationError,
 )
+
+if TYPE_CHECKING:
+    from services.account_mail import AccountMail
+    from services.ports import Events
 
 USERNAME_MAX = 150
 EMAIL_MAX = 254
@@ -50,7 +55,13 @@ class UserService:
     """The accounts module's rules. Views call these; nothing else touches ``User`` writes."""
 
     def __init__(
-        self, *, events, account_mail, min_password_length: int, login_max_attempts: int, login_window_seconds: int
+        self,
+        *,
+        events: "Events",
+        account_mail: "AccountMail",
+        min_password_length: int,
+        login_max_attempts: int,
+        login_window_seconds: int,
     ):
         if int(login_max_attempts) < 1 or int(login_window_seconds) < 1:
             raise ValueError("sign-in limits need login_max_attempts >= 1 and login_window_seconds >= 1")

@@ -1,8 +1,11 @@
 """Vendors: applying to sell, staff review, suspension, and the shop's public face."""
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -16,6 +19,11 @@ from services.errors import (
 from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
 from services.vendor_slots import NO_RATING, PageOf, VendorRating
+
+if TYPE_CHECKING:
+    from services.page_cache import VersionedPageCache
+    from services.ports import Clock, Events, Listings, Ratings
+    from services.staff_access import StaffAccess
 
 SHOP_NAME_MIN = 3
 SHOP_NAME_MAX = 80
@@ -89,7 +97,16 @@ class VendorService:
     """The vendors module's rules. Staff decisions are checked here, not only in views: reviewing,
     suspending and seeing shops that are not active take ``MANAGE_VENDORS`` (moderators)."""
 
-    def __init__(self, *, access, page_cache, events, clock, listings, ratings):
+    def __init__(
+        self,
+        *,
+        access: StaffAccess,
+        page_cache: VersionedPageCache,
+        events: Events,
+        clock: Clock,
+        listings: Listings,
+        ratings: Ratings,
+    ):
         self._access = access  # StaffAccess
         self._cache = page_cache
         self._events = events

@@ -15,7 +15,10 @@ by someone other than its requester, by two different people above
 transaction, so the record and the act commit together.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -79,6 +82,13 @@ from services.wallet_values import (
     withdrawal_result,
 )
 
+if TYPE_CHECKING:
+    from services.bitcoin_addresses import DepositKey
+    from services.ledger import Ledger
+    from services.ports import ChainBackend, Clock, Events
+    from services.staff_access import StaffAccess
+    from services.staff_audit import StaffAudit
+
 log = logging.getLogger(__name__)
 
 REVERSIBLE = {JournalEntry.Kind.DEPOSIT, JournalEntry.Kind.TRANSFER}
@@ -89,13 +99,13 @@ class WalletService:
     def __init__(
         self,
         *,
-        ledger,
-        chain,
-        deposit_key,
-        events,
-        clock,
-        staff_access,
-        staff_audit,
+        ledger: Ledger,
+        chain: ChainBackend,
+        deposit_key: DepositKey,
+        events: Events,
+        clock: Clock,
+        staff_access: StaffAccess,
+        staff_audit: StaffAudit,
         network: str,
         deposit_confirmations: int,
         withdrawal_min_sat: int,
