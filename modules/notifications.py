@@ -38,6 +38,7 @@ class NotificationsModule(BaseModule):
     url_prefix = "notifications/"
     wire = ("marketplace.notifications.views",)
     critical = False  # orders go on without it: a notification is never worth refusing a sale
+    subscriptions = {topic: "notification_service.handle" for topic in TOPICS}
 
     def initialize(self) -> bool:
         from marketplace.notifications.models import Notification
@@ -49,9 +50,6 @@ class NotificationsModule(BaseModule):
             raise ValueError("notifications.from_email is required by the email backend")
         self.container.notification_service()
         Notification.objects.exists()
-        facade = self.live
-        for topic in TOPICS:
-            self.subscribe(topic, lambda topic, payload: facade.notification_service().handle(topic, payload))
         return True
 
     def health_checks(self):

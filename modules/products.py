@@ -127,8 +127,9 @@ class ProductsModule(BaseModule):
     urls = "marketplace.products.urls"
     url_prefix = "products/"
     wire = ("marketplace.products.views", "marketplace.products.admin")
-    # Shops show our listings (and a shop's change makes its products' pages stale, below).
+    # Shops show our listings, and a shop's change makes its products' own pages stale.
     fills = {"vendors.listings": "catalog_queries"}
+    subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}
 
     def initialize(self) -> bool:
         from django.db import connection
@@ -137,13 +138,8 @@ class ProductsModule(BaseModule):
 
         self.container.search_backend().check(connection)
         Product.objects.exists()
-        facade = self.live
         # Cached catalog pages may come from another search backend or older code: start afresh.
         self.container.vendors.page_cache().bump(["catalog"])
-        self.subscribe(
-            "vendors.shop_changed",
-            lambda topic, payload: facade.catalog_service().shop_changed(vendor_id=payload["vendor_id"]),
-        )
         return True
 
     def health_checks(self):

@@ -296,6 +296,10 @@ class CatalogService:
         ids = _models().Product.objects.filter(vendor_id=vendor_id).values_list("pk", flat=True)
         self._cache.bump([f"product:{pid}" for pid in ids])
 
+    def on_shop_changed(self, topic: str, payload: dict) -> None:
+        """The ``vendors.shop_changed`` event (the products module subscribes this method)."""
+        self.shop_changed(vendor_id=payload["vendor_id"])
+
     # helpers
     def _require_vendor(self, actor_id: int) -> None:
         """Any shop, even one that may not sell now, may hide or delete its own listings."""

@@ -47,6 +47,8 @@ class BaseModule:
     ``@inject`` functions use its services. ``fills`` maps another module's slot (a
     ``providers.Dependency`` of its container, ``"vendors.ratings"``) to one of this module's
     providers (``"order_queries"``): the runtime points the slot at it when this module starts.
+    ``subscriptions`` maps an event topic to ``"<service>.<method>"`` of this module, called with
+    ``(topic, payload)`` for each event once the module has started, and no longer once it stops.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -55,6 +57,7 @@ class BaseModule:
     url_prefix: ClassVar[str | None] = None
     wire: ClassVar[tuple[str, ...]] = ()
     fills: ClassVar[dict[str, str]] = {}
+    subscriptions: ClassVar[dict[str, str]] = {}
     critical: ClassVar[bool] = True
 
     def __init__(self, container: Any = None, *, replacing: Any = None):
@@ -112,6 +115,13 @@ class BaseModule:
             if slot.last_overriding is not provider:
                 slot.override(provider)
 
+    def subscribe_declared(self) -> None:
+        """Subscribe the handlers named in ``subscriptions``, through ``live`` so they follow reloads."""
+        live = self.live if self.subscriptions else None
+        for topic, target in self.subscriptions.items():
+            service, _, method = target.partition(".")
+            self.subscribe(topic, _Handler(getattr(live, service), method))
+
     def get_dependencies(self) -> list[str]:
         return list(self.info.dependencies)
 
@@ -164,3 +174,19 @@ class BaseModule:
                 "detail": detail,
             }
         return {"module": self.name, "version": self.version, "status": str(status), "checks": checks}
+
+
+class _Handler:
+    """Calls ``method`` on what ``provider`` builds now: the service of the generation in force."""
+
+    __slots__ = ("provider", "method")
+
+    def __init__(self, provider, method: str):
+        self.provider = provider
+        self.method = method
+
+    def __call__(self, topic: str, payload: dict) -> None:
+        getattr(self.provider(), self.method)(topic, payload)
+
+    def __repr__(self) -> str:
+        return f"<handler {self.method} of {self.provider!r}>"

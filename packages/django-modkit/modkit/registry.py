@@ -202,6 +202,8 @@ class ModuleRegistry:
         try:
             module.fill_slots()
             outcome = module.initialize()
+            if outcome is not False:
+                module.subscribe_declared()
         except Exception as exc:
             log.exception("module %s failed to initialize", name)
             self._set(name, state=ModuleState.FAILED, error=f"{type(exc).__name__}: {exc}", blocked_by=None)

@@ -188,6 +188,15 @@ class Runtime:
                 )
             if provider_name not in module.container_class.providers:
                 raise ImproperlyConfigured(f"{where} with {provider_name!r}, which its container does not provide")
+        for topic, target in module.subscriptions.items():
+            service, _, method = target.partition(".")
+            provider = module.container_class.providers.get(service)
+            where = f"module {module.name} handles {topic!r} with {target!r}"
+            if provider is None:
+                raise ImproperlyConfigured(f"{where}, but its container provides no {service!r}")
+            cls = getattr(provider, "cls", None)
+            if not method or (isinstance(cls, type) and not callable(getattr(cls, method, None))):
+                raise ImproperlyConfigured(f"{where}, but {getattr(cls, '__name__', service)} has no method {method!r}")
 
     def _compose(self, name: str, config: dict) -> None:
         module = self.modules.get(name)
@@ -337,6 +346,7 @@ class Runtime:
                     new_module.fill_slots()
                     if new_module.initialize() is False:
                         raise RuntimeError("initialize() returned False")
+                    new_module.subscribe_declared()
                     health = new_module.get_module_health()
                 if health["status"] == str(Status.DOWN):
                     raise RuntimeError(f"health check failed: {health['checks']}")

@@ -1,10 +1,12 @@
-"""``fills``: a module points another module's slot at one of its providers, by declaration."""
+"""What a module declares on its class: ``fills`` (another module's slot) and ``subscriptions``."""
 
 import pytest
 from dependency_injector import containers, providers
 from django.core.exceptions import ImproperlyConfigured
 from modkit import BaseModule, Runtime, current, module
 from modkit.standalone import ApplicationContainer
+
+from services.events import EventPublisher
 
 
 class Nobody:
@@ -22,9 +24,18 @@ class ShopsContainer(containers.DeclarativeContainer):
     door = providers.Factory(lambda greeter: f"door opened by {greeter.describe()}", greeter=greeter)
 
 
+class Logbook:
+    def __init__(self):
+        self.lines = []
+
+    def record(self, topic, payload):
+        self.lines.append((topic, payload))
+
+
 class StaffContainer(containers.DeclarativeContainer):
     shops = providers.DependenciesContainer()
     clerk = providers.Singleton(Somebody)
+    logbook = providers.Singleton(Logbook)
 
 
 @module(name="shops", version="1.0.0")
@@ -41,6 +52,30 @@ class Staff(BaseModule):
         # What the module needs from outside sits beside its own services.
         self.seen = self.container.shops.door()
         return True
+
+
+@module(name="listener", version="1.0.0", dependencies=["shops"])
+class Listener(BaseModule):
+    container_class = StaffContainer
+    subscriptions = {"shops.opened": "logbook.record"}
+
+
+@module(name="sulky", version="1.0.0", dependencies=["shops"])
+class Sulky(Listener):
+    def initialize(self):
+        return False
+
+
+@module(name="deaf", version="1.0.0", dependencies=["shops"])
+class Deaf(BaseModule):
+    container_class = StaffContainer
+    subscriptions = {"shops.opened": "logbook.listen"}
+
+
+@module(name="nobody_home", version="1.0.0", dependencies=["shops"])
+class NobodyHome(BaseModule):
+    container_class = StaffContainer
+    subscriptions = {"shops.opened": "diary.record"}
 
 
 @module(name="stranger", version="1.0.0")
@@ -67,7 +102,12 @@ def boot():
 
     def boot(*names):
         paths = [f"{__name__}.{name}" for name in names]
-        runtime = Runtime(ApplicationContainer(), load_config=lambda settings=None: {"modules": paths, "services": {}})
+        events = EventPublisher()
+        runtime = Runtime(
+            ApplicationContainer(),
+            load_config=lambda settings=None: {"modules": paths, "services": {}},
+            events=lambda: events,
+        )
         runtime.boot()
         return runtime
 
@@ -96,3 +136,31 @@ def test_the_slot_must_exist(boot):
 def test_the_provider_must_exist(boot):
     with pytest.raises(ImproperlyConfigured, match="with 'manager', which its container does not provide"):
         boot("Shops", "Absent")
+
+
+def test_a_declared_subscription_calls_the_service_once_the_module_started(boot):
+    runtime = boot("Shops", "Listener")
+    events = runtime.events()
+    assert events.handlers("shops.opened") == []
+    runtime.ensure_started()
+    events._deliver("shops.opened", {"shop": 7})
+    assert runtime.module_container("listener").logbook().lines == [("shops.opened", {"shop": 7})]
+    runtime.stop()
+    assert events.handlers("shops.opened") == []
+
+
+def test_a_module_that_does_not_start_is_not_subscribed(boot):
+    runtime = boot("Shops", "Sulky")
+    runtime.ensure_started()
+    assert runtime.modules.state("sulky") == "failed"
+    assert runtime.events().handlers("shops.opened") == []
+
+
+def test_the_handler_method_must_exist(boot):
+    with pytest.raises(ImproperlyConfigured, match="'shops.opened' with 'logbook.listen', but Logbook has no method"):
+        boot("Shops", "Deaf")
+
+
+def test_the_handler_service_must_exist(boot):
+    with pytest.raises(ImproperlyConfigured, match="its container provides no 'diary'"):
+        boot("Shops", "NobodyHome")
