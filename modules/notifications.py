@@ -2,7 +2,7 @@
 
 from dependency_injector import containers, providers
 from django.conf import settings
-from modkit import BaseModule, module
+from modkit import BaseModule, NavEntry, module
 
 from services.notification_backends import EmailBackend, LogBackend
 from services.notification_service import TOPICS, NotificationService
@@ -39,6 +39,7 @@ class NotificationsModule(BaseModule):
     wire = ("marketplace.notifications.views",)
     critical = False  # orders go on without it: a notification is never worth refusing a sale
     subscriptions = {topic: "notification_service.handle" for topic in TOPICS}
+    nav = (NavEntry("Notifications", "notifications:inbox", signed_in=True, order=40),)
 
     def initialize(self) -> bool:
         from marketplace.notifications.models import Notification

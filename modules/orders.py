@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from dependency_injector import containers, providers
-from modkit import BaseModule, module
+from modkit import BaseModule, NavEntry, module
 
 from services.cart_service import CartService
 from services.message_service import MessageService
@@ -64,6 +64,12 @@ class OrdersModule(BaseModule):
     url_prefix = "orders/"
     wire = ("marketplace.orders.views",)
     fills = {"vendors.ratings": "order_queries"}  # storefronts show our reviews' average and count
+    nav = (
+        NavEntry("Cart", "orders:cart", signed_in=True, order=30),
+        NavEntry("Orders", "orders:list", signed_in=True, order=31),
+        NavEntry("Disputes", "orders:disputes", menu="staff", permissions=("accounts.rule_disputes",), order=10),
+        NavEntry("Find an order", "orders:lookup", menu="staff", permissions=("accounts.view_any_order",), order=20),
+    )
 
     def initialize(self) -> bool:
         from marketplace.orders.models import Order

@@ -2,7 +2,7 @@
 
 from dependency_injector import containers, providers
 from django.core.files.storage import default_storage
-from modkit import BaseModule, module
+from modkit import BaseModule, NavEntry, module
 
 from services.catalog_queries import CatalogQueries
 from services.catalog_search import PostgresSearch, SimpleSearch
@@ -130,6 +130,16 @@ class ProductsModule(BaseModule):
     # Shops show our listings, and a shop's change makes its products' own pages stale.
     fills = {"vendors.listings": "catalog_queries"}
     subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}
+    nav = (
+        NavEntry("Catalog", "products:list", order=10),
+        NavEntry(
+            "Reported listings",
+            "products:moderation",
+            menu="staff",
+            permissions=("accounts.moderate_catalog",),
+            order=60,
+        ),
+    )
 
     def initialize(self) -> bool:
         from django.db import connection

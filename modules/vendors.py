@@ -1,7 +1,7 @@
 """Vendors: shops, their review by staff, suspension, storefronts and dashboards."""
 
 from dependency_injector import containers, providers
-from modkit import BaseModule, module
+from modkit import BaseModule, NavEntry, module
 
 from containers.near_cache import TrackedReads
 from services.page_cache import VersionedPageCache
@@ -60,6 +60,10 @@ class VendorsModule(BaseModule):
     container_class = VendorsContainer
     urls = "marketplace.vendors.urls"
     url_prefix = "vendors/"
+    nav = (
+        NavEntry("My shop", "vendors:dashboard", signed_in=True, order=20),
+        NavEntry("Shops", "vendors:staff", menu="staff", permissions=("accounts.manage_vendors",), order=50),
+    )
     wire = ("marketplace.vendors.views",)
 
     def initialize(self) -> bool:

@@ -4,7 +4,7 @@ import hashlib
 
 from dependency_injector import containers, providers
 from django.contrib.auth import get_user_model
-from modkit import BaseModule, module
+from modkit import BaseModule, NavEntry, module
 
 from services.bitcoin_addresses import DepositKey
 from services.bitcoin_rpc import BitcoinRpcClient
@@ -84,6 +84,17 @@ class WalletsModule(BaseModule):
     container_class = WalletsContainer
     urls = "marketplace.wallets.urls"
     url_prefix = "wallets/"
+    nav = (
+        NavEntry("Your wallet", "wallets:wallet", signed_in=True, order=50, template="wallets/_nav_balance.html"),
+        NavEntry(
+            "Finance",
+            "wallets:finance",
+            menu="staff",
+            permissions=("accounts.handle_deposits", "accounts.handle_withdrawals", "accounts.audit_ledger"),
+            order=30,
+        ),
+        NavEntry("Withdrawals", "wallets:queue", menu="staff", permissions=("accounts.handle_withdrawals",), order=40),
+    )
     wire = (
         "marketplace.wallets.views",
         "marketplace.wallets.finance_views",

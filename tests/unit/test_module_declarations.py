@@ -1,9 +1,11 @@
-"""What a module declares on its class: ``fills`` (another module's slot) and ``subscriptions``."""
+"""What a module declares on its class: ``fills``, ``subscriptions`` and ``nav``."""
 
 import pytest
 from dependency_injector import containers, providers
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
-from modkit import BaseModule, Runtime, current, module
+from modkit import BaseModule, NavEntry, Runtime, current, module
+from modkit.navigation import menus
 from modkit.standalone import ApplicationContainer
 
 from services.events import EventPublisher
@@ -41,6 +43,11 @@ class StaffContainer(containers.DeclarativeContainer):
 @module(name="shops", version="1.0.0")
 class Shops(BaseModule):
     container_class = ShopsContainer
+    nav = (
+        NavEntry("Till", "shops:till", signed_in=True, order=20),
+        NavEntry("Shops", "shops:list", order=10),
+        NavEntry("Audit", "shops:audit", menu="staff", permissions=("shops.audit", "shops.inspect")),
+    )
 
 
 @module(name="staff", version="1.0.0", dependencies=["shops"])
@@ -62,6 +69,8 @@ class Listener(BaseModule):
 
 @module(name="sulky", version="1.0.0", dependencies=["shops"])
 class Sulky(Listener):
+    nav = (NavEntry("Sulking", "sulky:index", order=15),)
+
     def initialize(self):
         return False
 
@@ -164,3 +173,25 @@ def test_the_handler_method_must_exist(boot):
 def test_the_handler_service_must_exist(boot):
     with pytest.raises(ImproperlyConfigured, match="its container provides no 'diary'"):
         boot("Shops", "NobodyHome")
+
+
+class Member:
+    is_authenticated = True
+
+    def __init__(self, *permissions):
+        self.permissions = set(permissions)
+
+    def has_perm(self, permission):
+        return permission in self.permissions
+
+
+def labels(found):
+    return {menu: [entry.label for entry in entries] for menu, entries in found.items()}
+
+
+def test_menus_hold_what_serving_modules_declare_for_this_user(boot):
+    runtime = boot("Shops", "Sulky")
+    runtime.ensure_started()  # sulky fails: its link is not shown
+    assert labels(menus(runtime, AnonymousUser())) == {"main": ["Shops"]}
+    assert labels(menus(runtime, Member())) == {"main": ["Shops", "Till"]}
+    assert labels(menus(runtime, Member("shops.inspect"))) == {"main": ["Shops", "Till"], "staff": ["Audit"]}

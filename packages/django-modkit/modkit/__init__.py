@@ -7,6 +7,7 @@ from modkit.base import BaseModule, ModuleInfo, ModuleState
 from modkit.decorators import module
 from modkit.errors import ServiceUnavailable
 from modkit.health import Status
+from modkit.navigation import NavEntry
 from modkit.observers import Observer
 from modkit.registry import ModuleGraphError, ModuleRegistry
 from modkit.reloading import ReloadFailed, ReloadResult
@@ -21,6 +22,7 @@ __all__ = [
     "ModuleInfo",
     "ModuleRegistry",
     "ModuleState",
+    "NavEntry",
     "Observer",
     "ReloadFailed",
     "ReloadResult",

@@ -11,6 +11,7 @@ from packaging.requirements import Requirement
 
 from modkit.current import active
 from modkit.health import Status
+from modkit.navigation import NavEntry
 
 
 class ModuleState(StrEnum):
@@ -49,6 +50,7 @@ class BaseModule:
     providers (``"order_queries"``): the runtime points the slot at it when this module starts.
     ``subscriptions`` maps an event topic to ``"<service>.<method>"`` of this module, called with
     ``(topic, payload)`` for each event once the module has started, and no longer once it stops.
+    ``nav`` lists the module's links (``modkit.navigation.NavEntry``), shown while it serves.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -58,6 +60,7 @@ class BaseModule:
     wire: ClassVar[tuple[str, ...]] = ()
     fills: ClassVar[dict[str, str]] = {}
     subscriptions: ClassVar[dict[str, str]] = {}
+    nav: ClassVar[tuple["NavEntry", ...]] = ()
     critical: ClassVar[bool] = True
 
     def __init__(self, container: Any = None, *, replacing: Any = None):
