@@ -130,6 +130,7 @@ class ProductsModule(BaseModule):
     # Shops show our listings, and a shop's change makes its products' own pages stale.
     fills = {"vendors.listings": "catalog_queries"}
     subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}
+    page_slots = ("actions",)  # beside the product, for buying it and the like
     nav = (
         NavEntry("Catalog", "products:list", order=10),
         NavEntry(

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "modkit",  # its template tags; the marketplace composes its own runtime (containers/)
     "marketplace.apps.MarketplaceConfig",
     "marketplace.modularize",
     "marketplace.accounts",

@@ -1,9 +1,10 @@
-"""What a module declares on its class: ``fills``, ``subscriptions`` and ``nav``."""
+"""What a module declares on its class: ``fills``, ``subscriptions``, ``nav`` and page parts."""
 
 import pytest
 from dependency_injector import containers, providers
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
+from django.template import Context, Engine
 from modkit import BaseModule, NavEntry, Runtime, current, module
 from modkit.navigation import menus
 from modkit.standalone import ApplicationContainer
@@ -48,6 +49,7 @@ class Shops(BaseModule):
         NavEntry("Shops", "shops:list", order=10),
         NavEntry("Audit", "shops:audit", menu="staff", permissions=("shops.audit", "shops.inspect")),
     )
+    page_slots = ("actions",)
 
 
 @module(name="staff", version="1.0.0", dependencies=["shops"])
@@ -70,9 +72,25 @@ class Listener(BaseModule):
 @module(name="sulky", version="1.0.0", dependencies=["shops"])
 class Sulky(Listener):
     nav = (NavEntry("Sulking", "sulky:index", order=15),)
+    page_parts = {"shops.actions": "sulk.html"}
 
     def initialize(self):
         return False
+
+
+@module(name="seller", version="1.0.0", dependencies=["shops"])
+class Seller(BaseModule):
+    page_parts = {"shops.actions": "sell.html"}
+
+
+@module(name="misplaced", version="1.0.0", dependencies=["shops"])
+class Misplaced(BaseModule):
+    page_parts = {"shops.footer": "sell.html"}
+
+
+@module(name="intruder", version="1.0.0")
+class Intruder(BaseModule):
+    page_parts = {"shops.actions": "sell.html"}
 
 
 @module(name="deaf", version="1.0.0", dependencies=["shops"])
@@ -195,3 +213,26 @@ def test_menus_hold_what_serving_modules_declare_for_this_user(boot):
     assert labels(menus(runtime, AnonymousUser())) == {"main": ["Shops"]}
     assert labels(menus(runtime, Member())) == {"main": ["Shops", "Till"]}
     assert labels(menus(runtime, Member("shops.inspect"))) == {"main": ["Shops", "Till"], "staff": ["Audit"]}
+
+
+def test_a_page_slot_draws_the_parts_of_the_modules_that_serve(boot):
+    runtime = boot("Shops", "Seller", "Sulky")
+    runtime.ensure_started()  # sulky fails: its part is not drawn
+    engine = Engine(
+        loaders=[
+            ("django.template.loaders.locmem.Loader", {"sell.html": "[{{ slot }}: sell {{ item }}]", "sulk.html": "!"})
+        ],
+        libraries={"modkit": "modkit.templatetags.modkit"},
+    )
+    page = engine.from_string('<p>{% load modkit %}{% module_slot "shops.actions" %}</p>')
+    assert page.render(Context({"item": "a lamp"})) == "<p>[shops.actions: sell a lamp]</p>"
+
+
+def test_a_part_goes_only_in_a_slot_the_page_offers(boot):
+    with pytest.raises(ImproperlyConfigured, match="shops offers no page slot 'footer'"):
+        boot("Shops", "Misplaced")
+
+
+def test_a_part_goes_only_in_pages_of_a_dependency(boot):
+    with pytest.raises(ImproperlyConfigured, match="draws in 'shops.actions', but does not declare a dependency"):
+        boot("Shops", "Intruder")

@@ -51,6 +51,9 @@ class BaseModule:
     ``subscriptions`` maps an event topic to ``"<service>.<method>"`` of this module, called with
     ``(topic, payload)`` for each event once the module has started, and no longer once it stops.
     ``nav`` lists the module's links (``modkit.navigation.NavEntry``), shown while it serves.
+    ``page_slots`` names places in this module's pages that others may fill; ``page_parts``
+    maps another module's slot (``"products.actions"``) to a template of this one, drawn there by
+    ``{% module_slot %}`` (``modkit.templatetags.modkit``) while this module serves.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -60,7 +63,9 @@ class BaseModule:
     wire: ClassVar[tuple[str, ...]] = ()
     fills: ClassVar[dict[str, str]] = {}
     subscriptions: ClassVar[dict[str, str]] = {}
-    nav: ClassVar[tuple["NavEntry", ...]] = ()
+    nav: ClassVar[tuple[NavEntry, ...]] = ()
+    page_slots: ClassVar[tuple[str, ...]] = ()
+    page_parts: ClassVar[dict[str, str]] = {}
     critical: ClassVar[bool] = True
 
     def __init__(self, container: Any = None, *, replacing: Any = None):

@@ -169,8 +169,10 @@ class Runtime:
         return facade
 
     def _check_container_needs(self, module: BaseModule) -> None:
+        """What the module needs and declares must exist: dependencies, slots, handlers, pages."""
         allowed = {"core", *module.info.dependency_names}
-        for attr, provider in module.container_class.providers.items():
+        declared = getattr(module.container_class, "providers", {})
+        for attr, provider in declared.items():
             if isinstance(provider, providers.DependenciesContainer) and attr not in allowed:
                 raise ImproperlyConfigured(
                     f"module {module.name}: its container uses {attr!r}, but the module does "
@@ -186,11 +188,18 @@ class Runtime:
                 raise ImproperlyConfigured(
                     f"{where}, but {owner}'s container has no slot (providers.Dependency) {slot!r}"
                 )
-            if provider_name not in module.container_class.providers:
+            if provider_name not in declared:
                 raise ImproperlyConfigured(f"{where} with {provider_name!r}, which its container does not provide")
+        for target in module.page_parts:
+            owner, _, slot = target.partition(".")
+            where = f"module {module.name} draws in {target!r}"
+            if owner not in module.info.dependency_names:
+                raise ImproperlyConfigured(f"{where}, but does not declare a dependency on {owner!r}")
+            if slot not in type(self.modules.get(owner)).page_slots:
+                raise ImproperlyConfigured(f"{where}, but {owner} offers no page slot {slot!r}")
         for topic, target in module.subscriptions.items():
             service, _, method = target.partition(".")
-            provider = module.container_class.providers.get(service)
+            provider = declared.get(service)
             where = f"module {module.name} handles {topic!r} with {target!r}"
             if provider is None:
                 raise ImproperlyConfigured(f"{where}, but its container provides no {service!r}")
@@ -201,9 +210,9 @@ class Runtime:
     def _compose(self, name: str, config: dict) -> None:
         module = self.modules.get(name)
         module_cls = type(module)
+        self._check_container_needs(module)
         if module_cls.container_class is None:
             return
-        self._check_container_needs(module)
         facade = self._facade(name, module_cls)
         generation = self._build(module, module_cls.container_class, facade, config)
         slot = ModuleSlot(generation, self.unavailable)
@@ -333,8 +342,8 @@ class Runtime:
                 if problems:
                     raise ModuleGraphError(problems)
                 generation = None
+                self._check_container_needs(candidate)
                 if new_cls.container_class is not None:
-                    self._check_container_needs(candidate)
                     if slot is None:
                         raise ImproperlyConfigured(f"module {name} gained a container; restart to add it")
                     generation = self._build(candidate, new_cls.container_class, self.module_container(name), config)
