@@ -7,9 +7,10 @@ from pathlib import Path
 
 from django.apps import AppConfig, apps
 
-# The modular system's own apps are the destination of a migration, never its subject: this
-# tool, and the operations app that watches and reloads the modules (deliberately not a module).
-TOOL_APPS = ("marketplace.modularize", "marketplace.ops")
+# The modular system's own apps are the destination of a migration, never its subject: modkit
+# (wherever it is installed from), this tool, and the operations app that watches and reloads
+# the modules (deliberately not a module).
+TOOL_APPS = ("modkit", "marketplace.modularize", "marketplace.ops")
 SKIPPED_DIRS = {"migrations", "tests", "__pycache__", "templates", "static", "node_modules"}
 
 

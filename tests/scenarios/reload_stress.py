@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
@@ -21,6 +22,8 @@ from boot import boot
 runtime = boot()
 
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.signals import got_request_exception, request_finished, request_started  # noqa: E402
+from django.db import close_old_connections  # noqa: E402
 from modkit.generations import Generation  # noqa: E402
 
 from containers import ReloadFailed  # noqa: E402
@@ -64,6 +67,18 @@ def census() -> dict:
             type(o).__name__ == "module" and getattr(o, "__name__", "") == "modules.accounts" for o in objects
         ),
     }
+
+
+def record_failure(sender, request=None, **kwargs) -> None:
+    # A 500's cause, not just its status: the handler turns the exception into a response.
+    errors.append(traceback.format_exc(limit=-8))
+
+
+got_request_exception.connect(record_failure)
+# Each thread keeps its database connection, as the test client does (once here, not per
+# request): what is under test is reloading, not SQLite opening a file 3,000 times under load.
+request_started.disconnect(close_old_connections)
+request_finished.disconnect(close_old_connections)
 
 
 def get(handler: WSGIHandler, path: str) -> tuple[str, bytes]:
