@@ -16,7 +16,7 @@ class CoreContainer(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     # Django's cache proxy resolves the configured backend per thread (Redis or local memory).
     cache = providers.Object(django_cache)
-    events = providers.ThreadSafeSingleton(EventPublisher)
+    events = providers.ThreadSafeSingleton(EventPublisher, strict=config.strict_events.as_(bool))
     # Who among staff may do what (every module's services ask it), and the record of what they did.
     staff_access = providers.Singleton(StaffAccess)
     staff_audit = providers.Factory(StaffAudit, clock=clock)

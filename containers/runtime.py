@@ -13,6 +13,7 @@ from containers.metrics import cache_figures, database_figures, reload_figures, 
 class MarketplaceRuntime(modkit.Runtime):
     def prepare(self) -> None:
         self.container.core.module_registry.override(providers.Object(self.modules))
+        self.container.core.events().declare(self.declared_topics)
         # A reload refused on this worker leaves it on older code than the files: say so.
         self.container.core.health_service().add_check("reloads", self.reload_check, critical=False)
 

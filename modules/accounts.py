@@ -59,6 +59,11 @@ class AccountsContainer(containers.DeclarativeContainer):
 )
 class AccountsModule(BaseModule):
     container_class = AccountsContainer
+    apps = ("marketplace.accounts",)
+    publishes = {
+        "accounts.user_registered": "user_id",
+        "accounts.email_verified": "user_id",
+    }
     urls = "marketplace.accounts.urls"
     url_prefix = "accounts/"
     wire = (

@@ -34,6 +34,7 @@ class NotificationsContainer(containers.DeclarativeContainer):
 )
 class NotificationsModule(BaseModule):
     container_class = NotificationsContainer
+    apps = ("marketplace.notifications",)
     urls = "marketplace.notifications.urls"
     url_prefix = "notifications/"
     wire = ("marketplace.notifications.views",)

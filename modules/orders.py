@@ -60,6 +60,14 @@ class OrdersContainer(containers.DeclarativeContainer):
 )
 class OrdersModule(BaseModule):
     container_class = OrdersContainer
+    apps = ("marketplace.orders",)
+    publishes = {
+        "orders.changed": (
+            "reference, order_id, buyer_id, vendor_user_id, actor_id, action, from_state, to_state, total_sat, note"
+        ),
+        "orders.message_posted": "reference, order_id, author_id, author_role, buyer_id, vendor_user_id, excerpt",
+        "orders.reviewed": "reference, order_id, buyer_id, vendor_user_id, rating",
+    }
     urls = "marketplace.orders.urls"
     url_prefix = "orders/"
     wire = ("marketplace.orders.views",)

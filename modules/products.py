@@ -124,6 +124,15 @@ DEMO_PRODUCTS = {
 )
 class ProductsModule(BaseModule):
     container_class = ProductsContainer
+    apps = ("marketplace.products",)
+    publishes = {
+        "products.created": "product_id, vendor_id",
+        "products.updated": "product_id, vendor_id",
+        "products.deleted": "product_id, vendor_id",
+        "products.reported": "product_id, report_id",
+        "products.unlisted": "product_id, vendor_id, note",
+        "products.restored": "product_id, vendor_id, note",
+    }
     urls = "marketplace.products.urls"
     url_prefix = "products/"
     wire = ("marketplace.products.views", "marketplace.products.admin")

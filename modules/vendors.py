@@ -58,6 +58,15 @@ class VendorsContainer(containers.DeclarativeContainer):
 )
 class VendorsModule(BaseModule):
     container_class = VendorsContainer
+    apps = ("marketplace.vendors",)
+    publishes = {
+        "vendors.applied": "vendor_id, user_id",
+        "vendors.approved": "vendor_id, user_id",
+        "vendors.rejected": "vendor_id, user_id",
+        "vendors.suspended": "vendor_id, reason",
+        "vendors.unsuspended": "vendor_id",
+        "vendors.shop_changed": "vendor_id, slug",
+    }
     urls = "marketplace.vendors.urls"
     url_prefix = "vendors/"
     nav = (

@@ -82,6 +82,14 @@ class WalletsContainer(containers.DeclarativeContainer):
 )
 class WalletsModule(BaseModule):
     container_class = WalletsContainer
+    apps = ("marketplace.wallets",)
+    publishes = {
+        "wallets.deposit_credited": "user_id, amount_sat, deposit_id",
+        "wallets.withdrawal_requested": "user_id, withdrawal_id",
+        "wallets.withdrawal_sent": "user_id, withdrawal_id",
+        "wallets.withdrawal_rejected": "user_id, withdrawal_id",
+        "wallets.withdrawal_cancelled": "user_id, withdrawal_id",
+    }
     urls = "marketplace.wallets.urls"
     url_prefix = "wallets/"
     nav = (

@@ -1,7 +1,7 @@
 """In-process domain events, delivered only after the surrounding transaction commits."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from threading import Lock
 from typing import Any
 
@@ -12,8 +12,17 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, dict[str, Any]], None]
 
 
+class UndeclaredTopic(ValueError):
+    """A topic no enabled module declares in its ``publishes`` (docs/writing-a-module.md, "Event topics")."""
+
+
 class EventPublisher:
-    def __init__(self) -> None:
+    def __init__(self, *, strict: bool = False) -> None:
+        # Strict (the test settings): publishing an undeclared topic raises, so the declarations
+        # others read stay true. Otherwise it is logged once and delivered all the same.
+        self._strict = strict
+        self._declared: Callable[[], Mapping[str, Any]] | None = None
+        self._warned: set[str] = set()
         self._lock = Lock()
         # owner -> topic -> handlers; replaced whole on every change so readers never lock.
         self._subscriptions: dict[str, dict[str, tuple[Handler, ...]]] = {}
@@ -35,8 +44,18 @@ class EventPublisher:
     def handlers(self, topic: str) -> list[Handler]:
         return [h for topics in self._subscriptions.values() for h in topics.get(topic, ())]
 
+    def declare(self, declared: Callable[[], Mapping[str, Any]]) -> None:
+        """Where the topics the modules publish are read from, on every ``publish``."""
+        self._declared = declared
+
     def publish(self, topic: str, **payload: Any) -> None:
         """Deliver after commit: a rolled-back change never announces itself."""
+        if self._declared is not None and topic not in self._declared():
+            if self._strict:
+                raise UndeclaredTopic(f"no enabled module declares the event topic {topic!r} in its publishes")
+            if topic not in self._warned:
+                self._warned.add(topic)
+                log.warning("event topic %r is not declared by any enabled module", topic)
         transaction.on_commit(lambda: self._deliver(topic, payload))
 
     def _deliver(self, topic: str, payload: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp import constants as csp
+from modkit.settings import module_apps
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -32,13 +33,8 @@ INSTALLED_APPS = [
     "modkit",  # its template tags; the marketplace composes its own runtime (containers/)
     "marketplace.apps.MarketplaceConfig",
     "marketplace.modularize",
-    "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
-    "marketplace.wallets",
-    "marketplace.vendors",
-    "marketplace.products",
-    "marketplace.orders",
-    "marketplace.notifications",
+    # then each enabled module's app(s): see MARKETPLACE_MODULES below
 ]
 
 MIDDLEWARE = [
@@ -198,10 +194,24 @@ BIP84_TEST_VECTOR_ZPUB = (
 # The marketplace's own configuration: one dict, one slice per module. Values that differ per
 # machine come from the environment; a TOML file (MARKETPLACE_CONFIG_FILE) may overlay it and is
 # re-read on every hot reload, so operators can change a setting and reload without a restart.
+# The modules that run, one per line: a built-in's name, a module installed with pip (by its
+# entry-point name) or a dotted path to a module class. Their Django apps are added to
+# INSTALLED_APPS from this list (docs/writing-a-module.md, "Enabling a module").
+MARKETPLACE_MODULES = env_list(
+    "MARKETPLACE_MODULES",
+    [
+        "accounts",
+        "wallets",
+        "vendors",
+        "products",
+        "orders",
+        "notifications",
+    ],
+)
+INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace")
+
 MARKETPLACE = {
-    "modules": env_list(
-        "MARKETPLACE_MODULES", ["accounts", "wallets", "vendors", "products", "orders", "notifications"]
-    ),
+    "modules": MARKETPLACE_MODULES,
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
     "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},

@@ -12,3 +12,5 @@ STORAGES = {
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The test process is no cluster worker unless a test (or a server it starts) asks for it.
 MARKETPLACE["ops"]["listen"] = env_bool("MARKETPLACE_CLUSTER_LISTEN", False)  # noqa: F405
+# A service that publishes a topic its module does not declare fails the test that reaches it.
+MARKETPLACE["core"]["strict_events"] = True  # noqa: F405

@@ -9,6 +9,8 @@ A block's info string says how it runs:
 - ``python file=PATH``, ``toml file=PATH``, ``html file=PATH``...: written to PATH in the copy;
   later blocks use it. With ``append``, added to the end of PATH instead.
 - ``toml``/``json`` without a file: parsed, so the example is at least valid.
+- ``diff file=PATH``: lines to add to PATH (``+``) where the context lines (`` ``) are; it
+  removes nothing, so what a reader is told to add is exactly what the copy gets.
 - ``text output``: every non-blank line must appear in what the previous ``bash`` block printed.
 - ``bash background wait=URL``: a server; started, then waited for until URL answers 200, and
   stopped when the document is done (``DocRunner.close()``).
@@ -85,6 +87,7 @@ class DocRunner:
             "json": self._data,
             "html": self._data,
             "text": self._text,
+            "diff": self._diff,
         }.get(block.lang)
         if handler is None:
             raise AssertionError(f"{block.describe()}: no way to run a '{block.lang}' block")
@@ -99,6 +102,21 @@ class DocRunner:
         else:
             path.write_text(block.code)
         return Outcome(block, notes=[f"wrote {block.options['file']}"])
+
+    def _diff(self, block: Block) -> Outcome:
+        path = self.project / block.options["file"]
+        lines = [line for line in block.code.splitlines() if not line.startswith(("@@", "---", "+++"))]
+        if any(not line.startswith((" ", "+")) for line in lines):
+            raise AssertionError(f"{block.describe()}: only context (' ') and added ('+') lines")
+        before = [line[1:] for line in lines if line.startswith(" ")]
+        after = [line[1:] for line in lines]
+        text = path.read_text().splitlines()
+        for start in range(len(text) - len(before) + 1):
+            if text[start : start + len(before)] == before:
+                text[start : start + len(before)] = after
+                path.write_text("\n".join(text) + "\n")
+                return Outcome(block, notes=[f"patched {block.options['file']}"])
+        raise AssertionError(f"{block.describe()}: the context lines are not in {block.options['file']}")
 
     def _data(self, block: Block) -> Outcome:
         if block.lang == "toml":

@@ -50,6 +50,7 @@ class Shops(BaseModule):
         NavEntry("Audit", "shops:audit", menu="staff", permissions=("shops.audit", "shops.inspect")),
     )
     page_slots = ("actions",)
+    publishes = {"shops.opened": "shop_id"}
 
 
 @module(name="staff", version="1.0.0", dependencies=["shops"])
@@ -97,6 +98,12 @@ class Intruder(BaseModule):
 class Deaf(BaseModule):
     container_class = StaffContainer
     subscriptions = {"shops.opened": "logbook.listen"}
+
+
+@module(name="misheard", version="1.0.0", dependencies=["shops"])
+class Misheard(BaseModule):
+    container_class = StaffContainer
+    subscriptions = {"shops.closed": "logbook.record"}
 
 
 @module(name="nobody_home", version="1.0.0", dependencies=["shops"])
@@ -186,6 +193,11 @@ def test_a_module_that_does_not_start_is_not_subscribed(boot):
 def test_the_handler_method_must_exist(boot):
     with pytest.raises(ImproperlyConfigured, match="'shops.opened' with 'logbook.listen', but Logbook has no method"):
         boot("Shops", "Deaf")
+
+
+def test_a_handled_topic_must_be_one_its_module_publishes(boot):
+    with pytest.raises(ImproperlyConfigured, match="shops publishes no such topic \\(it publishes: shops.opened\\)"):
+        boot("Shops", "Misheard")
 
 
 def test_the_handler_service_must_exist(boot):

@@ -54,6 +54,11 @@ class BaseModule:
     ``page_slots`` names places in this module's pages that others may fill; ``page_parts``
     maps another module's slot (``"products.actions"``) to a template of this one, drawn there by
     ``{% module_slot %}`` (``modkit.templatetags.modkit``) while this module serves.
+    ``apps`` names the module's Django apps, which must be in ``INSTALLED_APPS`` for it to start
+    (``modkit.settings.module_apps`` derives them from the enabled modules). ``config_defaults``
+    are its configuration section's defaults, under what the project sets; ``config_required``
+    names keys the project must set. ``publishes`` maps each event topic its services publish to
+    the payload's keys: subscribers are checked against it, and it is the list of topics others read.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -67,6 +72,10 @@ class BaseModule:
     page_slots: ClassVar[tuple[str, ...]] = ()
     page_parts: ClassVar[dict[str, str]] = {}
     critical: ClassVar[bool] = True
+    apps: ClassVar[tuple[str, ...]] = ()
+    config_defaults: ClassVar[dict[str, Any]] = {}
+    config_required: ClassVar[tuple[str, ...]] = ()
+    publishes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, container: Any = None, *, replacing: Any = None):
         if self.info is None:

@@ -8,6 +8,7 @@ metrics all go through here.
 """
 
 import contextlib
+import copy
 import itertools
 import logging
 import os
@@ -98,12 +99,13 @@ class Runtime:
                 self._wire()
                 return
             config = self.load_config(settings)
+            for spec in config["modules"]:
+                self.modules.register(resolve_module_class(spec, self.module_package)())
+            config = self._completed(config)
             self._config = config
             self.container.config.from_dict(config)
             self.prepare()
             self._allow_reloadable(config)
-            for spec in config["modules"]:
-                self.modules.register(resolve_module_class(spec, self.module_package)())
             try:
                 self.modules.validate()
             except ModuleGraphError as exc:
@@ -168,8 +170,40 @@ class Runtime:
             setattr(declarative, name, providers.Container(module_cls.container_class, **twin_needs))
         return facade
 
-    def _check_container_needs(self, module: BaseModule) -> None:
-        """What the module needs and declares must exist: dependencies, slots, handlers, pages."""
+    def _completed(self, config: dict, *, replacing: type[BaseModule] | None = None) -> dict:
+        """Each module's section: its ``config_defaults`` under what the project set, required keys present."""
+        classes = {record.module.name: type(record.module) for record in self.modules}
+        if replacing is not None:
+            classes[replacing.info.name] = replacing
+        for name, cls in classes.items():
+            section = {**copy.deepcopy(cls.config_defaults), **(config.get(name) or {})}
+            missing = [key for key in cls.config_required if section.get(key) in (None, "")]
+            if missing:
+                raise ImproperlyConfigured(
+                    f"module {name} needs {', '.join(repr(k) for k in missing)} in its configuration section "
+                    f"{name!r}, which the project does not set"
+                )
+            config[name] = section
+        return config
+
+    def declared_topics(self) -> dict[str, tuple[str, str]]:
+        """Every event topic the enabled modules publish: ``topic -> (module, payload keys)``."""
+        return {
+            topic: (record.module.name, payload)
+            for record in self.modules
+            for topic, payload in type(record.module).publishes.items()
+        }
+
+    def _check_declarations(self, module: BaseModule) -> None:
+        """What the module needs and declares must exist: apps, dependencies, slots, handlers, pages, topics."""
+        from django.apps import apps
+
+        missing_apps = [app for app in module.apps if not apps.is_installed(app)]
+        if missing_apps:
+            raise ImproperlyConfigured(
+                f"module {module.name}: its Django app(s) {', '.join(missing_apps)} are not in INSTALLED_APPS "
+                f"(modkit.settings.module_apps derives them from the enabled modules)"
+            )
         allowed = {"core", *module.info.dependency_names}
         declared = getattr(module.container_class, "providers", {})
         for attr, provider in declared.items():
@@ -206,11 +240,16 @@ class Runtime:
             cls = getattr(provider, "cls", None)
             if not method or (isinstance(cls, type) and not callable(getattr(cls, method, None))):
                 raise ImproperlyConfigured(f"{where}, but {getattr(cls, '__name__', service)} has no method {method!r}")
+            publisher = topic.partition(".")[0]
+            # A topic of a module that is not enabled never comes; one its module does not publish is a mistake.
+            if publisher in self.modules and topic not in type(self.modules.get(publisher)).publishes:
+                known = ", ".join(sorted(type(self.modules.get(publisher)).publishes)) or "none"
+                raise ImproperlyConfigured(f"{where}, but {publisher} publishes no such topic (it publishes: {known})")
 
     def _compose(self, name: str, config: dict) -> None:
         module = self.modules.get(name)
         module_cls = type(module)
-        self._check_container_needs(module)
+        self._check_declarations(module)
         if module_cls.container_class is None:
             return
         facade = self._facade(name, module_cls)
@@ -289,7 +328,7 @@ class Runtime:
             old = slot.generation
             undo = None
             try:
-                config = self.load_config()
+                config = self._completed(self.load_config())
                 self._allow_reloadable(config)
                 sources = set(old.sources.get(entry.name, ()))
                 override = (config.get("services") or {}).get(entry.name)
@@ -338,11 +377,12 @@ class Runtime:
                 undo = fresh_import(code)
                 new_cls = self._reloaded_class(old_module)
                 candidate = new_cls()
+                config = self._completed(config, replacing=new_cls)
                 problems = self.modules.problems(candidate=candidate)
                 if problems:
                     raise ModuleGraphError(problems)
                 generation = None
-                self._check_container_needs(candidate)
+                self._check_declarations(candidate)
                 if new_cls.container_class is not None:
                     if slot is None:
                         raise ImproperlyConfigured(f"module {name} gained a container; restart to add it")
