@@ -9,7 +9,7 @@ from dependency_injector import providers
 from modkit import ReloadFailed, ReloadResult, Runtime, ServiceEntry, ServiceRegistry
 
 from containers.application import ApplicationContainer
-from containers.cluster import Cluster, ClusterOptions, ClusterReload
+from containers.cluster import Cluster, ClusterOptions, ClusterReload, build_cluster
 from containers.config import load_config
 from containers.core import CoreContainer
 from containers.metrics import PrometheusObserver
@@ -24,7 +24,8 @@ runtime = MarketplaceRuntime(
     observer=PrometheusObserver(),
     unavailable=ServiceUnavailable,
 )
-cluster = Cluster(runtime, journal=lambda: container.ops.reload_journal())
+cluster = build_cluster(runtime, journal=lambda: container.ops.reload_journal())
+runtime.cluster = cluster  # the reload commands (modkit's) find it there
 # The ops services' view of the live system, put in force once and never reset
 # (docs/hot-reload.md, "Why it is safe under load").
 container.ops.runtime.override(providers.Object(runtime))

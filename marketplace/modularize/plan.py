@@ -431,6 +431,12 @@ def apply_plan(plan: Plan, root: Path) -> Outcome:
     return outcome
 
 
+def _needs(container_class) -> bool:
+    from dependency_injector import providers
+
+    return any(isinstance(p, providers.DependenciesContainer) for p in container_class.providers.values())
+
+
 def _verify(plan: Plan, outcome: Outcome) -> None:
     """The new modules import, build their services and pass the registry's validation."""
     from modkit.discovery import resolve_module_class
@@ -444,15 +450,19 @@ def _verify(plan: Plan, outcome: Outcome) -> None:
         if extra not in owner.__path__ and (plan.target / package).is_dir():
             owner.__path__.append(extra)
     instances = []
+    created = {a.name for a in plan.apps}
     for name in plan.modules_after:
         try:
             cls = resolve_module_class(name)
             module = cls()
-            if cls.container_class is not None:
+            # The modules written here must at least build their service. Others enabled already
+            # (built in, or installed with pip) are checked by the runtime when it starts them, with
+            # what they need from other modules, which a bare container here would not have.
+            if name in created and cls.container_class is not None and not _needs(cls.container_class):
                 container = cls.container_class()
                 service = f"{cls.info.name}_service"
                 if service in container.providers:
-                    container.providers[service]()  # the service must at least build
+                    container.providers[service]()
             instances.append(module)
         except Exception as exc:
             outcome.problems.append(f"module {name} does not load: {type(exc).__name__}: {exc}")

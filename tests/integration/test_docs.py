@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docs import DocRunner, blocks, sandbox_env
+from tests.support.docs import DocRunner, blocks, overlay_python, sandbox_env
 from tests.support.projects import ROOT, copy_project
 
 pytestmark = pytest.mark.slow
@@ -15,6 +15,8 @@ DOCS = sorted((ROOT / "docs").glob("*.md"))
 # A document that deploys against real servers says so on its first line; it runs in the
 # PostgreSQL + Redis pass (where .ci/run has started both on their usual ports).
 NEEDS_SERVERS = "<!-- runs against PostgreSQL and Redis -->"
+# A document that installs packages says so; it gets an environment of its own over this one.
+OWN_ENVIRONMENT = "<!-- runs in an environment of its own -->"
 
 
 def _param(doc: Path):
@@ -30,7 +32,8 @@ def test_every_code_block_runs(doc: Path, tmp_path):
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=project, env=env, capture_output=True, text=True
     )
     assert migrate.returncode == 0, migrate.stderr
-    runner = DocRunner(project, env)
+    python = overlay_python(project / "var" / "env") if OWN_ENVIRONMENT in doc.read_text() else sys.executable
+    runner = DocRunner(project, env, python)
     try:
         for block in blocks(doc.read_text()):
             runner.run(block)

@@ -22,6 +22,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import time
 import tomllib
 import urllib.request
@@ -62,9 +63,10 @@ def blocks(markdown: str) -> list[Block]:
 
 
 class DocRunner:
-    def __init__(self, project: Path, env: dict[str, str]):
+    def __init__(self, project: Path, env: dict[str, str], python: str = sys.executable):
         self.project = project
         self.env = env
+        self.python = python  # what ``python`` in a block means
         self.last_output = ""
         self.servers: list[subprocess.Popen] = []
 
@@ -131,7 +133,7 @@ class DocRunner:
         if "file" in block.options:
             compile(block.code, block.options["file"], "exec")
             return self._write(block)
-        result = self._exec([sys.executable, "manage.py", "shell"], stdin=block.code)
+        result = self._exec([self.python, "manage.py", "shell"], stdin=block.code)
         if result.returncode != 0:
             raise AssertionError(f"{block.describe()} failed:\n{result.stdout}\n{result.stderr}")
         self.last_output = result.stdout
@@ -164,11 +166,11 @@ class DocRunner:
             key, _, value = words.pop(0).partition("=")
             env[key] = value
         if words[0] in {"python", "python3"}:
-            words[0] = sys.executable
+            words[0] = self.python
         elif words[0] == "./manage.py":
-            words = [sys.executable, "manage.py", *words[1:]]
+            words = [self.python, "manage.py", *words[1:]]
         elif words[0] == "gunicorn":
-            words = [sys.executable, "-m", "gunicorn", *words[1:]]
+            words = [self.python, "-m", "gunicorn", *words[1:]]
         return words, env
 
     def _shell(self, block: Block) -> Outcome:
@@ -220,6 +222,17 @@ def _commands(code: str) -> list[str]:
         commands.append((pending + line).strip())
         pending = ""
     return commands
+
+
+def overlay_python(where: Path) -> str:
+    """A virtual environment that sees this one's packages and installs into its own, for a
+    document that ``pip install``s: what it installs stays out of the environment running the tests."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    (site,) = where.glob("lib/python*/site-packages")
+    outer = sysconfig.get_paths()["purelib"]
+    # addsitedir, not a bare path: the outer environment's own .pth files (editable installs) count too.
+    (site / "_outer.pth").write_text(f"import site; site.addsitedir({outer!r})\n")
+    return str(where / "bin" / "python")
 
 
 def sandbox_env(project: Path, **extra: str) -> dict[str, str]:

@@ -124,7 +124,9 @@ class Gunicorn:
         port: int | None = None,
         cwd: Path = ROOT,
         extra_args: list[str] = (),
+        python: str = sys.executable,
     ):
+        self.python = python
         self.port = port or free_port()
         self.workers = workers
         self.cwd = cwd
@@ -141,7 +143,7 @@ class Gunicorn:
         self.log = open(self.cwd / "var" / f"gunicorn-{self.port}.log", "w+")
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "gunicorn",
                 "marketplace.wsgi:application",

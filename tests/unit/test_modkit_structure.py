@@ -8,6 +8,8 @@ from tests.support.projects import ROOT
 
 PACKAGE = ROOT / "packages" / "django-modkit" / "modkit"
 ALLOWED_THIRD_PARTY = {"django", "dependency_injector", "packaging"}
+# Optional (django-modkit[cluster]): only the cluster broadcast uses it, imported when it is used.
+OPTIONAL = {"redis": "cluster.py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -23,7 +25,10 @@ def imports_of(path: Path) -> set[str]:
 
 
 def package_graph() -> dict[str, set[str]]:
-    names = {f"modkit.{p.stem}" if p.stem != "__init__" else "modkit": p for p in PACKAGE.rglob("*.py")}
+    names = {
+        ".".join(("modkit", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__"): p
+        for p in PACKAGE.rglob("*.py")
+    }
     return {name: {i for i in imports_of(path) if i in names and i != name} for name, path in names.items()}
 
 
@@ -51,9 +56,18 @@ def test_modkit_imports_only_django_dependency_injector_packaging_and_itself():
     for path in PACKAGE.rglob("*.py"):
         for name in imports_of(path):
             top = name.split(".")[0]
+            if top in OPTIONAL and OPTIONAL[top] == path.name:
+                continue
             if top not in stdlib and top not in ALLOWED_THIRD_PARTY and top != "modkit":
                 outside.setdefault(path.name, set()).add(name)
     assert outside == {}
+
+
+def test_optional_dependencies_are_imported_only_where_used():
+    for name, filename in OPTIONAL.items():
+        tree = ast.parse((PACKAGE / filename).read_text())
+        top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+        assert name not in top_level, f"{filename} imports {name} at import time"
 
 
 def test_modkit_has_no_import_cycle():

@@ -83,6 +83,8 @@ class Runtime:
         self._booted = False
         self._started = False
         self._config: dict = {}
+        # The cluster-wide reload of this process (``modkit.cluster.Cluster``), when the host made one.
+        self.cluster = None
 
     # start-up
     @property

@@ -44,7 +44,12 @@ class ApplicationContainer(containers.DynamicContainer):
 
 
 def build() -> Runtime:
-    return Runtime(ApplicationContainer(), load_config=load_settings)
+    from modkit.cluster import Cluster
+
+    runtime = Runtime(ApplicationContainer(), load_config=load_settings)
+    # Reloads reach every serving process through Redis when REDIS_URL is set (MODKIT_CLUSTER tunes it).
+    runtime.cluster = Cluster(runtime)
+    return runtime
 
 
 def mount(runtime: Runtime) -> None:
@@ -68,5 +73,7 @@ def start_on_first_request(runtime: Runtime) -> None:
 
     def started(**_):
         runtime.ensure_started()
+        if runtime.cluster is not None:
+            runtime.cluster.start_listener()  # idempotent; no-op without REDIS_URL
 
     request_started.connect(started, weak=False, dispatch_uid="modkit-start")

@@ -1,4 +1,4 @@
-from marketplace.ops.management.reloading import ReloadCommand
+from modkit.management.reloading import ReloadCommand
 
 
 class Command(ReloadCommand):

@@ -1,4 +1,8 @@
-"""What ``reload_module`` and ``reload_service`` share: ask every worker, print each answer."""
+"""What ``reload_module`` and ``reload_service`` share: ask every worker, print each answer.
+
+With Redis (the runtime's ``cluster`` broadcasting) the serving workers apply the reload and this
+command prints their answers; without, it applies the reload in its own process.
+"""
 
 import getpass
 import json
@@ -17,8 +21,12 @@ class ReloadCommand(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
     def handle(self, *args, **options):
-        from containers import cluster, runtime
+        from modkit.cluster import Cluster
+        from modkit.current import active
 
+        runtime = active()
+        # The project's own cluster when it made one; otherwise one from MODKIT_CLUSTER and REDIS_URL.
+        cluster = getattr(runtime, "cluster", None) or Cluster(runtime)
         name = options["name"]
         try:
             user = getpass.getuser()
