@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "modkit",  # its template tags; the marketplace composes its own runtime (containers/)
     "marketplace.apps.MarketplaceConfig",
     "marketplace.modularize",
+    # The user model (AUTH_USER_MODEL) lives here, so it is installed even without the accounts module.
+    "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
     # then each enabled module's app(s): see MARKETPLACE_MODULES below
 ]
@@ -208,7 +210,7 @@ MARKETPLACE_MODULES = env_list(
         "notifications",
     ],
 )
-INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace")
+INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace", installed=INSTALLED_APPS)
 
 MARKETPLACE = {
     "modules": MARKETPLACE_MODULES,

@@ -1,4 +1,5 @@
-"""Fixtures for the vendors and products modules: shops, categories, products, pictures."""
+"""Fixtures for the products module beyond ``marketplace.testing`` (users, shops, categories,
+products): pictures, moderation, many rows at once."""
 
 import io
 import itertools
@@ -32,96 +33,8 @@ def png():
 
 
 @pytest.fixture
-def vendor_service(container):
-    return container.vendors.vendor_service()
-
-
-@pytest.fixture
-def catalog_service(container):
-    return container.products.catalog_service()
-
-
-@pytest.fixture
-def catalog_queries(container):
-    return container.products.catalog_queries()
-
-
-@pytest.fixture
 def moderation_service(container):
     return container.products.moderation_service()
-
-
-@pytest.fixture
-def staff(make_staff):
-    """A moderator: reviews shops and listings (``MANAGE_VENDORS``, ``MODERATE_CATALOG``)."""
-    return make_staff("moderator", username="staffer")
-
-
-@pytest.fixture
-def make_vendor(make_user, vendor_service, staff):
-    """``make_vendor("bob")``: a user with an approved shop (``status="pending"`` to stop there)."""
-
-    def make(username: str, *, status: str = "approved", shop_name: str | None = None):
-        user = make_user(username)
-        vendor = vendor_service.apply(
-            user_id=user.pk,
-            shop_name=shop_name or f"{username.title()}'s Shop",
-            slug=f"{username.lower()}-shop",
-            description=f"The shop of {username}.",
-        )
-        if status == "approved":
-            vendor = vendor_service.approve(staff_id=staff.pk, vendor_id=vendor.id)
-        elif status == "rejected":
-            vendor = vendor_service.reject(staff_id=staff.pk, vendor_id=vendor.id, reason="Not enough detail.")
-        user.vendor_id = vendor.id
-        user.shop_slug = vendor.slug
-        return user
-
-    return make
-
-
-@pytest.fixture
-def categories(catalog_service):
-    """hardware > tools, lighting; books > fiction."""
-    ids = {}
-    for name, slug, parent in [
-        ("Hardware", "hardware", None),
-        ("Tools", "tools", "hardware"),
-        ("Lighting", "lighting", "hardware"),
-        ("Books", "books", None),
-        ("Fiction", "fiction", "books"),
-    ]:
-        ids[slug] = catalog_service.create_category(name=name, slug=slug, parent_id=ids.get(parent))
-    return ids
-
-
-@pytest.fixture
-def make_product(catalog_service, categories):
-    """``make_product(vendor_user, title=..., price_sat=..., ...)`` through ``CatalogService``."""
-
-    def make(
-        owner,
-        *,
-        title="Brass desk lamp",
-        description="A lamp.",
-        price_sat=120_000,
-        stock=5,
-        category="lighting",
-        images=(),
-        is_active=True,
-    ):
-        return catalog_service.create_product(
-            actor_id=owner.pk,
-            title=title,
-            description=description,
-            price_sat=price_sat,
-            stock=stock,
-            category_id=categories[category],
-            is_active=is_active,
-            images=list(images),
-        )
-
-    return make
 
 
 @pytest.fixture

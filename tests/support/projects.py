@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("containers", "services", "modules", "marketplace", "tests", "packages")
+PACKAGES = ("containers", "services", "modules", "marketplace", "tests", "packages", "examples")
 
 
 def copy_project(destination: Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "build", "*.egg-info")
     for package in PACKAGES:
         shutil.copytree(ROOT / package, destination / package, ignore=ignore)
     for top in [*ROOT.glob("*.py"), ROOT / "pyproject.toml"]:

@@ -33,21 +33,6 @@ def verified_client(user, client: Client | None = None) -> Client:
 
 
 @pytest.fixture
-def make_staff(make_user):
-    """``make_staff("finance", username=None)``: a user holding those roles (comma-separated or a list)."""
-    from containers import container
-
-    def make(roles="operator", username: str | None = None, **extra):
-        names = [r.strip() for r in roles.split(",")] if isinstance(roles, str) else list(roles)
-        user = make_user(username, **extra)
-        container.core.staff_access().set_roles(user_id=user.pk, roles=names)
-        user.refresh_from_db()
-        return user
-
-    return make
-
-
-@pytest.fixture
 def staff_client_for():
     """``staff_client_for(user)``: a test client signed in as that staff member, second factor done."""
     return verified_client

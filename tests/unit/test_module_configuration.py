@@ -81,6 +81,11 @@ def test_apps_come_from_entry_points_and_the_hosts_package(monkeypatch):
     assert module_apps(enabled, package="marketplace") == ["marketplace.accounts", "favourites", "marketplace.orders"]
     # Without a package of its own, a project gets apps only from modules installed with pip.
     assert module_apps(enabled) == ["favourites"]
+    # An app the project lists itself is not listed twice (Django refuses duplicate labels).
+    assert module_apps(enabled, package="marketplace", installed=["marketplace.orders"]) == [
+        "marketplace.accounts",
+        "favourites",
+    ]
 
 
 def test_the_marketplace_installs_the_apps_its_modules_declare():

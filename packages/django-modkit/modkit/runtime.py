@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from modkit.base import BaseModule, ModuleState
 from modkit.current import set_active
-from modkit.discovery import resolve_module_class
+from modkit.discovery import installed, resolve_module_class
 from modkit.errors import ServiceUnavailable
 from modkit.generations import (
     Generation,
@@ -149,6 +149,12 @@ class Runtime:
     def _allow_reloadable(self, config: dict) -> None:
         packages = set(config.get("reloadable_packages") or ["services"])
         packages.update(path.rpartition(".")[0] for path in (config.get("services") or {}).values())
+        # A module installed with pip keeps its services in its own package: they reload with it.
+        points = installed()
+        for record in self.modules:
+            point = points.get(record.module.name)
+            if point is not None and type(record.module).__module__.startswith(point.module.partition(".")[0] + "."):
+                packages.add(point.module.partition(".")[0])
         self.builder.reloadable = tuple(sorted(p for p in packages if p))
 
     def _facade(self, name: str, module_cls: type[BaseModule]):

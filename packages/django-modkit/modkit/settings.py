@@ -19,16 +19,18 @@ from importlib.util import find_spec
 from modkit import discovery
 
 
-def module_apps(modules: Iterable[str], *, package: str | None = None) -> list[str]:
-    """The Django apps of ``modules`` (names or dotted paths), in their order, each once."""
+def module_apps(modules: Iterable[str], *, package: str | None = None, installed: Iterable[str] = ()) -> list[str]:
+    """The Django apps of ``modules`` (names or dotted paths), in their order, each once, less
+    those ``installed`` lists already (``INSTALLED_APPS``, where a project may name an app itself)."""
     points = discovery.installed()
     found: list[str] = []
+    listed = set(installed)
     for spec in modules:
         app = None
         if spec in points:
             app = points[spec].module.partition(".")[0]
         elif "." not in spec and package and find_spec(f"{package}.{spec}") is not None:
             app = f"{package}.{spec}"
-        if app and app not in found:
+        if app and app not in found and app not in listed:
             found.append(app)
     return found
