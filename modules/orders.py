@@ -72,7 +72,7 @@ class OrdersModule(BaseModule):
     url_prefix = "orders/"
     wire = ("marketplace.orders.views",)
     fills = {"vendors.ratings": "order_queries"}  # storefronts show our reviews' average and count
-    page_parts = {"products.actions": "orders/_add_to_cart.html"}
+    page_parts = {"products.actions": "orders/_add_to_cart.html", "vendors.shop_links": "orders/_shop_link.html"}
     nav = (
         NavEntry("Cart", "orders:cart", signed_in=True, order=30),
         NavEntry("Orders", "orders:list", signed_in=True, order=31),

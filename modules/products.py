@@ -140,6 +140,7 @@ class ProductsModule(BaseModule):
     fills = {"vendors.listings": "catalog_queries"}
     subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}
     page_slots = ("actions",)  # beside the product, for buying it and the like
+    page_parts = {"vendors.shop_links": "products/_shop_link.html"}  # "List a product" on a vendor's dashboard
     nav = (
         NavEntry("Catalog", "products:list", order=10),
         NavEntry(

@@ -59,6 +59,7 @@ class VendorsContainer(containers.DeclarativeContainer):
 class VendorsModule(BaseModule):
     container_class = VendorsContainer
     apps = ("marketplace.vendors",)
+    page_slots = ("shop_links",)  # beside a vendor's own shop links on the dashboard
     publishes = {
         "vendors.applied": "vendor_id, user_id",
         "vendors.approved": "vendor_id, user_id",
