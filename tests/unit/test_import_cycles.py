@@ -4,9 +4,9 @@ A cycle makes import order matter and hot reloads fragile; the modules once form
 files (containers <-> modules.base <-> modules.registry and every built-in module).
 """
 
-import ast
 from pathlib import Path
 
+from tests.support.imports import imports_of
 from tests.support.projects import ROOT
 
 PACKAGES = ("containers", "modules", "services", "marketplace")
@@ -25,33 +25,12 @@ def _files() -> dict[str, Path]:
     return found
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    type_only = {
-        id(n)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for child in node.body
-        for n in ast.walk(child)
-    }
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in type_only:
-            continue
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def _graph() -> dict[str, set[str]]:
     files = _files()
     graph = {}
     for name, path in files.items():
         edges = set()
-        for target in _imports(path):
+        for target in imports_of(path, type_only=False):
             while target and target not in files:
                 target = target.rpartition(".")[0]
             if target and target != name:

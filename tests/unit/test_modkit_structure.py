@@ -2,26 +2,14 @@
 
 import ast
 import sys
-from pathlib import Path
 
+from tests.support.imports import imports_of
 from tests.support.projects import ROOT
 
 PACKAGE = ROOT / "packages" / "django-modkit" / "modkit"
 ALLOWED_THIRD_PARTY = {"django", "dependency_injector", "packaging"}
 # Optional (django-modkit[cluster]): only the cluster broadcast uses it, imported when it is used.
 OPTIONAL = {"redis": "cluster.py"}
-
-
-def imports_of(path: Path) -> set[str]:
-    """Every module a file imports, at any depth of the file (lazy imports count)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def package_graph() -> dict[str, set[str]]:
