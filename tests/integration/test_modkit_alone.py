@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.projects import ROOT
+from tests.support.servers import RedisServer, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,10 @@ urlpatterns = [path("", first)]
 """
 
 SETTINGS = """
+import os
 
+REDIS_URL = os.environ.get("REDIS_URL")  # for the cluster-wide reload, when set
+MODKIT_CLUSTER = {"heartbeat_seconds": 0.5}
 INSTALLED_APPS += ["modkit"]
 MODKIT_MODULES = ["catalog.module.CatalogModule", "shelf"]
 MODKIT_CONFIG = {"catalog": {"shop_name": "Corner Books"}}
@@ -257,3 +261,45 @@ def test_health_reports_the_module_and_its_check(host):
 def test_the_project_runs_without_the_marketplace(host):
     probe = "import importlib.util as u; print([m for m in ('marketplace', 'containers') if u.find_spec(m)])"
     assert _run(str(host["python"]), "-c", probe, cwd=host["project"].parent).strip() == "[]"
+
+
+def test_a_reload_reaches_every_serving_process_through_redis(host):
+    """Two servers of the project and one Redis: the command's reload is applied by both."""
+    import redis
+
+    package = ROOT / "packages" / "django-modkit"
+    _run(str(host["python"]), "-m", "pip", "install", "--quiet", f"{package}[cluster]", cwd=host["project"])
+    server = RedisServer().start()
+    env = {**CLEAN_ENV, "REDIS_URL": server.url}
+    workers = []
+    try:
+        for _ in range(2):
+            port = _free_port()
+            workers.append(
+                subprocess.Popen(
+                    [str(host["python"]), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                    cwd=host["project"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            # The first request starts the modules and the process's listener.
+            wait_for(lambda port=port: _get(f"http://127.0.0.1:{port}/catalog/")[0] == 200, what="runserver")
+        presence = redis.Redis.from_url(server.url)
+        wait_for(lambda: presence.hlen("modkit:0:workers") == 2, timeout=10, what="two workers present")
+        done = subprocess.run(
+            [str(host["python"]), "manage.py", "reload_module", "catalog"],
+            cwd=host["project"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "reload module catalog: ok; 2/2 worker(s) applied it" in done.stdout
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=10)
+        server.stop()
