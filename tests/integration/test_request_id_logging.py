@@ -17,7 +17,7 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
-    loggers = [logging.getLogger(name) for name in ("services", "containers")]
+    loggers = [logging.getLogger(name) for name in ("services", "containers", "modkit")]
     previous = [(lg, lg.level) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -55,5 +55,5 @@ def test_a_reload_from_the_ops_page_logs_with_its_request_id(staff_client, json_
     lines = json_lines()
     ops = [line for line in lines if line["logger"] == "services.ops_service"]
     assert ops and all(line["request_id"] == "reload-7" for line in ops)
-    reloads = [line for line in lines if line["logger"] == "containers.cluster"]
+    reloads = [line for line in lines if line["logger"] == "modkit.cluster"]
     assert reloads and all(line["request_id"] == "reload-7" for line in reloads)

@@ -236,7 +236,10 @@ def overlay_python(where: Path) -> str:
 
 
 def sandbox_env(project: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    # The documents describe the project as it comes: its own list of modules, whatever a test
+    # run enables (CI's second pass adds the example module through MARKETPLACE_MODULES).
+    dropped = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "MARKETPLACE_MODULES"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DJANGO_SETTINGS_MODULE="marketplace.settings.dev",
         MARKETPLACE_VAR_DIR=str(project / "var"),
