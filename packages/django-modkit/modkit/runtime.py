@@ -83,6 +83,7 @@ class Runtime:
         self._booted = False
         self._started = False
         self._config: dict = {}
+        self._pip_packages: set[str] | None = None
         # The cluster-wide reload of this process (``modkit.cluster.Cluster``), when the host made one.
         self.cluster = None
 
@@ -149,13 +150,24 @@ class Runtime:
     def _allow_reloadable(self, config: dict) -> None:
         packages = set(config.get("reloadable_packages") or ["services"])
         packages.update(path.rpartition(".")[0] for path in (config.get("services") or {}).values())
-        # A module installed with pip keeps its services in its own package: they reload with it.
-        points = installed()
-        for record in self.modules:
-            point = points.get(record.module.name)
-            if point is not None and type(record.module).__module__.startswith(point.module.partition(".")[0] + "."):
-                packages.add(point.module.partition(".")[0])
+        packages.update(self._installed_packages())
         self.builder.reloadable = tuple(sorted(p for p in packages if p))
+
+    def _installed_packages(self) -> set[str]:
+        """Packages of the modules installed with pip: their services live there and reload with them.
+
+        Found once (reading entry points takes milliseconds, and a reload would pay it on every worker).
+        """
+        if self._pip_packages is None:
+            points = installed()
+            found = set()
+            for record in self.modules:
+                point = points.get(record.module.name)
+                package = point.module.partition(".")[0] if point is not None else None
+                if package and type(record.module).__module__.startswith(package + "."):
+                    found.add(package)
+            self._pip_packages = found
+        return self._pip_packages
 
     def _facade(self, name: str, module_cls: type[BaseModule]):
         existing = self.container.providers.get(name)
