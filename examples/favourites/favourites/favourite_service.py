@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -69,6 +70,8 @@ class FavouriteService:
             raise UnknownProduct("There is no such product for sale.")
         Favourite = _models().Favourite
         with transaction.atomic():
+            # One add at a time per user, so two at once cannot both pass the limit check.
+            list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
             mine = Favourite.objects.filter(user_id=user_id)
             if mine.filter(product_id=product_id).exists():
                 return False
