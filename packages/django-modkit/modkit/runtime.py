@@ -8,7 +8,6 @@ metrics all go through here.
 """
 
 import contextlib
-import copy
 import itertools
 import logging
 import os
@@ -24,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from modkit.base import BaseModule, ModuleState
 from modkit.current import set_active
+from modkit.declarations import check_declarations, completed_config
 from modkit.discovery import installed, resolve_module_class
 from modkit.errors import ServiceUnavailable
 from modkit.generations import (
@@ -191,20 +191,10 @@ class Runtime:
         return facade
 
     def _completed(self, config: dict, *, replacing: type[BaseModule] | None = None) -> dict:
-        """Each module's section: its ``config_defaults`` under what the project set, required keys present."""
         classes = {record.module.name: type(record.module) for record in self.modules}
         if replacing is not None:
             classes[replacing.info.name] = replacing
-        for name, cls in classes.items():
-            section = {**copy.deepcopy(cls.config_defaults), **(config.get(name) or {})}
-            missing = [key for key in cls.config_required if section.get(key) in (None, "")]
-            if missing:
-                raise ImproperlyConfigured(
-                    f"module {name} needs {', '.join(repr(k) for k in missing)} in its configuration section "
-                    f"{name!r}, which the project does not set"
-                )
-            config[name] = section
-        return config
+        return completed_config(config, classes)
 
     def declared_topics(self) -> dict[str, tuple[str, str]]:
         """Every event topic the enabled modules publish: ``topic -> (module, payload keys)``."""
@@ -215,56 +205,7 @@ class Runtime:
         }
 
     def _check_declarations(self, module: BaseModule) -> None:
-        """What the module needs and declares must exist: apps, dependencies, slots, handlers, pages, topics."""
-        from django.apps import apps
-
-        missing_apps = [app for app in module.apps if not apps.is_installed(app)]
-        if missing_apps:
-            raise ImproperlyConfigured(
-                f"module {module.name}: its Django app(s) {', '.join(missing_apps)} are not in INSTALLED_APPS "
-                f"(modkit.settings.module_apps derives them from the enabled modules)"
-            )
-        allowed = {"core", *module.info.dependency_names}
-        declared = getattr(module.container_class, "providers", {})
-        for attr, provider in declared.items():
-            if isinstance(provider, providers.DependenciesContainer) and attr not in allowed:
-                raise ImproperlyConfigured(
-                    f"module {module.name}: its container uses {attr!r}, but the module does "
-                    f"not declare a dependency on {attr!r}"
-                )
-        for target, provider_name in module.fills.items():
-            owner, _, slot = target.partition(".")
-            where = f"module {module.name} fills {target!r}"
-            if owner not in module.info.dependency_names:
-                raise ImproperlyConfigured(f"{where}, but does not declare a dependency on {owner!r}")
-            owner_class = type(self.modules.get(owner)).container_class
-            if not isinstance(getattr(owner_class, "providers", {}).get(slot), providers.Dependency):
-                raise ImproperlyConfigured(
-                    f"{where}, but {owner}'s container has no slot (providers.Dependency) {slot!r}"
-                )
-            if provider_name not in declared:
-                raise ImproperlyConfigured(f"{where} with {provider_name!r}, which its container does not provide")
-        for target in module.page_parts:
-            owner, _, slot = target.partition(".")
-            where = f"module {module.name} draws in {target!r}"
-            if owner not in module.info.dependency_names:
-                raise ImproperlyConfigured(f"{where}, but does not declare a dependency on {owner!r}")
-            if slot not in type(self.modules.get(owner)).page_slots:
-                raise ImproperlyConfigured(f"{where}, but {owner} offers no page slot {slot!r}")
-        for topic, target in module.subscriptions.items():
-            service, _, method = target.partition(".")
-            provider = declared.get(service)
-            where = f"module {module.name} handles {topic!r} with {target!r}"
-            if provider is None:
-                raise ImproperlyConfigured(f"{where}, but its container provides no {service!r}")
-            cls = getattr(provider, "cls", None)
-            if not method or (isinstance(cls, type) and not callable(getattr(cls, method, None))):
-                raise ImproperlyConfigured(f"{where}, but {getattr(cls, '__name__', service)} has no method {method!r}")
-            publisher = topic.partition(".")[0]
-            # A topic of a module that is not enabled never comes; one its module does not publish is a mistake.
-            if publisher in self.modules and topic not in type(self.modules.get(publisher)).publishes:
-                known = ", ".join(sorted(type(self.modules.get(publisher)).publishes)) or "none"
-                raise ImproperlyConfigured(f"{where}, but {publisher} publishes no such topic (it publishes: {known})")
+        check_declarations(module, self.modules)
 
     def _compose(self, name: str, config: dict) -> None:
         module = self.modules.get(name)
