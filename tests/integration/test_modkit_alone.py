@@ -141,7 +141,9 @@ ALLOWED_HOSTS = ["127.0.0.1"]
 
 
 # Nothing of this suite's own environment (its settings module, its path) reaches the project.
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTHONPATH", "DATABASE_URL"))}
+CLEAN_ENV = {
+    k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTHONPATH", "DATABASE_URL", "REDIS_URL"))
+}
 
 
 def _run(*args, cwd, timeout=600):
@@ -214,6 +216,8 @@ def host(tmp_path_factory):
                 if server.poll() is not None:
                     pytest.fail(server.stdout.read())
                 time.sleep(0.1)
+        else:
+            pytest.fail("the project's server did not answer /modkit/health/live")
         yield {"url": url, "site": site, "python": python, "project": project}
     finally:
         server.terminate()
@@ -261,6 +265,19 @@ def test_health_reports_the_module_and_its_check(host):
 def test_the_project_runs_without_the_marketplace(host):
     probe = "import importlib.util as u; print([m for m in ('marketplace', 'containers') if u.find_spec(m)])"
     assert _run(str(host["python"]), "-c", probe, cwd=host["project"].parent).strip() == "[]"
+
+
+def test_redis_url_without_the_redis_package_is_a_clear_error_at_start(host):
+    done = subprocess.run(
+        [str(host["python"]), "manage.py", "check"],
+        cwd=host["project"],
+        env={**CLEAN_ENV, "REDIS_URL": "redis://127.0.0.1:1/0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "pip install 'django-modkit[cluster]'" in done.stderr
 
 
 def test_a_reload_reaches_every_serving_process_through_redis(host):

@@ -44,11 +44,19 @@ class ApplicationContainer(containers.DynamicContainer):
 
 
 def build() -> Runtime:
-    from modkit.cluster import Cluster
+    from importlib.util import find_spec
+
+    from modkit.cluster import Cluster, ClusterOptions
 
     runtime = Runtime(ApplicationContainer(), load_config=load_settings)
     # Reloads reach every serving process through Redis when REDIS_URL is set (MODKIT_CLUSTER tunes it).
-    runtime.cluster = Cluster(runtime)
+    options = ClusterOptions.from_settings()
+    if options.redis_url and find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "REDIS_URL is set, and the cluster-wide reload needs the redis package: "
+            "pip install 'django-modkit[cluster]' (or leave REDIS_URL unset)"
+        )
+    runtime.cluster = Cluster(runtime, options=lambda: options)
     return runtime
 
 
