@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "csp",
     "modkit",  # its template tags; the marketplace composes its own runtime (containers/)
     "marketplace.apps.MarketplaceConfig",
-    "marketplace.modularize",
     # The user model (AUTH_USER_MODEL) lives here, so it is installed even without the accounts module.
     "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
@@ -211,6 +210,17 @@ MARKETPLACE_MODULES = env_list(
     ],
 )
 INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace", installed=INSTALLED_APPS)
+
+# migrate_to_modules (docs/migrating.md) writes a migrated app's module and service where this
+# project keeps its own, and enables it by name in MARKETPLACE_MODULES.
+MODKIT_MIGRATION = {
+    "modules": "modules",
+    "services": "services",
+    "tests": "tests/integration",
+    "enable": "MARKETPLACE_MODULES",
+    "not_found": "services.errors.NotFound",
+    "exclude": ("marketplace", "marketplace.ops"),
+}
 
 MARKETPLACE = {
     "modules": MARKETPLACE_MODULES,

@@ -1,6 +1,6 @@
 """The app dependency graph of ``migrate_to_modules``: cycles with their path, dependency order."""
 
-from marketplace.modularize.graph import DependencyGraph, Edge, format_cycle
+from modkit.modularize.graph import DependencyGraph, Edge, format_cycle
 
 
 def graph(*pairs: str, nodes: str = "") -> DependencyGraph:

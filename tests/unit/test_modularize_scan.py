@@ -5,16 +5,16 @@ import textwrap
 
 import pytest
 
-from marketplace.modularize.lifting import Lifter, ParamSet
-from marketplace.modularize.naming import Imports, double_quoted, plural, singular, snake
-from marketplace.modularize.orm_scan import (
+from modkit.modularize.lifting import Lifter, ParamSet
+from modkit.modularize.naming import Imports, double_quoted, plural, singular, snake
+from modkit.modularize.orm_scan import (
     FormRef,
     ModelRef,
     ViewScanner,
     chain_operation,
     function_locals,
 )
-from marketplace.modularize.source import imports, owner, resolve_relative
+from modkit.modularize.source import imports, owner, resolve_relative
 
 ORDER = ModelRef(
     "shop.Order",

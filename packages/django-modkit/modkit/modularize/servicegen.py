@@ -3,17 +3,17 @@
 Each method is named by verb and model (``list_orders``, ``get_order``, ``update_order``),
 takes keyword-only parameters for what the view knew (lifted from the moved code), runs
 writes in one ``transaction.atomic()`` block the service owns, and turns the 404 shortcuts
-into ``services.errors.NotFound``. For each use the view's replacement is computed too.
+into the layout's not-found error. For each use the view's replacement is computed too.
 """
 
 import ast
 import textwrap
 from dataclasses import dataclass, field
 
-from marketplace.modularize.lifting import Lifter, Param, ParamSet
-from marketplace.modularize.naming import Imports, plural, singular, snake
-from marketplace.modularize.orm_scan import FormRef, ModelRef, OrmUse, ViewScanner, function_locals
-from marketplace.modularize.source import Import
+from modkit.modularize.lifting import Lifter, Param, ParamSet
+from modkit.modularize.naming import Imports, plural, singular, snake
+from modkit.modularize.orm_scan import FormRef, ModelRef, OrmUse, ViewScanner, function_locals
+from modkit.modularize.source import Import
 
 SELF_SATISFYING = {
     "exact",
@@ -135,7 +135,9 @@ class ServiceBuilder:
         service_var: str,
         provide: str,
         field_info=None,
+        not_found: tuple[str, str] = ("django.core.exceptions", "ObjectDoesNotExist"),
     ):
+        self.not_found = not_found  # (module, name) of the error a missing row raises
         self.scanners = scanners  # by shown file path: the scanner that read it (imports, models)
         self.texts = texts
         self.service_var = service_var
@@ -280,7 +282,7 @@ class ServiceBuilder:
             keywords=list(call.keywords),
         )
         code = ast.unparse(lifter.lift(ast.fix_missing_locations(rebuilt)))
-        not_found = self.imports.use("services.errors", "NotFound")
+        not_found = self.imports.use(*self.not_found)
         message = f"No {model.spoken} matches the given query."
         method.query = (rebuilt, scanner, None)
         if use.operation == "get_or_404":

@@ -10,13 +10,13 @@ from django.apps import apps
 from django.db import models
 from packaging.requirements import Requirement
 
-from marketplace.modularize import checks
-from marketplace.modularize.discovery import LocalApp, local_apps, select
-from marketplace.modularize.graph import DependencyGraph, Edge, format_cycle
-from marketplace.modularize.orm_scan import OrmUse, ViewScanner
-from marketplace.modularize.resolver import DjangoResolver
-from marketplace.modularize.source import imports as file_imports
-from marketplace.modularize.source import owner, parse
+from modkit.modularize import checks
+from modkit.modularize.discovery import LocalApp, local_apps, select
+from modkit.modularize.graph import DependencyGraph, Edge, format_cycle
+from modkit.modularize.orm_scan import OrmUse, ViewScanner
+from modkit.modularize.resolver import DjangoResolver
+from modkit.modularize.source import imports as file_imports
+from modkit.modularize.source import owner, parse
 
 NAME_RULE = "lower case letters, digits and _, starting with a letter"
 
@@ -205,17 +205,47 @@ def scan_orm(app: LocalApp, root: Path, resolver) -> tuple[list[OrmUse], dict, d
     return uses, scanners, texts
 
 
-def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") -> Analysis:
+def analyse(
+    *, root: Path, wanted: list[str] | None, layout, database: str = "default", names: dict[str, str] | None = None
+) -> Analysis:
+    """``names``: app label -> module name chosen with ``--name`` (default: the label, lower case)."""
     every = local_apps()
     chosen = select(every, wanted)
-    packages = {a.name: a.label for a in every}
     reports = {a.label: AppReport(app=a) for a in chosen}
-    problems: list[str] = []
-    warnings: list[str] = []
-
     for report in reports.values():
         report.imported, report.import_problems = checks.check_imports(report.app, root)
+    graph = _graph(every, reports, root)
+    problems: list[str] = []
+    try:
+        states = checks.check_migrations(list(reports), database)
+    except checks.DatabaseUnreachable as exc:
+        problems.append(f"database unreachable, migrations cannot be checked: {exc}")
+        states = {}
+    found, module_problems = checks.find_modules(every, layout)
+    warnings = _assign_module_problems(module_problems, reports)
+    resolver = DjangoResolver()
+    cycles = graph.cycles()
+    for report in reports.values():
+        report.migrations = states.get(report.label)
+        report.dependencies = graph.dependencies(report.label)
+        report.cycles = [c for c in cycles if report.label in c]
+        report.orm_uses, report.scanners, report.texts = scan_orm(report.app, root, resolver)
+        _find_module(report, found, (names or {}).get(report.label, report.label.lower()))
+    _undeclared(reports.values(), every, found, graph)
+    order = graph.order(list(reports))
+    return Analysis(
+        root=root,
+        reports=[reports[label] for label in order],
+        graph=graph,
+        cycles=[c for c in cycles if any(n in reports for n in c)],
+        modules=found,
+        problems=problems,
+        warnings=warnings,
+    )
 
+
+def _graph(every: list[LocalApp], reports: dict[str, AppReport], root: Path) -> DependencyGraph:
+    packages = {a.name: a.label for a in every}
     graph = DependencyGraph(a.label for a in every)
     for app in every:
         relations, external = relation_edges(app, packages, root)
@@ -223,55 +253,44 @@ def analyse(*, root: Path, wanted: list[str] | None, database: str = "default") 
             graph.add(edge)
         if app.label in reports:
             reports[app.label].external = sorted(external)
+    return graph
 
-    try:
-        states = checks.check_migrations(list(reports), database)
-    except checks.DatabaseUnreachable as exc:
-        problems.append(f"database unreachable, migrations cannot be checked: {exc}")
-        states = {}
 
-    found, module_problems = checks.find_modules([a.label.lower() for a in every])
-    for message in module_problems:
-        target = next((r for r in reports.values() if f"modules/{r.label.lower()}.py" in message), None)
+def _assign_module_problems(messages: list[str], reports: dict[str, AppReport]) -> list[str]:
+    """A broken module file blocks its app; any other module problem is a warning."""
+    warnings = []
+    for message in messages:
+        target = next((r for r in reports.values() if message.startswith(f"{r.app.name}.")), None)
         if target is not None:
             target.module_problem = message
         else:
             warnings.append(message)
+    return warnings
 
-    resolver = DjangoResolver()
-    cycles = graph.cycles()
-    for report in reports.values():
-        label = report.label
-        report.migrations = states.get(label)
-        report.dependencies = graph.dependencies(label)
-        report.cycles = [c for c in cycles if label in c]
-        report.orm_uses, report.scanners, report.texts = scan_orm(report.app, root, resolver)
-        mine = next((m for m in found.values() if m.belongs_to(report.app)), None)
-        if mine is not None:
-            report.module = mine
-        elif not report.module_problem:
-            name = label.lower()
-            if name in found:
-                other = found[name]
-                report.module_problem = (
-                    f"the module name {name!r} is taken by {other.path}, which serves other code "
-                    f"({other.urls or ', '.join(other.wire)}); rename one of them"
-                )
-            elif not _valid_name(name):
-                report.module_problem = f"app label {label!r} cannot name a module ({NAME_RULE})"
 
-    _undeclared(reports.values(), every, found, graph)
-    touching = [c for c in cycles if any(n in reports for n in c)]
-    order = graph.order(list(reports))
-    return Analysis(
-        root=root,
-        reports=[reports[label] for label in order],
-        graph=graph,
-        cycles=touching,
-        modules=found,
-        problems=problems,
-        warnings=warnings,
-    )
+def _find_module(report: AppReport, found: dict, name: str) -> None:
+    """The app's module if it has one; otherwise whether ``name`` can name a new one."""
+    report.module = next((m for m in found.values() if m.belongs_to(report.app)), None)
+    if report.module is not None or report.module_problem:
+        return
+    taken = found.get(name) or _installed_module(name)
+    if taken is not None:
+        report.module_problem = (
+            f"the module name {name!r} is taken by {taken.path}, which serves other code; "
+            f"choose another with --name {report.label}=<name>"
+        )
+    elif not _valid_name(name):
+        report.module_problem = (
+            f"{name!r} cannot name a module ({NAME_RULE}); choose one with --name {report.label}=<name>"
+        )
+
+
+def _installed_module(name: str):
+    """A module of that name installed with pip (its entry point), even when not enabled."""
+    from modkit.discovery import installed
+
+    point = installed().get(name)
+    return None if point is None else checks.ModuleFound(name=name, path=point.value, version="", enabled=False)
 
 
 def _undeclared(reports, every, found, graph) -> None:

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from marketplace.modularize.orm_scan import FormRef, ModelRef
+from modkit.modularize.orm_scan import FormRef, ModelRef
 
 
 def _lookup(dotted: str):

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from marketplace.modularize.analysis import Analysis, AppReport
-from marketplace.modularize.graph import format_cycle
-from marketplace.modularize.plan import AppPlan, Outcome, Plan
+from modkit.modularize.analysis import Analysis, AppReport
+from modkit.modularize.graph import format_cycle
+from modkit.modularize.plan import AppPlan, Plan
+from modkit.modularize.staging import Outcome
 
 
 def app_line(report: AppReport, index: int, total: int) -> str:
@@ -37,25 +38,7 @@ def app_line(report: AppReport, index: int, total: int) -> str:
 
 
 def validation(analysis: Analysis) -> list[str]:
-    out: list[str] = []
-    edges = analysis.graph.edges()
-    shown = {r.label for r in analysis.reports}
-    relevant = [e for e in edges if e.source in shown or e.target in shown]
-    out.append("")
-    out.append("Dependency graph (from model relations and imports):")
-    if not relevant:
-        out.append("  no dependencies between the project's apps")
-    pairs = list(dict.fromkeys((e.source, e.target) for e in relevant))
-    for source, target in pairs:
-        out.append(f"  {source} -> {target}")
-        out.extend(f"      {edge}" for edge in analysis.graph.evidence(source, target))
-    out.append("")
-    if analysis.cycles:
-        out.append("Dependency cycles (a module graph must have none):")
-        out.extend(f"  {format_cycle(c)}" for c in analysis.cycles)
-    else:
-        out.append("Dependency cycles: none")
-    out.append("")
+    out = _graph_text(analysis)
     uses = [u for r in analysis.reports for u in r.orm_uses]
     if uses:
         out.append("Direct model use in views (work to move into services):")
@@ -73,6 +56,25 @@ def validation(analysis: Analysis) -> list[str]:
     return out
 
 
+def _graph_text(analysis: Analysis) -> list[str]:
+    shown = {r.label for r in analysis.reports}
+    relevant = [e for e in analysis.graph.edges() if e.source in shown or e.target in shown]
+    out = ["", "Dependency graph (from model relations and imports):"]
+    if not relevant:
+        out.append("  no dependencies between the project's apps")
+    for source, target in dict.fromkeys((e.source, e.target) for e in relevant):
+        out.append(f"  {source} -> {target}")
+        out.extend(f"      {edge}" for edge in analysis.graph.evidence(source, target))
+    out.append("")
+    if analysis.cycles:
+        out.append("Dependency cycles (a module graph must have none):")
+        out.extend(f"  {format_cycle(c)}" for c in analysis.cycles)
+    else:
+        out.append("Dependency cycles: none")
+    out.append("")
+    return out
+
+
 def blockers(analysis: Analysis) -> list[str]:
     found = analysis.blockers
     if not found:
@@ -82,14 +84,16 @@ def blockers(analysis: Analysis) -> list[str]:
 
 def plan_text(plan: Plan, root: Path, *, full: bool = True) -> list[str]:
     out = [""]
+    if plan.done:
+        out.append(f"Already modules, nothing to do: {', '.join(plan.done)}")
     if not plan.apps:
-        out.append("Nothing to create: every selected app already has its module.")
+        out.append("Nothing to do: every selected app is a module already.")
         return out
-    out.append(f"Plan: {len(plan.apps)} module(s), in dependency order, under {plan.target}")
+    out.append(f"Plan: {len(plan.apps)} module(s), in dependency order")
     for app in plan.apps:
         out.extend(app_plan_text(app, root, full=full))
     out.append("")
-    out.append("Settings line to add (not edited for you):")
+    out.append("Settings line that enables them:")
     out.extend(f"  {line}" for line in plan.settings_lines)
     out.extend(f"warning: {w}" for w in plan.warnings)
     return out
@@ -102,44 +106,57 @@ def _shown(path: Path, root: Path) -> str:
 def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
     out = ["", f"== {app.app.label} -> module {app.name!r} =="]
     deps = ", ".join(app.dependencies) or "none"
-    out.append(f"  module    {app.module_class} in modules/{app.name}.py (dependencies: {deps})")
+    out.append(f"  module    {app.module_class} in {_shown(app.files[0].path, root)} (dependencies: {deps})")
     if app.service_class:
         out.append(f"  container {app.container_class}: {app.service_name} = providers.Factory({app.service_class})")
-        out.append(f"  service   {app.service_class} in services/{app.service_module}.py, {len(app.methods)} method(s)")
+        where = _shown(app.files[1].path, root)
+        out.append(f"  service   {app.service_class} in {where}, {len(app.methods)} method(s)")
     if app.urls:
-        out.append(f"  pages     urls={app.urls!r} url_prefix={app.url_prefix!r} wire={tuple(app.wire)!r}")
+        out.append(f"  pages     urls={app.urls!r} url_prefix={app.url_prefix!r}")
     for planned in app.files:
-        state = "exists, kept as is" if planned.exists else "new"
+        state = "unchanged" if planned.unchanged else "replaces an earlier run's" if planned.exists else "new"
         out.append(f"  file      {_shown(planned.path, root)} ({state})")
-    for note in app.notes:
-        out.append(f"  note      {note}")
+    out.extend(f"  note      {note}" for note in app.notes)
+    out.extend(f"  BLOCKED   {b}" for b in app.blockers)
     if app.untested:
         out.append(f"  untested  {', '.join(app.untested)}")
     if full:
-        for planned in app.files:
-            if planned.kind in ("module", "service"):
-                out.append(f"  --- {_shown(planned.path, root)} ---")
-                out.extend(f"  | {line}" if line else "  |" for line in planned.content.rstrip("\n").split("\n"))
-    if app.view_changes:
-        out.append(f"  views to update: {app.injection()}")
-        for change in app.view_changes:
-            out.append(f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()")
-            out.extend(f"      - {line}" for line in change.before.split("\n"))
-            out.extend(f"      + {line}" for line in change.after.split("\n"))
+        out.extend(_contents(app, root))
+    out.extend(_view_changes(app))
+    return out
+
+
+def _contents(app: AppPlan, root: Path) -> list[str]:
+    out = []
+    for planned in app.files:
+        if planned.kind in ("module", "service"):
+            out.append(f"  --- {_shown(planned.path, root)} ---")
+            out.extend(f"  | {line}" if line else "  |" for line in planned.content.rstrip("\n").split("\n"))
+    return out
+
+
+def _view_changes(app: AppPlan) -> list[str]:
+    if not app.view_changes:
+        return []
+    out = [f"  views to update: {app.injection()}"]
+    for change in app.view_changes:
+        out.append(f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()")
+        out.extend(f"      - {line}" for line in change.before.split("\n"))
+        out.extend(f"      + {line}" for line in change.after.split("\n"))
     return out
 
 
 def outcome_text(outcome: Outcome) -> list[str]:
     out = [""]
+    for step in outcome.steps:
+        out.append(f"Verified in a staged copy: {step.name} {'passed' if step.passed else 'FAILED'}")
     if outcome.created:
         out.append("Created:")
         out.extend(f"  {path}" for path in outcome.created)
-    if outcome.kept:
-        out.append("Already there, left untouched:")
-        out.extend(f"  {path}" for path in outcome.kept)
-    if outcome.verified:
-        out.append(f"Loaded and validated with the module registry: {', '.join(outcome.verified)}")
+    if outcome.updated:
+        out.append("Updated (written by an earlier run):")
+        out.extend(f"  {path}" for path in outcome.updated)
     if outcome.problems:
-        out.append("Problems after writing:")
+        out.append("Problems:")
         out.extend(f"  - {p}" for p in outcome.problems)
     return out

@@ -12,8 +12,8 @@ import builtins
 import copy
 from dataclasses import dataclass
 
-from marketplace.modularize.naming import identifier
-from marketplace.modularize.orm_scan import FormRef, ModelRef
+from modkit.modularize.naming import identifier
+from modkit.modularize.orm_scan import FormRef, ModelRef
 
 GENERIC_ATTRS = {"pk", "id"}
 REQUEST_PARTS = {

@@ -11,7 +11,6 @@ import traceback
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.exceptions import InconsistentMigrationHistory
@@ -19,7 +18,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from marketplace.modularize.discovery import LocalApp
+from modkit.modularize.discovery import LocalApp
 
 
 @dataclass
@@ -135,13 +134,15 @@ class ModuleFound:
     path: str  # dotted path of the class
     version: str
     enabled: bool
-    urls: str | None
-    wire: tuple[str, ...]
-    services: tuple[str, ...]
-    dependencies: tuple[str, ...]
+    urls: str | None = None
+    wire: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
 
     def belongs_to(self, app: LocalApp) -> bool:
         """Its pages or views are the app's (a module without either is matched by name)."""
+        if self.path.startswith(app.name + "."):
+            return True
         code = [c for c in (self.urls, *self.wire) if c]
         if not code:
             return self.name == app.label.lower()
@@ -156,15 +157,6 @@ class ModuleFound:
             "urls": self.urls,
             "services": list(self.services),
         }
-
-
-def configured_module_specs() -> list[str]:
-    marketplace = getattr(settings, "MARKETPLACE", None)
-    if not marketplace:
-        return []
-    from containers.config import load_config
-
-    return list(load_config(settings)["modules"])
 
 
 def _describe(cls, enabled: bool) -> ModuleFound:
@@ -183,36 +175,49 @@ def _describe(cls, enabled: bool) -> ModuleFound:
     )
 
 
-def find_modules(candidate_names: list[str]) -> tuple[dict[str, ModuleFound], list[str]]:
-    """Modules configured in ``MARKETPLACE["modules"]`` and those named like an app in ``modules/``.
+def find_modules(apps: list, layout) -> tuple[dict[str, ModuleFound], list[str]]:
+    """Modules the project enables (``layout.enable``) and those where the layout would put an app's.
 
-    Returns them by name, and the problems met (a configured module that does not load, a
-    ``modules/<name>.py`` without its ``@module`` class).
+    Returns them by name, and the problems met (an enabled module that does not load, a module
+    file without its ``@module`` class).
     """
     from modkit.discovery import resolve_module_class
 
     found: dict[str, ModuleFound] = {}
     problems: list[str] = []
-    for spec in configured_module_specs():
+    for spec in layout.enabled():
         try:
-            cls = resolve_module_class(spec)
+            cls = resolve_module_class(spec, package=layout.modules or "modules")
         except Exception as exc:
-            problems.append(f"configured module {spec!r} does not load: {type(exc).__name__}: {exc}")
+            problems.append(f"enabled module {spec!r} does not load: {type(exc).__name__}: {exc}")
             continue
         found[cls.info.name] = _describe(cls, enabled=True)
-    for name in candidate_names:
-        if name in found:
+    for app in apps:
+        dotted = layout.module_import(app, app.label.lower())
+        if any(m.path.startswith(dotted + ".") for m in found.values()) or not _importable(dotted):
             continue
         try:
-            spec = importlib.util.find_spec(f"modules.{name}")
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None:
-            continue
-        try:
-            cls = resolve_module_class(name)
+            cls = _module_class_in(dotted)
         except Exception as exc:
-            problems.append(f"modules/{name}.py exists but gives no module: {type(exc).__name__}: {exc}")
+            problems.append(f"{dotted} exists but gives no module: {type(exc).__name__}: {exc}")
             continue
-        found[cls.info.name] = _describe(cls, enabled=False)
+        found.setdefault(cls.info.name, _describe(cls, enabled=False))
     return found, problems
+
+
+def _importable(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _module_class_in(dotted: str):
+    from modkit.base import BaseModule
+
+    owner = importlib.import_module(dotted)
+    for value in vars(owner).values():
+        declared = isinstance(value, type) and issubclass(value, BaseModule) and value.info is not None
+        if declared and value.__module__ == dotted:
+            return value
+    raise LookupError(f"no @module class in {dotted}")

@@ -1,15 +1,16 @@
 """The text of the files a migration writes: module, service, test. Project conventions throughout."""
 
-from marketplace.modularize.naming import Imports, double_quoted
-from marketplace.modularize.testgen import HELPERS, TestFile
+from modkit.modularize.layout import MARKER
+from modkit.modularize.naming import Imports, double_quoted
+from modkit.modularize.testgen import HELPERS, TestFile
 
 
 def module_file(plan) -> str:
-    imports = Imports(local_packages={"modules", "services"})
+    imports = Imports(local_packages={plan.module_import.split(".")[0], plan.service_import.split(".")[0]})
     imports.use("modkit", "BaseModule")
     imports.use("modkit", "module")
     lines = [
-        f'"""{plan.title}: the {plan.app.label} app as a module (written by migrate_to_modules)."""',
+        f'"""{plan.title}: the {plan.app.label} app as a module ({MARKER})."""',
         "",
     ]
     body: list[str] = []
@@ -19,7 +20,7 @@ def module_file(plan) -> str:
     if plan.service_class:
         imports.use("dependency_injector", "containers")
         imports.use("dependency_injector", "providers")
-        imports.use(f"services.{plan.service_module}", plan.service_class)
+        imports.use(plan.service_import, plan.service_class)
         body += [
             "",
             f"class {plan.container_class}(containers.DeclarativeContainer):",
@@ -99,7 +100,7 @@ def service_file(plan) -> str:
 
 def test_file(plan, tests: TestFile, imports: Imports) -> str:
     subject = f"The {plan.name} module" + (f" and {plan.service_class}" if plan.service_class else "")
-    head = [f'"""{subject} on the real database (written by migrate_to_modules).']
+    head = [f'"""{subject} on the real database ({MARKER}).']
     if tests.untested:
         head += ["", "Not exercised here (no argument could be derived; test them by hand):"]
         head += [f"- {entry}" for entry in tests.untested]
@@ -108,7 +109,7 @@ def test_file(plan, tests: TestFile, imports: Imports) -> str:
         head[0] += '"""'
     imports.use("pytest")
     imports.use("modkit", "ModuleRegistry")
-    imports.use(f"modules.{plan.name}", plan.module_class)
+    imports.use(plan.module_import, plan.module_class)
     for dep in plan.dependency_classes:
         imports.use(*dep)
     cases: list[str] = []
@@ -127,8 +128,8 @@ def test_file(plan, tests: TestFile, imports: Imports) -> str:
         '    assert module.get_module_health()["status"] == "UP"',
     ]
     if plan.service_class:
-        imports.use(f"modules.{plan.name}", plan.container_class)
-        imports.use(f"services.{plan.service_module}", plan.service_class)
+        imports.use(plan.module_import, plan.container_class)
+        imports.use(plan.service_import, plan.service_class)
         cases += [
             "",
             "",

@@ -9,9 +9,9 @@ docstring as not exercised, never skipped in silence.
 
 from dataclasses import dataclass, field
 
-from marketplace.modularize.lifting import Param
-from marketplace.modularize.naming import Imports
-from marketplace.modularize.servicegen import SELF_SATISFYING, Assigned, Method
+from modkit.modularize.lifting import Param
+from modkit.modularize.naming import Imports
+from modkit.modularize.servicegen import SELF_SATISFYING, Assigned, Method
 
 READS = {
     "get",
@@ -100,8 +100,9 @@ class TestFile:
 
 
 class TestWriter:
-    def __init__(self, *, imports: Imports, field_info, service_var: str = "service"):
+    def __init__(self, *, imports: Imports, field_info, not_found: tuple[str, str], service_var: str = "service"):
         self.imports = imports
+        self.not_found = not_found
         self.field_info = field_info  # (label, lookup) -> (field, path, lookup) | None
         self.service = service_var
         self.result = TestFile()
@@ -175,7 +176,7 @@ class TestWriter:
         return None
 
     def model_of_field(self, found) -> str:
-        from marketplace.modularize.resolver import model_ref
+        from modkit.modularize.resolver import model_ref
 
         return self.model(model_ref(found.model))
 
@@ -222,7 +223,7 @@ class TestWriter:
         if op in ("get", "get_or_404", "first", "last", "latest", "earliest"):
             if strong:
                 return [f"assert {call} == row"]
-            errors = self.imports.use("services.errors", "NotFound") if op == "get_or_404" else f"{model}.DoesNotExist"
+            errors = self.imports.use(*self.not_found) if op == "get_or_404" else f"{model}.DoesNotExist"
             return [
                 "try:",
                 f"    result = {call}",
@@ -234,7 +235,7 @@ class TestWriter:
             if strong:
                 return [f"assert row in {call}"]
             if op == "list_or_404":
-                errors = self.imports.use("services.errors", "NotFound")
+                errors = self.imports.use(*self.not_found)
                 return [
                     "try:",
                     f"    result = {call}",

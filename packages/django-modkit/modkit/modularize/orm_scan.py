@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from marketplace.modularize.source import Import, module_level_imports
+from modkit.modularize.source import Import, module_level_imports
 
 WRITE_METHODS = {
     "create",

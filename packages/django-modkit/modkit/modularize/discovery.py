@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import AppConfig, apps
+from django.conf import settings
 
-# The modular system's own apps are the destination of a migration, never its subject: modkit
-# (wherever it is installed from), this tool, and the operations app that watches and reloads
-# the modules (deliberately not a module).
-TOOL_APPS = ("modkit", "marketplace.modularize", "marketplace.ops")
+# The modular system is the destination of a migration, never its subject.
+TOOL_APPS = ("modkit",)
 SKIPPED_DIRS = {"migrations", "tests", "__pycache__", "templates", "static", "node_modules"}
 
 
@@ -77,9 +76,9 @@ def is_local(config: AppConfig) -> bool:
 
 
 def is_modular_system(config: AppConfig) -> bool:
-    from marketplace.apps import MarketplaceConfig
-
-    return isinstance(config, MarketplaceConfig) or config.name in TOOL_APPS
+    """modkit itself, and the apps a host names in ``MODKIT_MIGRATION["exclude"]`` (its runtime's own)."""
+    excluded = (getattr(settings, "MODKIT_MIGRATION", None) or {}).get("exclude", ())
+    return config.name in TOOL_APPS or config.name in excluded
 
 
 def local_apps() -> list[LocalApp]:
