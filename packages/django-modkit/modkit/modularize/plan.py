@@ -4,6 +4,7 @@ Where the files go and how the host enables a module is the :class:`~modkit.modu
 business; carrying the plan out safely is :mod:`modkit.modularize.staging`'s.
 """
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from modkit.modularize.lifting import Param
 from modkit.modularize.naming import Imports, camel, snake
 from modkit.modularize.render import module_file, service_file, test_file
 from modkit.modularize.resolver import lookup_field, model_ref
+from modkit.modularize.rewrite import rewrite_views
 from modkit.modularize.servicegen import Method, ServiceBuilder, ViewChange
 from modkit.modularize.testgen import TestWriter
 
@@ -148,6 +150,7 @@ class Plan:
     modules_after: list[str]
     # Apps that are modules already (an earlier run, or by hand): nothing to do for them.
     done: list[str] = field(default_factory=list)
+    settings_file: PlannedFile | None = None  # with --rewrite-views: the views need the modules enabled
 
     @property
     def blockers(self) -> list[str]:
@@ -155,7 +158,9 @@ class Plan:
 
     @property
     def writes(self) -> list[PlannedFile]:
-        return [f for a in self.apps for f in a.files if not f.unchanged]
+        files = [f for a in self.apps for f in a.files]
+        files += [self.settings_file] if self.settings_file is not None else []
+        return [f for f in files if not f.unchanged]
 
     def as_dict(self, root: Path) -> dict:
         return {
@@ -203,8 +208,19 @@ def _field_info(label: str, lookup: str):
         return None
 
 
-def build_plan(analysis: Analysis, *, layout: Layout, author: str, names: dict[str, str] | None = None) -> Plan:
-    """``names``: app label -> module name chosen with ``--name`` (default: the label)."""
+def build_plan(
+    analysis: Analysis,
+    *,
+    layout: Layout,
+    author: str,
+    names: dict[str, str] | None = None,
+    rewrite: bool = False,
+) -> Plan:
+    """``names``: app label -> module name chosen with ``--name`` (default: the label).
+
+    ``rewrite``: the views are rewritten to use the services, and the settings file enables the
+    new modules (the rewritten views need them).
+    """
     names = names or {}
     module_of = _modules_by_app(analysis, layout, names)
     plans: list[AppPlan] = []
@@ -215,9 +231,11 @@ def build_plan(analysis: Analysis, *, layout: Layout, author: str, names: dict[s
         if report.module is None:
             context = _Context(analysis, module_of, layout, author, local_packages)
             plans.append(_app_plan(report, names.get(report.label, report.label.lower()), context))
+            if rewrite:
+                _rewrites(plans[-1], report, layout.root)
     configured = layout.enabled()
     after = configured + [p.enable_entry for p in plans if p.enable_entry not in configured]
-    return Plan(
+    plan = Plan(
         target=layout.root,
         layout=layout,
         apps=plans,
@@ -226,6 +244,27 @@ def build_plan(analysis: Analysis, *, layout: Layout, author: str, names: dict[s
         modules_after=after,
         done=done,
     )
+    if rewrite and plans:
+        plan.settings_file = _settings_write(layout, plan.settings_lines)
+    return plan
+
+
+def _rewrites(plan: AppPlan, report: AppReport, root: Path) -> None:
+    for result in rewrite_views(plan, report.texts, root):
+        if result.problem:
+            plan.blockers.append(f"{_shown(result.path, root)} cannot be rewritten: {result.problem}")
+        else:
+            plan.files.append(PlannedFile("view", result.path, result.text, exists=True, mine=True))
+
+
+def _settings_write(layout: Layout, lines: list[str]) -> PlannedFile | None:
+    spec = importlib.util.find_spec(settings.SETTINGS_MODULE)
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin)
+    text = path.read_text(encoding="utf-8")
+    added = "\n# Modules made by migrate_to_modules (their views receive the services by injection).\n"
+    return PlannedFile("settings", path, text.rstrip("\n") + "\n" + added + "\n".join(lines) + "\n", True, True)
 
 
 def _modules_by_app(analysis: Analysis, layout: Layout, names: dict[str, str]) -> dict[str, tuple[str, str, str]]:
@@ -371,7 +410,7 @@ def _clashes(plan: AppPlan) -> list[str]:
     """Files in the way that an earlier run did not write, and names something else answers to."""
     found = []
     for planned in plan.files:
-        if planned.exists and not planned.mine:
+        if planned.kind in ("module", "service", "test") and planned.exists and not planned.mine:
             found.append(f"{_shown(planned.path, plan.layout.root)} exists and was not written by migrate_to_modules")
     named = [(plan.module_import, plan.files[0])]
     if plan.builder is not None:
@@ -413,5 +452,9 @@ def _add_primary_key_read(builder: ServiceBuilder, label: str) -> None:
 def _settings_lines(layout: Layout, modules: list[str], changed: bool) -> list[str]:
     if not changed:
         return []
+    configured = layout.enabled()
+    if configured:  # extended in place: whatever already holds the list sees the new entries
+        listed = ", ".join(f'"{m}"' for m in modules if m not in configured)
+        return [f"{layout.enable} += [{listed}]"]
     listed = ", ".join(f'"{m}"' for m in modules)
     return [f"{layout.enable} = [{listed}]"]

@@ -93,7 +93,11 @@ def plan_text(plan: Plan, root: Path, *, full: bool = True) -> list[str]:
     for app in plan.apps:
         out.extend(app_plan_text(app, root, full=full))
     out.append("")
-    out.append("Settings line that enables them:")
+    if plan.settings_file is not None:
+        where = _shown(plan.settings_file.path, root)
+        out.append(f"Settings: added to {where} (the rewritten views need the modules):")
+    else:
+        out.append("Settings line that enables them (add it to your settings):")
     out.extend(f"  {line}" for line in plan.settings_lines)
     out.extend(f"warning: {w}" for w in plan.warnings)
     return out
@@ -114,7 +118,7 @@ def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
     if app.urls:
         out.append(f"  pages     urls={app.urls!r} url_prefix={app.url_prefix!r}")
     for planned in app.files:
-        state = "unchanged" if planned.unchanged else "replaces an earlier run's" if planned.exists else "new"
+        state = _state(planned)
         out.append(f"  file      {_shown(planned.path, root)} ({state})")
     out.extend(f"  note      {note}" for note in app.notes)
     out.extend(f"  BLOCKED   {b}" for b in app.blockers)
@@ -124,6 +128,14 @@ def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
         out.extend(_contents(app, root))
     out.extend(_view_changes(app))
     return out
+
+
+def _state(planned) -> str:
+    if planned.unchanged:
+        return "unchanged"
+    if planned.kind == "view":
+        return "rewritten"
+    return "replaces an earlier run's" if planned.exists else "new"
 
 
 def _contents(app: AppPlan, root: Path) -> list[str]:
@@ -138,7 +150,8 @@ def _contents(app: AppPlan, root: Path) -> list[str]:
 def _view_changes(app: AppPlan) -> list[str]:
     if not app.view_changes:
         return []
-    out = [f"  views to update: {app.injection()}"]
+    rewritten = any(f.kind == "view" for f in app.files)
+    out = ["  views rewritten:" if rewritten else f"  views to update: {app.injection()}"]
     for change in app.view_changes:
         out.append(f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()")
         out.extend(f"      - {line}" for line in change.before.split("\n"))
@@ -154,7 +167,7 @@ def outcome_text(outcome: Outcome) -> list[str]:
         out.append("Created:")
         out.extend(f"  {path}" for path in outcome.created)
     if outcome.updated:
-        out.append("Updated (written by an earlier run):")
+        out.append("Changed:")
         out.extend(f"  {path}" for path in outcome.updated)
     if outcome.problems:
         out.append("Problems:")

@@ -76,7 +76,8 @@ def carry_out(plan: Plan, *, root: Path) -> Outcome:
                 return outcome
         for planned in writes:
             _write(copy / planned.path.resolve().relative_to(root), planned.content)
-        _enable(copy / settings_file.relative_to(root), plan)
+        if plan.settings_file is None:
+            _enable(copy / settings_file.relative_to(root), plan)
         for step in [*_steps(plan, root), pages.record("after")]:
             if not _verified(step, copy, outcome):
                 return outcome

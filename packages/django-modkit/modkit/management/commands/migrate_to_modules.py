@@ -82,6 +82,12 @@ Examples:
             "(Django's and installed packages' apps are never included).",
         )
         parser.add_argument(
+            "--rewrite-views",
+            action="store_true",
+            help="Also rewrite the views to call the services (received by injection) and enable the "
+            "new modules in the settings file; verified like the rest: the apps' own tests and every page.",
+        )
+        parser.add_argument(
             "--name",
             nargs="+",
             default=[],
@@ -120,7 +126,13 @@ Examples:
             # A broken app gets its errors and no plan: a plan built from unreadable code would mislead.
             self._finish(document, text.validation(analysis) + text.blockers(analysis))
             return
-        plan = build_plan(analysis, layout=layout, author=options["author"] or default_author(), names=names)
+        plan = build_plan(
+            analysis,
+            layout=layout,
+            author=options["author"] or default_author(),
+            names=names,
+            rewrite=options["rewrite_views"],
+        )
         document["plan"] = plan.as_dict(root)
         document["ok"] = not plan.blockers
         lines = text.validation(analysis) + text.plan_text(plan, root, full=options["dry_run"])
@@ -175,7 +187,9 @@ Examples:
     def _next(plan, outcome) -> list[str]:
         if outcome.problems:
             return []
-        return ["", "Next: add the settings line above, then update the views as listed."]
+        if plan.settings_file is not None:
+            return ["", "Done: the views receive the services by injection and the settings enable the modules."]
+        return ["", "Next: add the settings line above, then update the views as listed (or run with --rewrite-views)."]
 
     def _finish(self, document: dict, lines: list[str]) -> None:
         if self.as_json:
