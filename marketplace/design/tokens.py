@@ -170,36 +170,41 @@ def _to_css(kind: str, value) -> tuple[str, str]:
     if kind == "font":
         return _font(value)
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            return "", f"{value!r} is not a positive number"
-        return (str(int(value)) if float(value).is_integer() else repr(float(value))), ""
+        return _number(value)
     if not isinstance(value, str):
         return "", f"{value!r} must be a string"
-    text = value.strip()
-    if kind == "colour":
-        if _HEX.match(text) or _COLOUR_FUNCTION.match(text.lower()) or text.lower() in ("transparent", "currentcolor"):
-            return text.lower() if text.startswith("#") else text, ""
-        return (
-            "",
-            f"{value!r} is not a colour (use #rgb, #rrggbb, #rrggbbaa, rgb(...), hsl(...) or transparent)",
-        )
-    if kind == "length":
-        match = _LENGTH.match(text)
-        if not match:
-            return "", f"{value!r} is not a length (a number and a unit, e.g. 1rem or 8px)"
-        number, unit = match.groups()
-        if not unit:
-            if float(number) == 0:
-                return "0", ""
-            return "", f"{value!r} needs a unit ({', '.join(LENGTH_UNITS)})"
-        if unit not in LENGTH_UNITS:
-            return "", f"unknown unit {unit!r} in {value!r} (use {', '.join(LENGTH_UNITS)})"
-        return text, ""
-    if kind == "shadow":
-        if not text or _UNSAFE.search(text):
-            return "", f"{value!r} is not a safe CSS value"
-        return text, ""
-    return "", f"no rule for {kind}"
+    rule = {"colour": _colour, "length": _length, "shadow": _shadow}.get(kind)
+    return rule(value, value.strip()) if rule else ("", f"no rule for {kind}")
+
+
+def _number(value) -> tuple[str, str]:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return "", f"{value!r} is not a positive number"
+    return (str(int(value)) if float(value).is_integer() else repr(float(value))), ""
+
+
+def _colour(value: str, text: str) -> tuple[str, str]:
+    if _HEX.match(text) or _COLOUR_FUNCTION.match(text.lower()) or text.lower() in ("transparent", "currentcolor"):
+        return text.lower() if text.startswith("#") else text, ""
+    return "", f"{value!r} is not a colour (use #rgb, #rrggbb, #rrggbbaa, rgb(...), hsl(...) or transparent)"
+
+
+def _length(value: str, text: str) -> tuple[str, str]:
+    match = _LENGTH.match(text)
+    if not match:
+        return "", f"{value!r} is not a length (a number and a unit, e.g. 1rem or 8px)"
+    number, unit = match.groups()
+    if not unit:
+        return ("0", "") if float(number) == 0 else ("", f"{value!r} needs a unit ({', '.join(LENGTH_UNITS)})")
+    if unit not in LENGTH_UNITS:
+        return "", f"unknown unit {unit!r} in {value!r} (use {', '.join(LENGTH_UNITS)})"
+    return text, ""
+
+
+def _shadow(value: str, text: str) -> tuple[str, str]:
+    if not text or _UNSAFE.search(text):
+        return "", f"{value!r} is not a safe CSS value"
+    return text, ""
 
 
 def _font(value) -> tuple[str, str]:

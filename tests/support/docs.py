@@ -3,11 +3,12 @@
 A block's info string says how it runs:
 
 - ``bash`` (or ``sh``): each command line runs in the copy; it must exit 0, or the code given
-  as ``exit=N``. ``python`` and ``./manage.py`` mean this interpreter; ``export NAME=value``
-  holds for the rest of the document; ``NAME=value command`` for that command.
+  as ``exit=N``. ``python`` and ``./manage.py`` mean this interpreter; ``export NAME=value``,
+  ``unset NAME`` and ``cd DIR`` hold for the rest of the document; ``NAME=value command`` for
+  that command.
 - ``python``: a self-contained snippet, piped into ``python manage.py shell``; it must not raise.
-- ``python file=PATH``, ``toml file=PATH``, ``html file=PATH``...: written to PATH in the copy;
-  later blocks use it. With ``append``, added to the end of PATH instead.
+- ``python file=PATH``, ``toml file=PATH``, ``html file=PATH``...: written to PATH (from the
+  current directory) in the copy; later blocks use it. With ``append``, added to the end of PATH instead.
 - ``toml``/``json`` without a file: parsed, so the example is at least valid.
 - ``diff file=PATH``: lines to add to PATH (``+``) where the context lines (`` ``) are; it
   removes nothing, so what a reader is told to add is exactly what the copy gets.
@@ -65,6 +66,7 @@ def blocks(markdown: str) -> list[Block]:
 class DocRunner:
     def __init__(self, project: Path, env: dict[str, str], python: str = sys.executable):
         self.project = project
+        self.cwd = project  # ``cd`` in a block moves it, inside the copy
         self.env = env
         self.python = python  # what ``python`` in a block means
         self.last_output = ""
@@ -96,7 +98,7 @@ class DocRunner:
         return handler(block)
 
     def _write(self, block: Block) -> Outcome:
-        path = self.project / block.options["file"]
+        path = self.cwd / block.options["file"]
         path.parent.mkdir(parents=True, exist_ok=True)
         if "append" in block.flags:
             with path.open("a") as fh:
@@ -106,7 +108,7 @@ class DocRunner:
         return Outcome(block, notes=[f"wrote {block.options['file']}"])
 
     def _diff(self, block: Block) -> Outcome:
-        path = self.project / block.options["file"]
+        path = self.cwd / block.options["file"]
         lines = [line for line in block.code.splitlines() if not line.startswith(("@@", "---", "+++"))]
         if any(not line.startswith((" ", "+")) for line in lines):
             raise AssertionError(f"{block.describe()}: only context (' ') and added ('+') lines")
@@ -143,7 +145,7 @@ class DocRunner:
         (line,) = _commands(block.code)
         words, env = self._words(line)
         log = open(self.project / "var" / f"server-{len(self.servers)}.log", "w+")
-        server = subprocess.Popen(words, cwd=self.project, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(words, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.servers.append(server)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -179,11 +181,7 @@ class DocRunner:
         expected = int(block.options.get("exit", "0"))
         outputs = []
         for line in _commands(block.code):
-            words = shlex.split(line)
-            if words[0] == "export":
-                for assignment in words[1:]:
-                    key, _, value = assignment.partition("=")
-                    self.env[key] = value
+            if self._state(shlex.split(line)):
                 continue
             words, env = self._words(line)
             result = self._exec(words, env=env)
@@ -196,6 +194,23 @@ class DocRunner:
         self.last_output = "\n".join(outputs)
         return Outcome(block, output=self.last_output)
 
+    def _state(self, words: list[str]) -> bool:
+        """``export``, ``unset`` and ``cd``: they change what the following commands get."""
+        if words[0] == "export":
+            for assignment in words[1:]:
+                key, _, value = assignment.partition("=")
+                self.env[key] = value
+        elif words[0] == "unset":
+            for key in words[1:]:
+                self.env.pop(key, None)
+        elif words[0] == "cd":
+            self.cwd = (self.cwd / words[1]).resolve()
+            if not self.cwd.is_relative_to(self.project.resolve()) or not self.cwd.is_dir():
+                raise AssertionError(f"cd {words[1]}: not a directory inside the copy")
+        else:
+            return False
+        return True
+
     def _text(self, block: Block) -> Outcome:
         if "output" not in block.flags:
             raise AssertionError(f"{block.describe()}: a text block must be marked 'output'")
@@ -206,7 +221,7 @@ class DocRunner:
 
     def _exec(self, words: list[str], stdin: str | None = None, env: dict | None = None):
         return subprocess.run(
-            words, cwd=self.project, env=env or self.env, input=stdin, capture_output=True, text=True, timeout=600
+            words, cwd=self.cwd, env=env or self.env, input=stdin, capture_output=True, text=True, timeout=600
         )
 
 

@@ -169,18 +169,7 @@ class GenerationBuilder:
             for sibling, sibling_provider in declared.items():
                 if sibling != name and sibling in facade_names:
                     memo[id(sibling_provider)] = getattr(facade, sibling)
-            seeded = set(memo)
-            copy = providers.deepcopy(declared[name], memo)
-            fresh = [p for key, p in memo.items() if key not in seeded and isinstance(p, _CLASS_PROVIDERS)]
-            if isinstance(copy, _CLASS_PROVIDERS) and copy not in fresh:
-                fresh.append(copy)
-            override = class_overrides.get(name)
-            if override:
-                if not isinstance(copy, _CLASS_PROVIDERS):
-                    raise GenerationError(f"{name} is not built from a class; it cannot be swapped")
-                self._swap_class(copy, name, override)
-            classes[name], sources[name] = self._bind_classes(name, copy, fresh)
-            built[name] = copy
+            built[name], classes[name], sources[name] = self._copy(name, declared[name], memo, class_overrides)
 
         # What the module needs from outside (``core``, its dependencies) sits beside its own
         # services, so its lifecycle code reaches them as ``self.container.wallets``.
@@ -201,6 +190,20 @@ class GenerationBuilder:
             sources=sources,
             container=dynamic,
         )
+
+    def _copy(self, name: str, declared, memo: dict, class_overrides: Mapping[str, str]):
+        """A fresh copy of one provider (siblings and dependencies from ``memo``), its classes bound."""
+        seeded = set(memo)
+        copy = providers.deepcopy(declared, memo)
+        fresh = [p for key, p in memo.items() if key not in seeded and isinstance(p, _CLASS_PROVIDERS)]
+        if isinstance(copy, _CLASS_PROVIDERS) and copy not in fresh:
+            fresh.append(copy)
+        override = class_overrides.get(name)
+        if override:
+            if not isinstance(copy, _CLASS_PROVIDERS):
+                raise GenerationError(f"{name} is not built from a class; it cannot be swapped")
+            self._swap_class(copy, name, override)
+        return (copy, *self._bind_classes(name, copy, fresh))
 
     def _dependency_memo(self, container_cls, facade, fresh_config) -> dict:
         memo = {}
