@@ -161,3 +161,20 @@ def test_a_rewrite_that_would_leave_a_name_unbound_is_refused():
     result = rewrite(text, change(text, "    return A.objects.count()", "    return shop_service.count_a(limit=LIMIT)"))
     assert result.problem == "names left unbound after the rewrite: LIMIT"
     assert result.text == text
+
+
+def test_the_service_import_starts_a_group_of_its_own_before_the_relative_imports():
+    text = (
+        "from django.views import generic\n\nfrom .models import Order\n\n\n"
+        "class OrderList(generic.ListView):\n    model = Order\n\n"
+        "    def get_queryset(self):\n        return Order.objects.all()\n"
+    )
+    moved = change(text, "        return Order.objects.all()", "        return shop_service.list_orders()")
+    result = rewrite(text, moved)
+    assert result.problem == ""
+    head = result.text.split("\n\n\n")[0]
+    assert head.split("\n\n") == [
+        "from dependency_injector.wiring import Provide, inject\nfrom django.views import generic",
+        "from shop.shop_service import ShopService",
+        "from .models import Order",
+    ]

@@ -165,16 +165,17 @@ def _add_import(text: str, module: str, name: str, local: str) -> str:
         names = sorted({*(a.name + (f" as {a.asname}" if a.asname else "") for a in same.names), name})
         lines[same.lineno - 1] = f"from {module} import {', '.join(names)}"
         return "\n".join(lines)
-    at = _import_position(imports, module, tree, local)
-    lines[at:at] = [f"from {module} import {name}"]
+    at, group = _import_position(imports, module, tree, local)
+    lines[at:at] = [f"from {module} import {name}"] + ([""] if group else [])
     return "\n".join(lines)
 
 
-def _import_position(imports: list, module: str, tree: ast.Module, local: str) -> int:
-    """After the last import of the same top-level package that sorts before it, else after its
-    group's last (the group of the same package, or of django for third-party packages)."""
+def _import_position(imports: list, module: str, tree: ast.Module, local: str) -> tuple[int, bool]:
+    """Where the import goes: beside the imports of the same top-level package (or of django, for
+    another third-party one), in alphabetical order; the project's own, when it has none there
+    yet, as a group of its own before the relative imports (the second value says so)."""
     if not imports:
-        return _after_docstring(tree)
+        return _after_docstring(tree), False
     top = module.split(".")[0]
     absolute = [n for n in imports if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module]
     kin = [n for n in absolute if n.module.split(".")[0] == top]
@@ -182,11 +183,9 @@ def _import_position(imports: list, module: str, tree: ast.Module, local: str) -
         kin = [n for n in absolute if n.module.split(".")[0] == "django"]
     if not kin:  # the project's own: before its relative imports
         relative = [n for n in imports if isinstance(n, ast.ImportFrom) and n.level > 0]
-        return relative[0].lineno - 1 if relative else imports[-1].end_lineno
+        return (relative[0].lineno - 1, True) if relative else (imports[-1].end_lineno, False)
     before = [n for n in kin if n.module < module]
-    if before:
-        return before[-1].end_lineno
-    return kin[0].lineno - 1
+    return (before[-1].end_lineno if before else kin[0].lineno - 1), False
 
 
 def _after_docstring(tree: ast.Module) -> int:
