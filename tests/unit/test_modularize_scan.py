@@ -4,7 +4,6 @@ import ast
 import textwrap
 
 import pytest
-
 from modkit.modularize.lifting import Lifter, ParamSet
 from modkit.modularize.naming import Imports, double_quoted, plural, singular, snake
 from modkit.modularize.orm_scan import (
@@ -170,6 +169,39 @@ def test_model_forms_and_related_managers():
     assert uses[3].related_model == LINE and uses[3].related_attr == "lines"
 
 
+def test_related_reads_and_writes_after_a_save_on_the_same_instance():
+    uses = scan("""
+        from shop.models import Order
+        def edit(request, pk):
+            order = Order.objects.get(pk=pk)
+            line = order.lines.get(pk=request.POST["line"])
+            count = order.lines.filter(quantity__gt=1).count()
+            line.delete()
+    """)
+    ops = [(u.operation, u.via, u.model.name) for u in uses]
+    assert ops == [
+        ("get", "manager", "Order"),
+        ("get", "related", "OrderLine"),  # the related model: ``line`` holds an OrderLine
+        ("count", "related", "OrderLine"),
+        ("delete", "instance", "OrderLine"),
+    ]
+    assert (uses[1].receiver, uses[1].related_attr) == ("order", "lines")
+    save = scan("""
+        from shop.forms import PostForm
+        def edit(request):
+            form = PostForm(request.POST)
+            post = form.save(commit=False)
+            post.note = "x"
+            post.save()
+            form.save_m2m()
+            post.lines.add(1)
+            log(post)
+    """)[0]
+    assert save.operation == "save" and save.new_instance and save.form is POST_FORM
+    assert [ast.unparse(s) for s in save.then] == ["form.save_m2m()", "post.lines.add(1)"]  # not log(post)
+    assert save.writes == 3 and save.last_line == 9
+
+
 def test_class_attributes_and_get_user_model():
     uses = found("""
         from django.contrib.auth import get_user_model
@@ -226,10 +258,10 @@ def test_what_the_view_knew_becomes_keyword_parameters():
         def view(request, pk):
             return Order.objects.filter(pk=pk, buyer=request.user, note=request.POST["note"], q=request.GET.get("q", ""))
     """)
-    assert code == "Order.objects.filter(pk=pk, buyer=user, note=note, q=q)"
+    assert code == "Order.objects.filter(pk=pk, buyer=buyer, note=note, q=q)"
     assert params == [
         ("pk", "pk"),
-        ("user", "request.user"),
+        ("buyer", "request.user"),  # named after the field it is compared with
         ("note", 'request.POST["note"]'),
         ("q", 'request.GET.get("q", "")'),
     ]
@@ -265,7 +297,7 @@ def test_parameter_names_never_clash():
     """)
     names = [name for name, _source in params]
     assert len(names) == len(set(names)) and "Order" not in names
-    assert names[0] == "user_pk"
+    assert names[0] == "a"  # ``a=request.user.pk``: named after the field
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import builtins
 import copy
 from dataclasses import dataclass
 
-from modkit.modularize.naming import identifier
+from modkit.modularize.naming import identifier, snake
 from modkit.modularize.orm_scan import FormRef, ModelRef
 
 GENERIC_ATTRS = {"pk", "id"}
@@ -22,6 +22,25 @@ REQUEST_PARTS = {
     "FILES": "files",
     "META": "meta",
     "COOKIES": "cookies",
+}
+LOOKUP_NAMES = {
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "range",
+    "isnull",
+    "regex",
+    "iregex",
 }
 # ``int(request.POST["quantity"])`` is parsing input: the view keeps it, the service gets an int.
 CONVERTERS = {"int", "float", "str", "bool", "Decimal"}
@@ -49,6 +68,9 @@ class ParamSet:
     def __len__(self) -> int:
         return len(self._by_source)
 
+    def __contains__(self, source: str) -> bool:
+        return source in self._by_source
+
     def by_name(self, name: str) -> Param | None:
         return next((p for p in self if p.name == name), None)
 
@@ -74,6 +96,16 @@ class ParamSet:
         return param
 
 
+def field_of(keyword: str | None) -> str | None:
+    """``customer__user__exact`` -> ``customer_user``; None for the primary key or ``**kwargs``."""
+    if not keyword:
+        return None
+    parts = keyword.split("__")
+    if len(parts) > 1 and parts[-1] in LOOKUP_NAMES:
+        parts.pop()
+    return None if parts in (["pk"], ["id"]) else "_".join(parts)
+
+
 def _path_root(node: ast.AST) -> str | None:
     while True:
         if isinstance(node, ast.Attribute):
@@ -95,14 +127,18 @@ def suggest_name(node: ast.AST) -> str:
         key = node.slice.value
         return str(key) if isinstance(key, str) else f"{suggest_name(node.value)}_{key}"
     if isinstance(node, ast.Attribute):
-        if node.attr == "cleaned_data":
-            return "data"
-        if node.attr in REQUEST_PARTS:
-            return REQUEST_PARTS[node.attr]
-        if node.attr in GENERIC_ATTRS and isinstance(node.value, ast.Attribute | ast.Name):
-            return f"{suggest_name(node.value)}_{node.attr}"
-        return node.attr
+        return _attribute_name(node)
     return "value"
+
+
+def _attribute_name(node: ast.Attribute) -> str:
+    if node.attr == "cleaned_data":
+        return "data"
+    if node.attr in REQUEST_PARTS:
+        return REQUEST_PARTS[node.attr]
+    if node.attr in GENERIC_ATTRS and isinstance(node.value, ast.Attribute | ast.Name):
+        return f"{suggest_name(node.value)}_{node.attr}"
+    return node.attr
 
 
 def _bound_by(node: ast.AST) -> set[str]:
@@ -148,7 +184,9 @@ class Lifter:
     def _param(self, node: ast.AST, suggestion: str | None = None) -> ast.Name:
         source = ast.unparse(node)
         shown = (ast.get_source_segment(self.text, node) or "") if self.text else ""
-        model = self.instances.get(node.id) if isinstance(node, ast.Name) else None
+        model = self.instances.get(source)
+        if model is not None and not isinstance(node, ast.Name):  # ``self.object`` passes as ``author``
+            suggestion = snake(model.name)
         param = self.params.add(
             source,
             suggestion or suggest_name(node),
@@ -188,34 +226,61 @@ class Lifter:
 
     def _lift(self, node: ast.AST, bound: frozenset[str]) -> ast.AST:
         if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load) and self.liftable(node.id, bound):
-                return self._param(node)
-            return node
+            return self._param(node) if isinstance(node.ctx, ast.Load) and self.liftable(node.id, bound) else node
         if isinstance(node, ast.Call):
-            if self._is_dict_get(node, bound):
-                return self._param(node)
-            if self._is_conversion(node, bound):
-                return self._param(node, suggest_name(node.args[0]))
-            if isinstance(node.func, ast.Attribute):
-                node.func.value = self._lift(node.func.value, bound)
-            else:
-                node.func = self._lift(node.func, bound)
-            node.args = [self._lift(a, bound) for a in node.args]
-            for kw in node.keywords:
-                kw.value = self._lift(kw.value, bound)
-            return node
-        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(getattr(node, "ctx", None), ast.Load):
-            root = _path_root(node)
-            if root and root not in self.instances and self.liftable(root, bound):
-                return self._param(node)
-        inner = bound | _bound_by(node)
+            return self._lift_call(node, bound)
+        if self._whole_value(node, bound):
+            return self._param(node)
+        return self._lift_fields(node, bound | _bound_by(node))
+
+    def _lift_fields(self, node: ast.AST, bound) -> ast.AST:
         for name, value in ast.iter_fields(node):
             if isinstance(value, list):
-                setattr(
-                    node,
-                    name,
-                    [self._lift(v, inner) if isinstance(v, ast.AST) else v for v in value],
-                )
+                setattr(node, name, [self._lift(v, bound) if isinstance(v, ast.AST) else v for v in value])
             elif isinstance(value, ast.AST):
-                setattr(node, name, self._lift(value, inner))
+                setattr(node, name, self._lift(value, bound))
         return node
+
+    def _whole_value(self, node: ast.AST, bound) -> bool:
+        """``request.user``, ``form.cleaned_data["x"]``, ``self.object``: passed as one value."""
+        if not (isinstance(node, ast.Attribute | ast.Subscript) and isinstance(getattr(node, "ctx", None), ast.Load)):
+            return False
+        source = ast.unparse(node)
+        if source in self.instances or source in self.params:  # an instance, or a value named already
+            return True
+        if self._within_instance(node):  # ``self.object.title``: the instance passes whole
+            return False
+        root = _path_root(node)
+        return bool(root) and root not in self.instances and self.liftable(root, bound)
+
+    def _within_instance(self, node: ast.AST) -> bool:
+        current = getattr(node, "value", None)
+        while isinstance(current, ast.Attribute | ast.Subscript):
+            if ast.unparse(current) in self.instances:
+                return True
+            current = current.value
+        return False
+
+    def _lift_call(self, node: ast.Call, bound) -> ast.AST:
+        if self._is_dict_get(node, bound):
+            return self._param(node)
+        if self._is_conversion(node, bound):
+            return self._param(node, suggest_name(node.args[0]))
+        if isinstance(node.func, ast.Attribute):
+            node.func.value = self._lift(node.func.value, bound)
+        else:
+            node.func = self._lift(node.func, bound)
+        node.args = [self._lift(a, bound) for a in node.args]
+        for kw in node.keywords:
+            kw.value = self.prefer(kw.value, field_of(kw.arg), bound) or self._lift(kw.value, bound)
+        return node
+
+    def prefer(self, node: ast.AST, name: str | None, bound=frozenset()) -> ast.Name | None:
+        """``filter(borrower=request.user)``: the view's ``request.user`` passes as ``borrower``.
+
+        Only an attribute of something the view has (not an instance, not ``form.cleaned_data[...]``
+        whose key already names it) is named after the field it is compared with or stored in.
+        """
+        if not name or not isinstance(node, ast.Attribute) or ast.unparse(node) in self.instances:
+            return None
+        return self._param(node, name) if self._whole_value(node, bound) else None

@@ -75,15 +75,20 @@ class Imports:
         self._local_of[key] = local
         return local
 
+    def _group(self, module: str) -> int:
+        """0 the standard library, 1 third-party packages, 2 the project's own."""
+        if is_stdlib(module):
+            return 0
+        return 2 if module.split(".")[0] in self._local_packages else 1
+
     def lines(self) -> list[str]:
         groups: dict[int, dict[str, list[str]]] = {0: {}, 1: {}, 2: {}}
         plain: dict[int, list[str]] = {0: [], 1: [], 2: []}
         for local, (module, name) in self._by_local.items():
-            group = 0 if is_stdlib(module) else (2 if module.split(".")[0] in self._local_packages else 1)
+            group = self._group(module)
             if name is None:
-                plain[group].append(
-                    f"import {module}" if local == module.split(".")[0] else f"import {module} as {local}"
-                )
+                top = module.split(".")[0]
+                plain[group].append(f"import {module}" if local == top else f"import {module} as {local}")
             else:
                 groups[group].setdefault(module, []).append(name if local == name else f"{name} as {local}")
         out: list[str] = []
@@ -91,10 +96,7 @@ class Imports:
             block = sorted(plain[group]) + [
                 f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(groups[group].items())
             ]
-            if block:
-                if out:
-                    out.append("")
-                out.extend(block)
+            out.extend(([""] if out and block else []) + block)
         return out
 
 

@@ -1,10 +1,38 @@
 """Direct model use in views, found by reading the code with ``ast`` (views are never run).
 
-Found: manager chains (``Order.objects.filter(...).count()``, custom managers too),
-``get_object_or_404`` / ``get_list_or_404``, ``.save()`` / ``.delete()`` on variables known to
-hold a model instance (from ``Model(...)``, ``.get()``, ``.create()``, ``get_object_or_404``, a
-``for`` over a queryset, ``form.save(commit=False)``), a ModelForm's ``form.save()``, and writes
-through an instance's related managers (``order.lines.create(...)``, ``.add()``...).
+Found in function views and in the methods of class-based views:
+
+- manager chains (``Order.objects.filter(...).count()``, custom managers and their querysets too);
+- ``get_object_or_404`` / ``get_list_or_404``;
+- ``.save()`` / ``.delete()`` on a variable known to hold a model instance (from ``Model(...)``,
+  ``.get()``, ``.create()``, ``get_object_or_404``, a ``for`` over a queryset,
+  ``form.save(commit=False)``), or on ``self.object`` in a single-object generic view; the
+  ``order.x = ...`` lines right before a save and the writes on the same instance right after it
+  (``bookmark.set_tags(...)``, ``post.tags.add(...)``, ``form.save_m2m()``) travel with it;
+- a ModelForm's ``form.save()`` (also ``super().form_valid(form)`` in a create/update view);
+- reads and writes through an instance's related managers (``question.choice_set.get(...)``,
+  ``order.lines.create(...)``);
+- model methods that write, called on an instance (``notification.mark_as_read()``).
+
+Generic class-based views (:mod:`modkit.modularize.cbv_scan`) add the access Django does for
+them: ``model = Book`` on a ListView is a list of books, on a DetailView/UpdateView/DeleteView a
+book by pk or slug, a CreateView/UpdateView saves its form, a DeleteView deletes. Those uses are
+``implicit`` and name, in ``change``, the method the view gets to call the service instead.
+
+``OrmUse.operation`` is one of
+
+- reads: ``list``, ``values``, ``get``, ``first``, ``last``, ``latest``, ``earliest``, ``count``,
+  ``exists``, ``aggregate``, ``in_bulk``, ``get_or_404``, ``list_or_404``;
+- writes: ``create``, ``get_or_create``, ``update_or_create``, ``bulk_create``, ``bulk_update``,
+  ``update``, ``delete``, ``save``, ``form_create``, ``form_update``, ``related_create``,
+  ``related_add``, ``related_remove``, ``related_set``, ``related_clear``, and two kinds of
+  their own:
+- ``form_save``: a ModelForm whose class overrides ``save()`` is saved; the service receives the
+  bound form and calls ``form.save()`` in a transaction (the form's own writes stay in the form);
+- ``model_method``: a model method that writes is called on an instance; the service calls it.
+
+``via`` says what the use acts through: ``manager``, ``shortcut``, ``instance``, ``related``,
+``form`` or ``method``.
 
 What a name stands for is asked of a :class:`Resolver` (the Django one looks in the app
 registry); this module itself knows nothing of Django.
@@ -50,8 +78,16 @@ INSTANCE_OPERATIONS = {
     "create",
     "get_or_create",
     "update_or_create",
+    "get_or_404",
+    "form_create",
+    "form_update",
+    "form_save",
 }
-WRITE_OPERATIONS = WRITE_METHODS | {"save", "form_create", "form_update"} | {f"related_{m}" for m in RELATED_WRITES}
+WRITE_OPERATIONS = (
+    WRITE_METHODS
+    | {"save", "form_create", "form_update", "form_save", "model_method"}
+    | {f"related_{m}" for m in RELATED_WRITES}
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +100,16 @@ class ModelRef:
     verbose_name: str = ""
     # related manager attribute -> model label
     related: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # What naming and the generic views need to know of the fields (empty when unknown):
+    fields: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)  # name -> internal type
+    forward: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)  # relation -> label
+    choices: Mapping[str, Mapping] = field(default_factory=dict, compare=False, hash=False)  # value -> label
+    editable: tuple[str, ...] = field(default=(), compare=False)  # what ``fields = "__all__"`` means
+    many_to_many: tuple[str, ...] = field(default=(), compare=False)
+    ordering: tuple[str, ...] = field(default=(), compare=False)  # Meta.ordering
+    pk: str = field(default="id", compare=False)
+    # model methods that write -> how many writes they do (a write in a loop counts twice)
+    writers: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def spoken(self) -> str:
@@ -77,6 +123,7 @@ class FormRef:
     model: ModelRef
     fields: tuple[str, ...] = ()
     many_to_many: tuple[str, ...] = ()
+    custom_save: bool = False  # the form class overrides save(): its writes are its own
 
 
 class Resolver(Protocol):
@@ -102,13 +149,14 @@ class OrmUse:
     operation: str
     model: ModelRef | None
     code: str
-    via: str  # manager | shortcut | instance | related | form
+    via: str  # manager | shortcut | instance | related | form | method
     # What the code generator needs (not part of the report):
     expr: ast.AST = field(repr=False)
     statement: ast.stmt = field(repr=False)
     function: ast.AST | None = field(repr=False, default=None)
-    receiver: str | None = None  # the instance variable a save/delete/related write acts on
+    receiver: str | None = None  # the instance (``order``, ``self.object``) a write acts on
     moved: list[ast.stmt] = field(default_factory=list, repr=False)  # ``order.x = ...`` before a save
+    then: list[ast.stmt] = field(default_factory=list, repr=False)  # writes on the instance after it
     related_attr: str | None = None
     related_model: ModelRef | None = None
     form: FormRef | None = None
@@ -116,6 +164,15 @@ class OrmUse:
     form_variable: str | None = None
     new_instance: bool = False  # the saved instance was built in the view, never saved before
     instances: dict[str, ModelRef] = field(default_factory=dict, repr=False)  # known at this point
+    # Class-based views and access rules:
+    generic: str = ""  # the generic view the class is ("ListView"...), "" for a function view
+    implicit: bool = False  # done by the generic view itself: no line of the view does it
+    change: str = ""  # how the view changes, see ``modkit.modularize.view_changes``
+    anchor: ast.ClassDef | None = field(default=None, repr=False)  # the class an implicit use's method joins
+    paginate_by: object = None
+    login_required: bool = False
+    permission_required: tuple[str, ...] = ()
+    writes: int = 1  # writes the moved code does (model methods: as many as they do)
 
     @property
     def kind(self) -> str:
@@ -125,8 +182,18 @@ class OrmUse:
     def first_line(self) -> int:
         return self.moved[0].lineno if self.moved else self.statement.lineno
 
+    @property
+    def last_line(self) -> int:
+        return self.then[-1].end_lineno if self.then else self.statement.end_lineno
+
+    @property
+    def access(self) -> str:
+        """The view's access rule, which stays in the view: ``login``, ``permission a.b``."""
+        parts = (["login"] if self.login_required else []) + [f"permission {p}" for p in self.permission_required]
+        return ", ".join(parts)
+
     def as_dict(self) -> dict:
-        return {
+        found = {
             "file": self.file,
             "line": self.line,
             "view": self.view,
@@ -135,6 +202,15 @@ class OrmUse:
             "model": self.model.label if self.model else None,
             "code": self.code,
         }
+        if self.generic:
+            found["generic"] = self.generic
+            found["implicit"] = self.implicit
+            if self.paginate_by:
+                found["paginate_by"] = self.paginate_by
+        if self.login_required or self.permission_required:
+            found["login_required"] = self.login_required
+            found["permission_required"] = list(self.permission_required)
+        return found
 
     def __str__(self) -> str:
         model = f" on {self.model.label}" if self.model else ""
@@ -177,15 +253,26 @@ def function_locals(function: ast.AST) -> set[str]:
     return names
 
 
+@dataclass
+class Access:
+    """Who may run a view: decorators of a function view, mixins of a class-based one."""
+
+    login_required: bool = False
+    permission_required: tuple[str, ...] = ()
+
+
 class _Scope:
     """What is known inside one view: which variables hold model instances or model forms."""
 
-    def __init__(self, function: ast.AST | None):
+    def __init__(self, function: ast.AST | None, *, view_class=None, access: Access | None = None):
         self.function = function
         self.locals = function_locals(function) if function is not None else set()
-        self.instances: dict[str, ModelRef] = {}
+        self.instances: dict[str, ModelRef] = {}  # variable or ``self.object`` -> model
         self.unsaved: set[str] = set()  # built with Model(...) or form.save(commit=False)
         self.forms: dict[str, tuple[FormRef, ast.AST | None]] = {}
+        self.form_of: dict[str, str] = {}  # instance variable -> the form variable that built it
+        self.view_class = view_class  # cbv_scan.ViewClass of the method's class, if any
+        self.access = access or Access()
 
 
 class ViewScanner:
@@ -209,9 +296,20 @@ class ViewScanner:
         for name in SHORTCUTS:
             self.shortcuts.setdefault(name, SHORTCUTS[name])
         self.uses: list[OrmUse] = []
+        self.view_classes: dict[str, object] = {}  # class name -> cbv_scan.ViewClass
         self._by_expr: dict[int, OrmUse] = {}
         self._covered: set[int] = set()
+        self._rules: list | None = None
         self._find_model_aliases()
+
+    @property
+    def rules(self) -> list:
+        """Business and access rules the views hold (:class:`modkit.modularize.rules.Rule`)."""
+        if self._rules is None:
+            from modkit.modularize.rules import view_rules
+
+            self._rules = view_rules(self)
+        return self._rules
 
     # what names stand for
     def _find_model_aliases(self) -> None:
@@ -228,7 +326,8 @@ class ViewScanner:
                 return self.resolver.user_model()
         return None
 
-    def _dotted_target(self, node: ast.AST) -> str | None:
+    def dotted_target(self, node: ast.AST) -> str | None:
+        """What a (dotted) name of the file stands for, through its imports: ``django.views.generic.ListView``."""
         name = dotted_name(node)
         if not name:
             return None
@@ -238,18 +337,23 @@ class ViewScanner:
             return None
         return f"{imp.target}.{rest}" if rest else imp.target
 
+    _dotted_target = dotted_target
+
     def model_of(self, node: ast.AST) -> ModelRef | None:
         model = self._user_model_call(node)
         if model is not None:
             return model
         if isinstance(node, ast.Name) and node.id in self.model_aliases:
             return self.model_aliases[node.id]
-        target = self._dotted_target(node)
+        target = self.dotted_target(node)
         return self.resolver.model(target) if target else None
 
     def form_of(self, node: ast.AST) -> FormRef | None:
-        target = self._dotted_target(node)
+        target = self.dotted_target(node)
         return self.resolver.form(target) if target else None
+
+    def model_by_label(self, label: str | None) -> ModelRef | None:
+        return self.resolver.by_label(label) if label else None
 
     # walking
     def scan(self) -> list[OrmUse]:
@@ -259,19 +363,34 @@ class ViewScanner:
     def _block(self, statements: list[ast.stmt], scope: _Scope, view: str) -> None:
         for index, statement in enumerate(statements):
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-                name = statement.name if view == "<module>" else f"{view}.{statement.name}"
-                self._block(statement.body, _Scope(statement), name)
-                continue
-            if isinstance(statement, ast.ClassDef):
+                self._function(statement, scope, view)
+            elif isinstance(statement, ast.ClassDef):
                 if view == "<module>":
-                    self._block(statement.body, _Scope(None), statement.name)
-                continue
-            if isinstance(statement, ast.Import | ast.ImportFrom):
-                continue
-            self._statement(statement, statements, index, scope, view)
-            self._bind(statement, scope)
-            for child in self._child_blocks(statement):
-                self._block(child, scope, view)
+                    self._class(statement)
+            elif not isinstance(statement, ast.Import | ast.ImportFrom):
+                self._statement(statement, statements, index, scope, view)
+                self._bind(statement, scope)
+                for child in self._child_blocks(statement):
+                    self._block(child, scope, view)
+
+    def _function(self, function, scope: _Scope, view: str) -> None:
+        from modkit.modularize.cbv_scan import decorator_access, method_scope
+
+        name = function.name if view == "<module>" else f"{view}.{function.name}"
+        if scope.view_class is not None:
+            inner = method_scope(function, scope.view_class, _Scope)
+        else:
+            inner = _Scope(function, access=decorator_access(function, self) if view == "<module>" else scope.access)
+        self._block(function.body, inner, name)
+
+    def _class(self, node: ast.ClassDef) -> None:
+        from modkit.modularize.cbv_scan import add_implicit_uses, read_class
+
+        view_class = read_class(node, self)
+        self.view_classes[node.name] = view_class
+        scope = _Scope(None, view_class=view_class, access=view_class.access)
+        self._block(node.body, scope, node.name)
+        add_implicit_uses(view_class, self, scope)
 
     @staticmethod
     def _child_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
@@ -296,84 +415,107 @@ class ViewScanner:
                     yield item
 
     def _statement(self, statement, block, index, scope, view) -> None:
+        place = Place(statement, block, index, scope, view)
         for root in self._own_expressions(statement):
-            self._visit(root, statement, block, index, scope, view, parents=[])
+            self._visit(root, place, parents=[])
 
-    def _visit(self, node, statement, block, index, scope, view, parents) -> None:
+    def _visit(self, node, place: "Place", parents) -> None:
         if id(node) in self._covered:
             return
-        if self._detect(node, statement, block, index, scope, view, parents):
+        if self._detect(node, place, parents):
             return
         for child in ast.iter_child_nodes(node):
-            self._visit(child, statement, block, index, scope, view, parents + [node])
+            self._visit(child, place, parents + [node])
 
     # detection
-    def _detect(self, node, statement, block, index, scope, view, parents) -> bool:
+    def _detect(self, node, place: "Place", parents) -> bool:
         if isinstance(node, ast.Call):
-            if self._shortcut(node, statement, scope, view):
-                return True
-            if self._instance_write(node, statement, block, index, scope, view):
-                return True
+            from modkit.modularize.cbv_scan import super_access
+
+            return self._call(node, place) or super_access(node, place, self, parents)
         if isinstance(node, ast.Attribute):
-            model = self.model_of(node.value)
-            if model is not None and node.attr in model.managers:
-                self._manager_chain(node, model, statement, scope, view, parents)
-                return True
+            return self._manager_attribute(node, place, parents)
         return False
 
-    def _record(self, expr, operation, model, statement, scope, view, via, **extra) -> OrmUse:
+    def _call(self, call: ast.Call, place: "Place") -> bool:
+        from modkit.modularize.cbv_scan import super_form_valid
+
+        return (
+            self._shortcut(call, place)
+            or self._instance_write(call, place)
+            or self._form_save(call, place)
+            or self._related_write(call, place)
+            or self._model_method(call, place)
+            or super_form_valid(call, place, self)
+        )
+
+    def _manager_attribute(self, node: ast.Attribute, place: "Place", parents) -> bool:
+        model = self.model_of(node.value)
+        if model is not None and node.attr in model.managers:
+            self._manager_chain(node, model, place, parents)
+            return True
+        owner, key = self._instance(node.value, place.scope)
+        if owner is None or node.attr not in owner.related:
+            return False
+        related = self.model_by_label(owner.related[node.attr])
+        outer, methods, indexed = chain_outer(node, parents)
+        operation = chain_operation(methods, indexed)
+        extra = {"receiver": key, "related_attr": node.attr, "related_model": related}
+        if operation in RELATED_WRITES:
+            self.record(outer, f"related_{operation}", owner, place, "related", **extra)
+        else:
+            self.record(outer, operation, related, place, "related", **extra)
+        return True
+
+    def record(self, expr, operation, model, place: "Place", via, **extra) -> OrmUse:
+        scope = place.scope
+        code = extra.pop("code", None) or ast.get_source_segment(self.text, expr) or ast.unparse(expr)
+        origin = extra.pop("origin", expr)  # the view's own code, when ``expr`` writes it out
+        view_class = scope.view_class
         use = OrmUse(
             file=self.file,
             line=expr.lineno,
             col=expr.col_offset,
             end_line=expr.end_lineno,
             end_col=expr.end_col_offset,
-            view=view,
+            view=place.view,
             operation=operation,
             model=model,
-            code=ast.get_source_segment(self.text, expr) or ast.unparse(expr),
+            code=code,
             via=via,
             expr=expr,
-            statement=statement,
+            statement=place.statement,
             function=scope.function,
             instances=dict(scope.instances),
+            generic=view_class.generic if view_class is not None else "",
+            login_required=scope.access.login_required,
+            permission_required=scope.access.permission_required,
             **extra,
         )
         self.uses.append(use)
-        self._by_expr[id(expr)] = use
-        for root in [expr, *use.moved]:
+        self._by_expr[id(expr)] = self._by_expr[id(origin)] = use
+        for root in [expr, origin, *use.moved, *use.then]:
             self._covered.update(id(n) for n in _nodes(root))
         return use
 
-    def _manager_chain(self, manager, model, statement, scope, view, parents) -> None:
-        outer: ast.AST = manager
-        methods: list[str] = []
-        indexed = False
-        for parent in reversed(parents):
-            if isinstance(parent, ast.Attribute) and parent.value is outer:
-                outer = parent
-            elif isinstance(parent, ast.Call) and parent.func is outer:
-                methods.append(outer.attr if isinstance(outer, ast.Attribute) else "")
-                outer = parent
-            elif isinstance(parent, ast.Subscript) and parent.value is outer:
-                indexed = not isinstance(parent.slice, ast.Slice)
-                outer = parent
-            else:
-                break
-        self._record(outer, chain_operation(methods, indexed), model, statement, scope, view, "manager")
+    _record = record
 
-    def _shortcut(self, call, statement, scope, view) -> bool:
+    def _manager_chain(self, manager, model, place: "Place", parents) -> None:
+        outer, methods, indexed = chain_outer(manager, parents)
+        self.record(outer, chain_operation(methods, indexed), model, place, "manager")
+
+    def _shortcut(self, call, place: "Place") -> bool:
         name = call.func.id if isinstance(call.func, ast.Name) else None
         if name not in self.shortcuts or not call.args:
             return False
         first = call.args[0]
-        model = self.model_of(first) or self._chain_model(first)
+        model = self.model_of(first) or self.chain_model(first)
         if model is None:
             return False
-        self._record(call, self.shortcuts[name] + "_or_404", model, statement, scope, view, "shortcut")
+        self.record(call, self.shortcuts[name] + "_or_404", model, place, "shortcut")
         return True
 
-    def _chain_model(self, node: ast.AST) -> ModelRef | None:
+    def chain_model(self, node: ast.AST) -> ModelRef | None:
         """The model of a queryset expression such as ``Order.objects.filter(...)``."""
         while isinstance(node, ast.Call | ast.Attribute | ast.Subscript):
             if isinstance(node, ast.Attribute):
@@ -387,128 +529,167 @@ class ViewScanner:
                 node = node.value
         return None
 
-    def _instance_write(self, call, statement, block, index, scope, view) -> bool:
+    _chain_model = chain_model
+
+    @staticmethod
+    def _instance(node: ast.AST, scope: _Scope) -> tuple[ModelRef | None, str | None]:
+        """The model of ``order`` or ``self.object`` when the scope knows it holds an instance."""
+        key = dotted_name(node)
+        if key is None or key not in scope.instances:
+            return None, None
+        return scope.instances[key], key
+
+    def _instance_write(self, call, place: "Place") -> bool:
+        """``order.save()`` / ``order.delete()`` on a known instance."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("save", "delete")):
+            return False
+        scope = place.scope
+        model, var = self._instance(func.value, scope)
+        if model is None:
+            return False
+        moved, then = [], []
+        if func.attr == "save":
+            moved = self._moved_assignments(var, call, place)
+            then = self._following_writes(var, call, place)
+        built_by = scope.forms.get(scope.form_of.get(var, ""))
+        self.record(
+            call,
+            func.attr,
+            model,
+            place,
+            "instance",
+            receiver=var,
+            moved=moved,
+            then=then,
+            new_instance=var in scope.unsaved,
+            writes=1 + sum(_writes_of(s, model) for s in then),
+            form=built_by[0] if built_by else None,  # ``form.save_m2m()`` after it sets its many-to-many
+        )
+        scope.unsaved.discard(var)
+        return True
+
+    def _form_save(self, call, place: "Place") -> bool:
+        """``form.save()`` of a ModelForm (``commit=False`` only builds an instance)."""
+        func = call.func
+        var = dotted_name(func.value) if isinstance(func, ast.Attribute) else None
+        scope = place.scope
+        if not (func_attr(call) == "save" and var in scope.forms and not _commit_false(call)):
+            return False
+        form, instance = scope.forms[var]
+        self.record(
+            call,
+            form_operation(form, instance),
+            form.model,
+            place,
+            "form",
+            form=form,
+            form_instance=instance,
+            form_variable=var,
+        )
+        return True
+
+    def _related_write(self, call, place: "Place") -> bool:
+        """``order.lines.create(...)``, ``post.tags.add(tag)``: writes through a related manager."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr in RELATED_WRITES):
+            return False
+        receiver = func.value
+        if not isinstance(receiver, ast.Attribute):
+            return False
+        owner, key = self._instance(receiver.value, place.scope)
+        if owner is None:
+            return False
+        related_label = owner.related.get(receiver.attr)
+        if related_label is None and owner.related:
+            return False  # not a related manager of that model: something else
+        self.record(
+            call,
+            f"related_{func.attr}",
+            owner,
+            place,
+            "related",
+            receiver=key,
+            related_attr=receiver.attr,
+            related_model=self.model_by_label(related_label),
+        )
+        return True
+
+    def _model_method(self, call, place: "Place") -> bool:
+        """``notification.mark_as_read()``: a model method known to write."""
         func = call.func
         if not isinstance(func, ast.Attribute):
             return False
-        receiver = func.value
-        if isinstance(receiver, ast.Name):
-            var = receiver.id
-            if func.attr in ("save", "delete") and var in scope.instances:
-                model = scope.instances[var]
-                moved = self._moved_assignments(var, call, statement, block, index) if func.attr == "save" else []
-                self._record(
-                    call,
-                    func.attr,
-                    model,
-                    statement,
-                    scope,
-                    view,
-                    "instance",
-                    receiver=var,
-                    moved=moved,
-                    new_instance=var in scope.unsaved,
-                )
-                scope.unsaved.discard(var)
-                return True
-            if func.attr == "save" and var in scope.forms and not _commit_false(call):
-                form, instance = scope.forms[var]
-                operation = "form_update" if instance is not None else "form_create"
-                self._record(
-                    call,
-                    operation,
-                    form.model,
-                    statement,
-                    scope,
-                    view,
-                    "form",
-                    form=form,
-                    form_instance=instance,
-                    form_variable=var,
-                )
-                return True
-        if (
-            isinstance(receiver, ast.Attribute)
-            and isinstance(receiver.value, ast.Name)
-            and receiver.value.id in scope.instances
-            and func.attr in RELATED_WRITES
-        ):
-            owner = scope.instances[receiver.value.id]
-            related_label = owner.related.get(receiver.attr)
-            if related_label is None and owner.related:
-                return False  # not a related manager of that model: something else
-            related = self.resolver.by_label(related_label) if related_label else None
-            self._record(
-                call,
-                f"related_{func.attr}",
-                owner,
-                statement,
-                scope,
-                view,
-                "related",
-                receiver=receiver.value.id,
-                related_attr=receiver.attr,
-                related_model=related,
-            )
-            return True
-        return False
+        model, var = self._instance(func.value, place.scope)
+        if model is None or func.attr not in model.writers:
+            return False
+        self.record(call, "model_method", model, place, "method", receiver=var, writes=model.writers[func.attr])
+        return True
 
-    def _moved_assignments(self, var, call, statement, block, index) -> list[ast.stmt]:
+    def moved_assignments(self, var: str, call: ast.Call, place: "Place") -> list[ast.stmt]:
         """``order.status = ...`` lines right before ``order.save()`` travel with it."""
-        if not (isinstance(statement, ast.Expr) and statement.value is call and block is not None):
+        if not _is_own_statement(place.statement, call) or place.block is None:
             return []
         moved: list[ast.stmt] = []
-        for previous in reversed(block[:index]):
-            target = None
-            if isinstance(previous, ast.Assign) and len(previous.targets) == 1:
-                target = previous.targets[0]
-            elif isinstance(previous, ast.AugAssign | ast.AnnAssign):
-                target = previous.target
+        for previous in reversed(place.block[: place.index]):
+            target = _assigned_target(previous)
             if not (
                 isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == var
+                and dotted_name(target.value) == var
                 and not any(id(n) in self._covered for n in _nodes(previous))
             ):
                 break
             moved.insert(0, previous)
         return moved
 
+    _moved_assignments = moved_assignments
+
+    def _following_writes(self, var: str, call: ast.Call, place: "Place") -> list[ast.stmt]:
+        """Writes on the saved instance right after the save, moved with it into one method."""
+        if not _is_own_statement(place.statement, call) or place.block is None:
+            return []
+        model = place.scope.instances[var]
+        form_var = place.scope.form_of.get(var)
+        then = []
+        for following in place.block[place.index + 1 :]:
+            if not _is_instance_write(following, var, model, form_var):
+                break
+            then.append(following)
+        return then
+
     # what variables hold, after a statement
     def _bind(self, statement: ast.stmt, scope: _Scope) -> None:
         if isinstance(statement, ast.Assign):
-            value = statement.value
             for target in statement.targets:
-                names = list(_targets(target))
-                for name in names:
-                    scope.instances.pop(name, None)
-                    scope.forms.pop(name, None)
-                    scope.unsaved.discard(name)
-                if isinstance(target, ast.Name):
-                    self._bind_value(target.id, value, scope)
-                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
-                    use = self._by_expr.get(id(value))
-                    if use and use.operation in ("get_or_create", "update_or_create") and use.model:
-                        scope.instances[target.elts[0].id] = use.model
+                self._bind_target(target, statement.value, scope)
         elif isinstance(statement, ast.For | ast.AsyncFor) and isinstance(statement.target, ast.Name):
             use = self._by_expr.get(id(statement.iter))
             if use and use.model and use.operation in ("list", "list_or_404"):
                 scope.instances[statement.target.id] = use.model
 
+    def _bind_target(self, target: ast.AST, value: ast.AST, scope: _Scope) -> None:
+        key = dotted_name(target)
+        for name in [key] if key else _targets(target):
+            scope.instances.pop(name, None)
+            scope.forms.pop(name, None)
+            scope.unsaved.discard(name)
+        if key is not None:
+            self._bind_value(key, value, scope)
+        elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+            use = self._by_expr.get(id(value))
+            if use and use.operation in ("get_or_create", "update_or_create") and use.model:
+                scope.instances[target.elts[0].id] = use.model
+
     def _bind_value(self, name: str, value: ast.AST, scope: _Scope) -> None:
         use = self._by_expr.get(id(value))
-        if (
-            use is not None
-            and use.model is not None
-            and (use.operation in INSTANCE_OPERATIONS or use.operation in ("get_or_404", "form_create", "form_update"))
-        ):
+        if use is not None and use.model is not None and use.operation in INSTANCE_OPERATIONS:
             scope.instances[name] = use.model
-            return
-        if isinstance(value, ast.Name) and value.id in scope.instances:
+        elif isinstance(value, ast.Name) and value.id in scope.instances:
             scope.instances[name] = scope.instances[value.id]
-            return
-        if not isinstance(value, ast.Call):
-            return
+        elif isinstance(value, ast.Call):
+            self._bind_call(name, value, scope)
+
+    def _bind_call(self, name: str, value: ast.Call, scope: _Scope) -> None:
         model = self.model_of(value.func)
         if model is not None:
             scope.instances[name] = model
@@ -519,16 +700,85 @@ class ViewScanner:
             instance = next((k.value for k in value.keywords if k.arg == "instance"), None)
             scope.forms[name] = (form, instance)
             return
-        func = value.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "save"
-            and isinstance(func.value, ast.Name)
-            and func.value.id in scope.forms
-            and _commit_false(value)
-        ):
-            scope.instances[name] = scope.forms[func.value.id][0].model
-            scope.unsaved.add(name)
+        form_var = dotted_name(value.func.value) if isinstance(value.func, ast.Attribute) else None
+        if func_attr(value) == "save" and form_var in scope.forms and _commit_false(value):
+            form, instance = scope.forms[form_var]
+            scope.instances[name] = form.model
+            scope.form_of[name] = form_var
+            if instance is None:  # a form bound to an instance edits it: saving is no creation
+                scope.unsaved.add(name)
+
+
+@dataclass
+class Place:
+    """Where a use is: its statement, the block and index of that statement, the scope and view."""
+
+    statement: ast.stmt
+    block: list[ast.stmt] | None
+    index: int
+    scope: _Scope
+    view: str
+
+
+def chain_outer(manager: ast.AST, parents: list[ast.AST]) -> tuple[ast.AST, list[str], bool]:
+    """The whole chain ``manager.filter(...).count()`` around ``manager``, its methods, and an index."""
+    outer: ast.AST = manager
+    methods: list[str] = []
+    indexed = False
+    for parent in reversed(parents):
+        if isinstance(parent, ast.Attribute) and parent.value is outer:
+            outer = parent
+        elif isinstance(parent, ast.Call) and parent.func is outer:
+            methods.append(outer.attr if isinstance(outer, ast.Attribute) else "")
+            outer = parent
+        elif isinstance(parent, ast.Subscript) and parent.value is outer:
+            indexed = not isinstance(parent.slice, ast.Slice)
+            outer = parent
+        else:
+            break
+    return outer, methods, indexed
+
+
+def func_attr(call: ast.AST) -> str | None:
+    return call.func.attr if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) else None
+
+
+def form_operation(form: FormRef, instance: ast.AST | None) -> str:
+    if form.custom_save:
+        return "form_save"
+    return "form_update" if instance is not None else "form_create"
+
+
+def _assigned_target(statement: ast.stmt) -> ast.AST | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.targets[0]
+    if isinstance(statement, ast.AugAssign | ast.AnnAssign):
+        return statement.target
+    return None
+
+
+def _is_own_statement(statement: ast.stmt, call: ast.Call) -> bool:
+    """The call is the whole statement (``order.save()``, ``return super().form_valid(form)``)."""
+    return isinstance(statement, ast.Expr | ast.Return) and statement.value is call
+
+
+def _is_instance_write(statement: ast.stmt, var: str, model: ModelRef, form_var: str | None) -> bool:
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return False
+    receiver = dotted_name(call.func.value)
+    attr = call.func.attr
+    if receiver == var:
+        return attr in model.writers
+    if form_var is not None and receiver == form_var:
+        return attr == "save_m2m"
+    owner, _, related = (receiver or "").rpartition(".")
+    return owner == var and related in model.related and attr in RELATED_WRITES
+
+
+def _writes_of(statement: ast.stmt, model: ModelRef) -> int:
+    attr = func_attr(statement.value) if isinstance(statement, ast.Expr) else None
+    return model.writers.get(attr, 1)
 
 
 def _nodes(root: ast.AST) -> Iterator[ast.AST]:

@@ -20,6 +20,7 @@ from modkit.modularize.naming import Imports, camel, snake
 from modkit.modularize.render import module_file, service_file, test_file
 from modkit.modularize.resolver import lookup_field, model_ref
 from modkit.modularize.rewrite import rewrite_views
+from modkit.modularize.rules import Rule, find_rules
 from modkit.modularize.servicegen import Method, ServiceBuilder, ViewChange
 from modkit.modularize.testgen import TestWriter
 
@@ -65,6 +66,8 @@ class AppPlan:
     notes: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    # What stays where it is, with its place: rules in forms and views, signals, context processors.
+    rules: list[Rule] = field(default_factory=list)
 
     @property
     def module_class(self) -> str:
@@ -136,6 +139,7 @@ class AppPlan:
             "view_changes": [c.as_dict() for c in self.view_changes],
             "untested_methods": self.untested,
             "notes": self.notes,
+            "rules": [r.as_dict() for r in self.rules],
             "blockers": self.blockers,
         }
 
@@ -331,6 +335,7 @@ def _app_plan(report: AppReport, name: str, context: _Context) -> AppPlan:
     if report.orm_uses or plan.models:
         plan.builder = _service_builder(report, plan, context)
     _notes(plan, report, context.module_of)
+    plan.rules = find_rules(app, context.layout.root, report.scanners)
     _files(plan, context)
     plan.blockers = _clashes(plan)
     return plan
@@ -364,6 +369,7 @@ def _service_builder(report: AppReport, plan: AppPlan, context: _Context) -> Ser
         provide=plan.provide,
         field_info=_field_info,
         not_found=context.layout.not_found,
+        service_class=(plan.service_import, f"{camel(plan.name)}Service"),
     )
     builder.imports = Imports(local_packages=context.local_packages)
     for use in report.orm_uses:

@@ -2,7 +2,7 @@
 
 from modkit.modularize.layout import MARKER
 from modkit.modularize.naming import Imports, double_quoted
-from modkit.modularize.testgen import HELPERS, TestFile
+from modkit.modularize.testfile import test_file as test_file  # the test file's text lives there
 
 
 def module_file(plan) -> str:
@@ -77,83 +77,19 @@ def module_file(plan) -> str:
 def service_file(plan) -> str:
     builder = plan.builder
     if plan.view_changes:
-        summary = [
-            f'"""{plan.title}: what the {plan.app.label} app\'s views did to its models, moved here by',
-            "migrate_to_modules.",
-        ]
+        summary = [f'"""{plan.title}: what the {plan.app.label} app\'s views did to its models ({MARKER}).']
     else:
         summary = [
-            f'"""{plan.title}: reads of the {plan.app.label} app\'s models, written by migrate_to_modules',
-            "(its views never used them directly; add the app's use cases here).",
+            f'"""{plan.title}: reads of the {plan.app.label} app\'s models ({MARKER}; its views',
+            "never used them directly: add the app's use cases here).",
         ]
     head = summary + [
         "",
-        "A plain class (no container import): each method is one use case, named by verb, with",
-        "keyword-only arguments; writes run in one transaction the service owns.",
+        "A plain class (no container import): each method is one use case, with keyword-only",
+        "arguments; a method that writes more than once does it in one transaction.",
         '"""',
         "",
     ]
     doc = f'The {plan.name} module\'s use cases; views receive it by injection (``Provide["{plan.provide}"]``).'
     body = builder.render_class(plan.service_class, doc)
     return double_quoted("\n".join(head + builder.imports.lines() + ["", ""] + body) + "\n")
-
-
-def test_file(plan, tests: TestFile, imports: Imports) -> str:
-    subject = f"The {plan.name} module" + (f" and {plan.service_class}" if plan.service_class else "")
-    head = [f'"""{subject} on the real database ({MARKER}).']
-    if tests.untested:
-        head += ["", "Not exercised here (no argument could be derived; test them by hand):"]
-        head += [f"- {entry}" for entry in tests.untested]
-        head.append('"""')
-    else:
-        head[0] += '"""'
-    imports.use("pytest")
-    imports.use("modkit", "ModuleRegistry")
-    imports.use(plan.module_import, plan.module_class)
-    for dep in plan.dependency_classes:
-        imports.use(*dep)
-    cases: list[str] = []
-    cases += [
-        "",
-        "",
-        "def test_the_module_passes_the_registry_validation():",
-        f"    registry = ModuleRegistry([{', '.join(plan.registry_members)}])",
-        "    registry.validate()",
-        f"    assert registry.initialization_order()[-1] == {plan.name!r}",
-        "",
-        "",
-        "def test_the_module_starts_and_is_healthy():",
-        f"    module = {plan.module_class}({plan.container_class + '()' if plan.service_class else ''})",
-        "    assert module.initialize() is True",
-        '    assert module.get_module_health()["status"] == "UP"',
-    ]
-    if plan.service_class:
-        imports.use(plan.module_import, plan.container_class)
-        imports.use(plan.service_import, plan.service_class)
-        cases += [
-            "",
-            "",
-            "@pytest.fixture",
-            "def service():",
-            f"    return {plan.container_class}().{plan.service_name}()",
-            "",
-            "",
-            "def test_the_container_builds_the_service(service):",
-            f"    assert isinstance(service, {plan.service_class})",
-        ]
-        for case in tests.cases:
-            body = [part for line in case.lines for part in line.split("\n")]
-            cases += ["", "", f"def {case.name}(service):"] + [f"    {line}" for line in body]
-    if tests.cases:
-        for module, name in (
-            ("itertools", None),
-            ("uuid", None),
-            ("datetime", "timedelta"),
-            ("decimal", "Decimal"),
-            ("django.utils", "timezone"),
-        ):
-            imports.use(module, name)
-    text = head + [""] + imports.lines() + ["", "pytestmark = pytest.mark.django_db"] + cases
-    if tests.cases:
-        text += HELPERS.rstrip("\n").split("\n")
-    return double_quoted("\n".join(text) + "\n")

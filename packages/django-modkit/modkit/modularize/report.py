@@ -5,6 +5,7 @@ from pathlib import Path
 from modkit.modularize.analysis import Analysis, AppReport
 from modkit.modularize.graph import format_cycle
 from modkit.modularize.plan import AppPlan, Plan
+from modkit.modularize.rules import rules_text
 from modkit.modularize.staging import Outcome
 
 
@@ -121,6 +122,9 @@ def app_plan_text(app: AppPlan, root: Path, *, full: bool) -> list[str]:
         state = _state(planned)
         out.append(f"  file      {_shown(planned.path, root)} ({state})")
     out.extend(f"  note      {note}" for note in app.notes)
+    if app.rules:
+        out.append("  stays where it is (rules, signals; move by hand when the service should own them):")
+        out.extend(rules_text(app.rules, indent="    "))
     out.extend(f"  BLOCKED   {b}" for b in app.blockers)
     if app.untested:
         out.append(f"  untested  {', '.join(app.untested)}")
@@ -154,7 +158,7 @@ def _view_changes(app: AppPlan) -> list[str]:
     out = ["  views rewritten:" if rewritten else f"  views to update: {app.injection()}"]
     for change in app.view_changes:
         out.append(f"  - {change.file}:{change.line} {change.view} -> {app.service_name}.{change.method}()")
-        out.extend(f"      - {line}" for line in change.before.split("\n"))
+        out.extend(f"      - {line}" for line in change.before.split("\n") if change.before)
         out.extend(f"      + {line}" for line in change.after.split("\n"))
     return out
 

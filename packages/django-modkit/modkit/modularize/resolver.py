@@ -4,7 +4,10 @@ Only modules already imported are looked in (the import check imports every app 
 first), so resolving a name never runs new code.
 """
 
+import ast
+import inspect
 import sys
+import textwrap
 from functools import cache
 
 from django.apps import apps
@@ -22,12 +25,6 @@ def _lookup(dotted: str):
 
 def model_ref(model: type[models.Model]) -> ModelRef:
     opts = model._meta
-    related = {}
-    for rel in opts.get_fields():
-        if rel.is_relation and (rel.one_to_many or rel.many_to_many) and rel.related_model is not None:
-            accessor = rel.get_accessor_name() if rel.auto_created else rel.name
-            if accessor:
-                related[accessor] = rel.related_model._meta.label
     managers = tuple(dict.fromkeys([m.name for m in opts.managers] + ["_default_manager", "_base_manager"]))
     return ModelRef(
         label=opts.label,
@@ -36,8 +33,89 @@ def model_ref(model: type[models.Model]) -> ModelRef:
         managers=managers,
         default_manager=opts.default_manager.name if opts.default_manager else "objects",
         verbose_name=str(opts.verbose_name),
-        related=related,
+        related=_related_managers(opts),
+        many_to_many=tuple(f.name for f in opts.many_to_many),
+        ordering=tuple(str(o) for o in opts.ordering or ()),
+        pk=opts.pk.name,
+        writers=method_writes(model),
+        **_field_facts([f for f in opts.get_fields() if not f.auto_created or f.concrete]),
     )
+
+
+def _related_managers(opts) -> dict[str, str]:
+    """Related manager attribute -> model label (``order.lines``, ``post.tags``, ``question.choice_set``)."""
+    related = {}
+    for rel in opts.get_fields():
+        if rel.is_relation and (rel.one_to_many or rel.many_to_many) and rel.related_model is not None:
+            accessor = rel.get_accessor_name() if rel.auto_created else rel.name
+            if accessor:
+                related[accessor] = rel.related_model._meta.label
+    return related
+
+
+def _field_facts(own: list) -> dict:
+    """What naming and the generic views need of the model's own fields."""
+    return {
+        "fields": {f.name: _kind(f) for f in own},
+        "forward": {f.name: f.related_model._meta.label for f in own if f.is_relation and f.related_model},
+        "choices": {f.name: _choices(f) for f in own if getattr(f, "choices", None)},
+        "editable": tuple(f.name for f in own if _in_model_form(f)),
+    }
+
+
+def _choices(field) -> dict:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+def _kind(field) -> str:
+    get = getattr(field, "get_internal_type", None)
+    return get() if get is not None else type(field).__name__
+
+
+def _in_model_form(field) -> bool:
+    """What ``fields = "__all__"`` puts in a model form: editable fields, no auto primary key."""
+    return getattr(field, "editable", False) and not _kind(field).endswith("AutoField")
+
+
+WRITE_CALLS = {
+    "save",
+    "delete",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "add",
+    "remove",
+    "set",
+    "clear",
+}
+LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+NOT_WRITERS = {"save", "delete", "clean", "full_clean", "refresh_from_db"}
+
+
+def method_writes(model) -> dict[str, int]:
+    """The model's own methods that write, and how many writes each does (one in a loop counts twice)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(model)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    found = {}
+    for node in tree.body[0].body if tree.body else []:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.name not in NOT_WRITERS:
+            writes = sum(_writes(statement, False) for statement in node.body)
+            if writes:
+                found[node.name] = writes
+    return found
+
+
+def _writes(node: ast.AST, looped: bool) -> int:
+    own = 0
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITE_CALLS:
+        own = 2 if looped else 1
+    inner = looped or isinstance(node, LOOPS)
+    return own + sum(_writes(child, inner) for child in ast.iter_child_nodes(node))
 
 
 def _importable_module(model) -> str:
@@ -58,21 +136,29 @@ class DjangoResolver:
 
     def form(self, dotted: str) -> FormRef | None:
         obj = _lookup(dotted)
-        meta = getattr(obj, "_meta", None)
-        model = getattr(meta, "model", None)
-        base_fields = getattr(obj, "base_fields", None)
-        if not (isinstance(obj, type) and model is not None and base_fields is not None):
+        model = _form_model(obj)
+        if model is None:
             return None
         model_fields = {f.name for f in model._meta.get_fields() if not f.auto_created or f.concrete}
-        fields = tuple(name for name in base_fields if name in model_fields)
-        many = tuple(f.name for f in model._meta.many_to_many if f.name in fields)
+        fields = tuple(name for name in obj.base_fields if name in model_fields)
         return FormRef(
             name=obj.__name__,
             module=obj.__module__,
             model=_cached_ref(model),
             fields=fields,
-            many_to_many=many,
+            many_to_many=tuple(f.name for f in model._meta.many_to_many if f.name in fields),
+            custom_save=_own_save(obj),
         )
+
+    def generic_view(self, dotted: str) -> str | None:
+        """The Django generic view a project's own base view class derives from (``ListView``...)."""
+        from modkit.modularize.cbv_scan import GENERIC_KINDS
+
+        obj = _lookup(dotted)
+        for cls in getattr(obj, "__mro__", ()):
+            if cls.__module__.startswith("django.views.generic") and cls.__name__ in GENERIC_KINDS:
+                return cls.__name__
+        return None
 
     def user_model(self) -> ModelRef | None:
         return _cached_ref(get_user_model())
@@ -82,6 +168,19 @@ class DjangoResolver:
             return _cached_ref(apps.get_model(label))
         except (LookupError, ValueError):
             return None
+
+
+def _form_model(obj):
+    """The model of a ModelForm class, None for anything else."""
+    model = getattr(getattr(obj, "_meta", None), "model", None)
+    if isinstance(obj, type) and model is not None and getattr(obj, "base_fields", None) is not None:
+        return model
+    return None
+
+
+def _own_save(form_class) -> bool:
+    """The form class (or a project's base of it) overrides ``save()``."""
+    return any("save" in vars(cls) for cls in form_class.__mro__ if not cls.__module__.startswith("django."))
 
 
 @cache
@@ -106,15 +205,25 @@ def lookup_field(label: str, lookup: str):
     for i, part in enumerate(parts):
         if field is not None and field.is_relation:
             model = field.related_model
-        name = model._meta.pk.name if part == "pk" else part
-        try:
-            candidate = model._meta.get_field(name)
-        except Exception:
-            return field, path, "__".join(parts[i:]) or "exact"
-        if candidate.auto_created and not candidate.concrete:
-            return None, path, "reverse"
+        candidate = _field(model, part)
+        if candidate is None or (candidate.auto_created and not candidate.concrete):
+            return _walk_end(field, candidate, path, parts[i:])
         field = candidate
-        path.append(name)
+        path.append(model._meta.pk.name if part == "pk" else part)
         if not field.is_relation and i < len(parts) - 1:
             return field, path, "__".join(parts[i + 1 :])
     return field, path, "exact"
+
+
+def _walk_end(field, candidate, path: list[str], rest: list[str]):
+    """No such field: the rest is the lookup; a reverse relation: no field to tell a type by."""
+    if candidate is None:
+        return field, path, "__".join(rest) or "exact"
+    return None, path, "reverse"
+
+
+def _field(model, part: str):
+    try:
+        return model._meta.get_field(model._meta.pk.name if part == "pk" else part)
+    except Exception:
+        return None
