@@ -24,8 +24,6 @@ def module_file(plan) -> str:
         body += [
             "",
             f"class {plan.container_class}(containers.DeclarativeContainer):",
-            "    config = providers.Configuration()",
-            "",
             f"    {plan.service_name} = providers.Factory({plan.service_class})",
             "",
         ]
