@@ -403,7 +403,7 @@ def test_a_failed_attempt_leaves_no_import_behind():
 
 
 def test_every_operation_kind_has_a_writer():
-    from modkit.modularize.orm_scan import READ_TERMINALS, WRITE_METHODS
+    from modkit.modularize.orm_facts import READ_TERMINALS, WRITE_METHODS
 
     assert set(READ_TERMINALS.values()) | WRITE_METHODS | {"list", "values", "save"} <= set(KINDS)
 

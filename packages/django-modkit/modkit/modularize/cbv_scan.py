@@ -24,18 +24,20 @@ an instance of the model and that ``form`` is the view's model form; ``super().f
 in it is the form's save (or the deletion). ``LoginRequiredMixin`` / ``PermissionRequiredMixin``
 (and ``@login_required`` / ``@permission_required`` on function views) are recorded on each use:
 those rules stay in the view.
+
+``scanner`` below is always the :class:`~modkit.modularize.orm_scan.ViewScanner` reading the file:
+it calls in here, and this module only calls back what it is given (so it does not import it).
 """
 
 import ast
 import copy
 from dataclasses import dataclass, field
 
-from modkit.modularize.orm_scan import (
+from modkit.modularize.orm_facts import (
     Access,
     FormRef,
     ModelRef,
     Place,
-    ViewScanner,
     chain_operation,
     chain_outer,
     dotted_name,
@@ -95,7 +97,7 @@ class ViewClass:
 
 
 # reading a class
-def read_class(node: ast.ClassDef, scanner: ViewScanner) -> ViewClass:
+def read_class(node: ast.ClassDef, scanner) -> ViewClass:
     view = ViewClass(node=node, name=node.name)
     for base in node.bases:
         _inherit(view, base, scanner)
@@ -113,7 +115,7 @@ def read_class(node: ast.ClassDef, scanner: ViewScanner) -> ViewClass:
     return view
 
 
-def _inherit(view: ViewClass, base: ast.AST, scanner: ViewScanner) -> None:
+def _inherit(view: ViewClass, base: ast.AST, scanner) -> None:
     parent = scanner.view_classes.get(dotted_name(base) or "")
     if parent is not None:  # a class of the same file
         _merge(view, parent)
@@ -135,7 +137,7 @@ def _merge(view: ViewClass, parent: ViewClass) -> None:
     view.mixins |= parent.mixins
 
 
-def _resolved_generic(scanner: ViewScanner, target: str) -> str | None:
+def _resolved_generic(scanner, target: str) -> str | None:
     """A project's own base view from another module, when the resolver can tell what it derives from."""
     ask = getattr(scanner.resolver, "generic_view", None)
     return ask(target) if ask is not None else None
@@ -149,7 +151,7 @@ def _attribute_name(statement: ast.stmt) -> str | None:
     return None
 
 
-def _model(view: ViewClass, scanner: ViewScanner) -> tuple[ModelRef | None, ast.AST | None]:
+def _model(view: ViewClass, scanner) -> tuple[ModelRef | None, ast.AST | None]:
     statement = view.attrs.get("model")
     if statement is not None:
         model = scanner.model_of(statement.value)
@@ -161,7 +163,7 @@ def _model(view: ViewClass, scanner: ViewScanner) -> tuple[ModelRef | None, ast.
     return None, None
 
 
-def _form(view: ViewClass, scanner: ViewScanner) -> FormRef | None:
+def _form(view: ViewClass, scanner) -> FormRef | None:
     statement = view.attrs.get("form_class")
     if statement is not None:
         return scanner.form_of(statement.value)
@@ -195,7 +197,7 @@ def _strings(node: ast.AST | None) -> tuple[str, ...]:
     return ()
 
 
-def _class_access(view: ViewClass, scanner: ViewScanner) -> Access:
+def _class_access(view: ViewClass, scanner) -> Access:
     access = Access(login_required="LoginRequiredMixin" in view.mixins)
     if "PermissionRequiredMixin" in view.mixins:
         statement = view.attrs.get("permission_required")
@@ -208,14 +210,14 @@ def _class_access(view: ViewClass, scanner: ViewScanner) -> Access:
     return access
 
 
-def decorator_access(function: ast.AST, scanner: ViewScanner) -> Access:
+def decorator_access(function: ast.AST, scanner) -> Access:
     access = Access()
     for decorator in function.decorator_list:
         _decorator(decorator, access, scanner)
     return access
 
 
-def _decorator(node: ast.AST, access: Access, scanner: ViewScanner) -> None:
+def _decorator(node: ast.AST, access: Access, scanner) -> None:
     call = node if isinstance(node, ast.Call) else None
     name = (dotted_name(call.func if call else node) or "").rpartition(".")[2]
     args = call.args if call else []
@@ -246,7 +248,7 @@ def method_scope(function: ast.AST, view: ViewClass, scope_class):
     return scope
 
 
-def super_form_valid(call: ast.Call, place: Place, scanner: ViewScanner) -> bool:
+def super_form_valid(call: ast.Call, place: Place, scanner) -> bool:
     """``super().form_valid(form)`` in a create/update view saves the form; in a DeleteView it deletes."""
     func = call.func
     view = place.scope.view_class
@@ -274,7 +276,7 @@ def super_form_valid(call: ast.Call, place: Place, scanner: ViewScanner) -> bool
     return True
 
 
-def super_access(call: ast.Call, place: Place, scanner: ViewScanner, parents: list) -> bool:
+def super_access(call: ast.Call, place: Place, scanner, parents: list) -> bool:
     """``super().get_queryset().filter(...)`` / ``super().get_object()`` in an overriding method.
 
     The use's expression is the same code with the generic view's own access written out
@@ -294,7 +296,7 @@ def super_access(call: ast.Call, place: Place, scanner: ViewScanner, parents: li
     return True
 
 
-def _super_queryset(view: ViewClass, scanner: ViewScanner, call: ast.Call, parents: list):
+def _super_queryset(view: ViewClass, scanner, call: ast.Call, parents: list):
     if not view.kind:
         return None
     outer, methods, indexed = chain_outer(call, parents)
@@ -302,7 +304,7 @@ def _super_queryset(view: ViewClass, scanner: ViewScanner, call: ast.Call, paren
     return outer, _replace_node(outer, call, _synthetic(written, call)), chain_operation(methods, indexed)
 
 
-def _super_object(view: ViewClass, scanner: ViewScanner, call: ast.Call, parents: list):
+def _super_object(view: ViewClass, scanner, call: ast.Call, parents: list):
     if view.kind not in SINGLE_OBJECT:
         return None
     written = f"get_object_or_404({_model_source(view, scanner)}, {_object_lookup(view)})"
@@ -336,7 +338,7 @@ def _statement(view: ViewClass, *preferred: str) -> ast.stmt:
     return next((own[name] for name in preferred if name in own), view.node)
 
 
-def add_implicit_uses(view: ViewClass, scanner: ViewScanner, scope) -> None:
+def add_implicit_uses(view: ViewClass, scanner, scope) -> None:
     if not view.kind or view.model is None:
         return
     for add in (_implicit_list, _implicit_object, _implicit_form, _implicit_delete):
@@ -353,7 +355,7 @@ def _synthetic(code: str, anchor: ast.stmt) -> ast.expr:
     return expr
 
 
-def _model_source(view: ViewClass, scanner: ViewScanner) -> str:
+def _model_source(view: ViewClass, scanner) -> str:
     if view.model_node is not None:
         return ast.unparse(view.model_node)
     for local, imp in scanner.imports.items():
@@ -369,7 +371,7 @@ def _record(view, scanner, scope, statement, method, expr, operation, via, **ext
     return scanner.record(expr, operation, view.model, place, via, implicit=True, anchor=view.node, code=code, **extra)
 
 
-def _implicit_list(view: ViewClass, scanner: ViewScanner, scope) -> None:
+def _implicit_list(view: ViewClass, scanner, scope) -> None:
     if view.kind != "list" or view.overrides("get_queryset") or "queryset" in view.attrs:
         return
     code = f"{_model_source(view, scanner)}.{view.model.default_manager}.all()"
@@ -392,7 +394,7 @@ def _object_lookup(view: ViewClass) -> str:
     return "pk=self.kwargs[self.pk_url_kwarg]"
 
 
-def _implicit_object(view: ViewClass, scanner: ViewScanner, scope) -> None:
+def _implicit_object(view: ViewClass, scanner, scope) -> None:
     if view.kind not in SINGLE_OBJECT or view.overrides("get_object", "get_queryset") or "queryset" in view.attrs:
         return
     anchor = _statement(view, "model")
@@ -400,7 +402,7 @@ def _implicit_object(view: ViewClass, scanner: ViewScanner, scope) -> None:
     _record(view, scanner, scope, anchor, "get_object", expr, "get_or_404", "shortcut", change="get_object")
 
 
-def _implicit_form(view: ViewClass, scanner: ViewScanner, scope) -> None:
+def _implicit_form(view: ViewClass, scanner, scope) -> None:
     if view.kind not in ("create", "update") or view.form is None or view.overrides("form_valid", "post"):
         return
     instance = self_object() if view.kind == "update" else None
@@ -422,7 +424,7 @@ def _implicit_form(view: ViewClass, scanner: ViewScanner, scope) -> None:
     )
 
 
-def _implicit_delete(view: ViewClass, scanner: ViewScanner, scope) -> None:
+def _implicit_delete(view: ViewClass, scanner, scope) -> None:
     if view.kind != "delete" or view.overrides("form_valid", "post", "delete"):
         return
     anchor = _statement(view, "model", "success_url")

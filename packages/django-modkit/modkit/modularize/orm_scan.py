@@ -39,91 +39,35 @@ registry); this module itself knows nothing of Django.
 """
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from modkit.modularize.source import Import, module_level_imports
-
-WRITE_METHODS = {
-    "create",
-    "get_or_create",
-    "update_or_create",
-    "bulk_create",
-    "bulk_update",
-    "update",
-    "delete",
-}
-READ_TERMINALS = {
-    "get": "get",
-    "first": "first",
-    "last": "last",
-    "earliest": "earliest",
-    "latest": "latest",
-    "count": "count",
-    "exists": "exists",
-    "aggregate": "aggregate",
-    "in_bulk": "in_bulk",
-}
-VALUES_METHODS = {"values", "values_list"}
-RELATED_WRITES = {"create", "add", "remove", "set", "clear"}
-SHORTCUTS = {"get_object_or_404": "get", "get_list_or_404": "list"}
-INSTANCE_OPERATIONS = {
-    "get",
-    "first",
-    "last",
-    "earliest",
-    "latest",
-    "create",
-    "get_or_create",
-    "update_or_create",
-    "get_or_404",
-    "form_create",
-    "form_update",
-    "form_save",
-}
-WRITE_OPERATIONS = (
-    WRITE_METHODS
-    | {"save", "form_create", "form_update", "form_save", "model_method"}
-    | {f"related_{m}" for m in RELATED_WRITES}
+from modkit.modularize.cbv_scan import (
+    add_implicit_uses,
+    decorator_access,
+    method_scope,
+    read_class,
+    super_access,
+    super_form_valid,
 )
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    label: str  # "shop.Order"
-    name: str  # "Order"
-    module: str  # where the class is importable from: "shop.models"
-    managers: tuple[str, ...] = ("objects",)
-    default_manager: str = "objects"
-    verbose_name: str = ""
-    # related manager attribute -> model label
-    related: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
-    # What naming and the generic views need to know of the fields (empty when unknown):
-    fields: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)  # name -> internal type
-    forward: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)  # relation -> label
-    choices: Mapping[str, Mapping] = field(default_factory=dict, compare=False, hash=False)  # value -> label
-    editable: tuple[str, ...] = field(default=(), compare=False)  # what ``fields = "__all__"`` means
-    many_to_many: tuple[str, ...] = field(default=(), compare=False)
-    ordering: tuple[str, ...] = field(default=(), compare=False)  # Meta.ordering
-    pk: str = field(default="id", compare=False)
-    # model methods that write -> how many writes they do (a write in a loop counts twice)
-    writers: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def spoken(self) -> str:
-        return self.verbose_name or self.name.lower()
-
-
-@dataclass(frozen=True)
-class FormRef:
-    name: str
-    module: str
-    model: ModelRef
-    fields: tuple[str, ...] = ()
-    many_to_many: tuple[str, ...] = ()
-    custom_save: bool = False  # the form class overrides save(): its writes are its own
+from modkit.modularize.orm_facts import (
+    INSTANCE_OPERATIONS,
+    RELATED_WRITES,
+    SHORTCUTS,
+    WRITE_OPERATIONS,
+    Access,
+    FormRef,
+    ModelRef,
+    Place,
+    chain_operation,
+    chain_outer,
+    dotted_name,
+    form_operation,
+    func_attr,
+)
+from modkit.modularize.source import Import, module_level_imports
 
 
 class Resolver(Protocol):
@@ -217,17 +161,6 @@ class OrmUse:
         return f"{self.file}:{self.line} {self.view}: {self.operation}{model} ({self.kind}): {self.code}"
 
 
-def dotted_name(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _targets(node: ast.AST) -> Iterator[str]:
     if isinstance(node, ast.Name):
         yield node.id
@@ -251,14 +184,6 @@ def function_locals(function: ast.AST) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
     return names
-
-
-@dataclass
-class Access:
-    """Who may run a view: decorators of a function view, mixins of a class-based one."""
-
-    login_required: bool = False
-    permission_required: tuple[str, ...] = ()
 
 
 class _Scope:
@@ -299,17 +224,7 @@ class ViewScanner:
         self.view_classes: dict[str, object] = {}  # class name -> cbv_scan.ViewClass
         self._by_expr: dict[int, OrmUse] = {}
         self._covered: set[int] = set()
-        self._rules: list | None = None
         self._find_model_aliases()
-
-    @property
-    def rules(self) -> list:
-        """Business and access rules the views hold (:class:`modkit.modularize.rules.Rule`)."""
-        if self._rules is None:
-            from modkit.modularize.rules import view_rules
-
-            self._rules = view_rules(self)
-        return self._rules
 
     # what names stand for
     def _find_model_aliases(self) -> None:
@@ -374,7 +289,6 @@ class ViewScanner:
                     self._block(child, scope, view)
 
     def _function(self, function, scope: _Scope, view: str) -> None:
-        from modkit.modularize.cbv_scan import decorator_access, method_scope
 
         name = function.name if view == "<module>" else f"{view}.{function.name}"
         if scope.view_class is not None:
@@ -384,7 +298,6 @@ class ViewScanner:
         self._block(function.body, inner, name)
 
     def _class(self, node: ast.ClassDef) -> None:
-        from modkit.modularize.cbv_scan import add_implicit_uses, read_class
 
         view_class = read_class(node, self)
         self.view_classes[node.name] = view_class
@@ -430,15 +343,12 @@ class ViewScanner:
     # detection
     def _detect(self, node, place: "Place", parents) -> bool:
         if isinstance(node, ast.Call):
-            from modkit.modularize.cbv_scan import super_access
-
             return self._call(node, place) or super_access(node, place, self, parents)
         if isinstance(node, ast.Attribute):
             return self._manager_attribute(node, place, parents)
         return False
 
     def _call(self, call: ast.Call, place: "Place") -> bool:
-        from modkit.modularize.cbv_scan import super_form_valid
 
         return (
             self._shortcut(call, place)
@@ -709,46 +619,6 @@ class ViewScanner:
                 scope.unsaved.add(name)
 
 
-@dataclass
-class Place:
-    """Where a use is: its statement, the block and index of that statement, the scope and view."""
-
-    statement: ast.stmt
-    block: list[ast.stmt] | None
-    index: int
-    scope: _Scope
-    view: str
-
-
-def chain_outer(manager: ast.AST, parents: list[ast.AST]) -> tuple[ast.AST, list[str], bool]:
-    """The whole chain ``manager.filter(...).count()`` around ``manager``, its methods, and an index."""
-    outer: ast.AST = manager
-    methods: list[str] = []
-    indexed = False
-    for parent in reversed(parents):
-        if isinstance(parent, ast.Attribute) and parent.value is outer:
-            outer = parent
-        elif isinstance(parent, ast.Call) and parent.func is outer:
-            methods.append(outer.attr if isinstance(outer, ast.Attribute) else "")
-            outer = parent
-        elif isinstance(parent, ast.Subscript) and parent.value is outer:
-            indexed = not isinstance(parent.slice, ast.Slice)
-            outer = parent
-        else:
-            break
-    return outer, methods, indexed
-
-
-def func_attr(call: ast.AST) -> str | None:
-    return call.func.attr if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) else None
-
-
-def form_operation(form: FormRef, instance: ast.AST | None) -> str:
-    if form.custom_save:
-        return "form_save"
-    return "form_update" if instance is not None else "form_create"
-
-
 def _assigned_target(statement: ast.stmt) -> ast.AST | None:
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
         return statement.targets[0]
@@ -790,20 +660,6 @@ def _commit_false(call: ast.Call) -> bool:
     return any(
         k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False for k in call.keywords
     )
-
-
-def chain_operation(methods: list[str], indexed: bool = False) -> str:
-    """What a manager chain does, from the methods called on it in order."""
-    writes = [m for m in methods if m in WRITE_METHODS]
-    if writes:
-        return writes[-1]
-    if methods and methods[-1] in READ_TERMINALS:
-        return READ_TERMINALS[methods[-1]]
-    if indexed:
-        return "first"
-    if any(m in VALUES_METHODS for m in methods):
-        return "values"
-    return "list"
 
 
 def scan_views(

@@ -20,7 +20,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from modkit.modularize.orm_scan import dotted_name
+from modkit.modularize.cbv_scan import decorator_access
+from modkit.modularize.orm_facts import dotted_name
 
 WRITE_CALLS = {
     "save",
@@ -255,8 +256,6 @@ def view_rules(scanner) -> list[Rule]:
 
 
 def _access_rules(file: _File, scanner) -> list[Rule]:
-    from modkit.modularize.cbv_scan import decorator_access
-
     found = []
     for node in scanner.tree.body:
         access = None
@@ -315,12 +314,9 @@ def _handled(file: _File, where: str, node: ast.Try, scanner) -> list[Rule]:
 
 
 # an app
-def find_rules(app, root: Path, scanners: dict | None = None) -> list[Rule]:
-    """Every rule of ``app`` (a :class:`~modkit.modularize.discovery.LocalApp`).
-
-    ``scanners``: the views' scanners already run (``AppReport.scanners``); the views are read
-    again when not given.
-    """
+def find_rules(app, root: Path, scanners: dict) -> list[Rule]:
+    """Every rule of ``app`` (a :class:`~modkit.modularize.discovery.LocalApp`): in its views
+    (``scanners``, the views' scanners already run: ``AppReport.scanners``) and its other files."""
     from modkit.modularize.source import parse
 
     views = {str(f) for f in app.views_files()}
@@ -333,8 +329,8 @@ def find_rules(app, root: Path, scanners: dict | None = None) -> list[Rule]:
         except (SyntaxError, UnicodeDecodeError):
             continue
         found += file_rules(_File(tree, text, app.relative(path, root)), path.name)
-    for scanner in (scanners if scanners is not None else _scan_views(app, root)).values():
-        found += scanner.rules
+    for scanner in scanners.values():
+        found += view_rules(scanner)
     return sorted(set(found), key=lambda r: (r.file, r.line, r.kind))
 
 
@@ -343,13 +339,6 @@ def file_rules(file: _File, name: str) -> list[Rule]:
     if name == "context_processors.py":
         found += context_rules(file)
     return found
-
-
-def _scan_views(app, root: Path) -> dict:
-    from modkit.modularize.analysis import scan_orm
-    from modkit.modularize.resolver import DjangoResolver
-
-    return scan_orm(app, root, DjangoResolver())[1]
 
 
 def rules_of_source(text: str, shown: str = "<source>") -> list[Rule]:
