@@ -1,17 +1,18 @@
 """``migrate_to_modules`` on this project: its one app already is a module, so nothing to do and
 exit 0; and, in a copy of it, a new plain app made into a module next to the built-in ones."""
 
+import ast
 import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.support.corpus import changes, enabled_entries, settings_line, steps
 from tests.support.projects import ROOT, copy_project
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +51,23 @@ def test_the_human_report_says_so():
     assert "Nothing blocks the migration." in text
 
 
-def test_a_run_here_plans_and_writes_nothing(tmp_path):
-    report = run("--target", str(tmp_path))
-    assert report["plan"]["apps"] == [] and report["result"]["created"] == []
-    assert list(tmp_path.iterdir()) == []
+def test_a_run_here_has_nothing_to_do_and_writes_nothing():
+    report = run()
+    assert report["ok"] is True and report["mode"] == "migrate"
+    assert report["plan"]["apps"] == [] and report["plan"]["blockers"] == []
+    assert report["plan"]["settings"]["lines"] == []  # nothing to enable
+    assert "accounts" in report["plan"]["already_modules"]
+    assert sorted(report["plan"]["already_modules"]) == sorted(app["label"] for app in report["apps"])
+    assert "result" not in report  # nothing staged, nothing written
+
+
+def test_the_human_report_of_a_run_here_says_there_is_nothing_to_do():
+    out = io.StringIO()
+    call_command("migrate_to_modules", stdout=out)
+    text = out.getvalue()
+    assert re.search(r"^Already modules, nothing to do: .*\baccounts\b", text, re.M), text
+    assert "Nothing to do: every selected app is a module already." in text
+    assert "Verified in a staged copy" not in text and "Created:" not in text
 
 
 def test_unknown_apps_are_an_error():
@@ -94,11 +108,20 @@ REVIEWS = {
 }
 
 
+def _tree(project) -> dict[str, bytes]:
+    """The project's code and tests (not var/), to prove what a command changed."""
+    return {
+        p.relative_to(project).as_posix(): p.read_bytes()
+        for top in ("containers", "modules", "services", "marketplace", "tests", "packages", "examples")
+        for p in sorted((project / top).rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".sqlite3")
+    }
+
+
 @pytest.mark.slow
 def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
     """In a copy of this project: a plain app is added, migrated to a module, tested, started."""
     project = copy_project(tmp_path / "project")
-    shutil.copy2(ROOT / "pyproject.toml", project / "pyproject.toml")
     app = project / "marketplace" / "reviews"
     for name, text in REVIEWS.items():
         (app / name).parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +132,10 @@ def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
             '"marketplace.accounts",\n', '"marketplace.accounts",\n    "marketplace.reviews",\n', 1
         )
     )
+    # Served by the project's own URLconf, as a plain app is before it becomes a module.
+    urls = project / "marketplace" / "urls.py"
+    mounted = '    path("reviews/", include("marketplace.reviews.urls")),\n    *module_patterns(runtime),\n'
+    urls.write_text(urls.read_text().replace("    *module_patterns(runtime),\n", mounted, 1))
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "MARKETPLACE_MODULES"}}
     env.update(
         DJANGO_SETTINGS_MODULE="marketplace.settings.test",
@@ -124,22 +151,42 @@ def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
             capture_output=True,
             text=True,
             env={**env, **extra},
-            timeout=300,
+            timeout=600,
         )
 
     for step in (("makemigrations", "reviews", "-v0"), ("migrate", "-v0")):
         done = manage(*step)
         assert done.returncode == 0, done.stderr
+    # The reported clash: a module named like one of the project's services would shadow it.
+    clash = manage("migrate_to_modules", "--dry-run", "--name", "reviews=catalog")
+    assert clash.returncode == 1, clash.stdout[-4000:]
+    expected = "services/catalog_service.py exists and was not written by migrate_to_modules: pass --name reviews="
+    assert expected in clash.stdout, clash.stdout[-4000:]
+    before = _tree(project)
     run = manage("migrate_to_modules")
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-4000:]
+    # The project's layout (MODKIT_MIGRATION): its modules/, services/ and tests/integration/.
     assert "ReviewsModule in modules/reviews.py (dependencies: accounts>=1.0)" in run.stdout
-    assert re.search(r'MARKETPLACE\["modules"\] = \["accounts", .*"reviews"\]', run.stdout), run.stdout
-    assert (project / "modules" / "reviews.py").is_file()
-    assert (project / "services" / "reviews_service.py").is_file()
-    assert (project / "tests" / "integration" / "test_reviews_service.py").is_file()
+    assert "ReviewsService in services/reviews_service.py" in run.stdout
+    assert re.search(r"^Already modules, nothing to do: accounts, ", run.stdout, re.M), run.stdout
+    line = settings_line(run.stdout, "MARKETPLACE_MODULES")
+    assert line is not None, run.stdout
+    assert enabled_entries(line)[-1] == "reviews"  # enabled by name, as the project's own modules
+    created, changed, removed = changes(before, _tree(project))
+    assert created == ["modules/reviews.py", "services/reviews_service.py", "tests/integration/test_reviews_service.py"]
+    assert changed == [] and removed == []
+    found = steps(run.stdout)
+    assert found and all(found.values()), run.stdout
+    assert any(name.startswith("every page answers as before") for name in found)
     service = (project / "services" / "reviews_service.py").read_text()
-    assert "def list_reviews(self, *, min: int) -> QuerySet[Review]:" not in service  # builtins are renamed
-    assert "def list_reviews(self, *, min_: int) -> QuerySet[Review]:" in service
+    parameters = {
+        arg.arg
+        for node in ast.walk(ast.parse(service))
+        if isinstance(node, ast.FunctionDef)
+        for arg in [*node.args.args, *node.args.kwonlyargs]
+    }
+    assert "class ReviewsService" in service
+    assert "min" not in parameters  # the view's "min" would shadow a builtin: renamed
 
     tests = subprocess.run(
         [
@@ -155,15 +202,24 @@ def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=600,
     )
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-4000:]
+
+    # The printed line, added to the settings, enables the module next to the built-in ones.
+    test_settings = project / "marketplace" / "settings" / "test.py"
+    test_settings.write_text(test_settings.read_text() + "\n" + line + "\n")
     started = manage(
-        "shell",
-        "-c",
-        "from containers import runtime; runtime.ensure_started(); print(runtime.modules.states())",
-        MARKETPLACE_MODULES="accounts,reviews",
+        "shell", "-c", "from containers import runtime; runtime.ensure_started(); print(runtime.modules.states())"
     )
-    assert "{'accounts': 'ready', 'reviews': 'ready'}" in started.stdout, started.stderr
+    assert started.returncode == 0, started.stderr
+    states = ast.literal_eval(started.stdout.strip().splitlines()[-1])
+    assert states["reviews"] == "ready" and states["accounts"] == "ready", states
     again = manage("migrate_to_modules", "--validate-only")
-    assert again.returncode == 0 and "module exists: modules.reviews.ReviewsModule" in again.stdout
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "module exists: modules.reviews.ReviewsModule 1.0.0 (enabled)" in again.stdout
+    enabled = _tree(project)
+    second = manage("migrate_to_modules")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "nothing to do" in second.stdout.lower() and "Verified in a staged copy" not in second.stdout
+    assert _tree(project) == enabled

@@ -178,3 +178,23 @@ def test_the_service_import_starts_a_group_of_its_own_before_the_relative_import
         "from shop.shop_service import ShopService",
         "from .models import Order",
     ]
+
+
+def test_a_line_the_rewrite_makes_too_long_is_split_one_argument_per_line():
+    text = (
+        "from .models import Order\n\n\ndef view(request, pk):\n"
+        "    order = Order.objects.get(pk=pk)\n    order.note = request.POST['note']\n    order.save()\n"
+        "    return order\n"
+    )
+    after = (
+        "    order = shop_service.update_order_note_and_notify_the_customer("
+        "order=order, note=request.POST['note'], customer=request.user)"
+    )
+    result = rewrite(text, change(text, "    order.note = request.POST['note']\n    order.save()", after))
+    assert result.problem == ""
+    assert (
+        "    order = shop_service.update_order_note_and_notify_the_customer(\n"
+        "        order=order,\n        note=request.POST['note'],\n        customer=request.user,\n    )\n"
+    ) in result.text
+    assert f"def view(request, pk, {PROVIDE}):" in result.text  # short enough: left on one line
+    assert max(len(line) for line in result.text.split("\n")) <= 88

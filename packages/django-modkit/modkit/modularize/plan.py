@@ -417,7 +417,9 @@ def _clashes(plan: AppPlan) -> list[str]:
     found = []
     for planned in plan.files:
         if planned.kind in ("module", "service", "test") and planned.exists and not planned.mine:
-            found.append(f"{_shown(planned.path, plan.layout.root)} exists and was not written by migrate_to_modules")
+            shown = _shown(planned.path, plan.layout.root)
+            hint = f"pass --name {plan.app.label}=<another name>"
+            found.append(f"{shown} exists and was not written by migrate_to_modules: {hint}")
     named = [(plan.module_import, plan.files[0])]
     if plan.builder is not None:
         named.append((plan.service_import, plan.files[1]))

@@ -16,7 +16,7 @@ def module_file(plan) -> str:
     body: list[str] = []
     if plan.models:
         imports.use("django.apps", "apps")
-        body += ["", f"MODELS = {tuple(plan.models)!r}", ""]
+        body += [f"MODELS = {tuple(plan.models)!r}", ""]  # one blank line after the imports, as isort wants
     if plan.service_class:
         imports.use("dependency_injector", "containers")
         imports.use("dependency_injector", "providers")
@@ -88,6 +88,6 @@ def service_file(plan) -> str:
         '"""',
         "",
     ]
-    doc = f'The {plan.name} module\'s use cases; views receive it by injection (``Provide["{plan.provide}"]``).'
+    doc = f'The {plan.name} module\'s use cases; views receive it by injection:\n    ``Provide["{plan.provide}"]``.'
     body = builder.render_class(plan.service_class, doc)
     return double_quoted("\n".join(head + builder.imports.lines() + ["", ""] + body) + "\n")

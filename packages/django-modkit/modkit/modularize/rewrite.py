@@ -10,6 +10,7 @@ given. Whether the pages still answer as before is checked by running them (``st
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,7 @@ def _rewrite_file(path: Path, text: str, changes: list, app_plan) -> Rewritten:
         edit.apply(lines)
     new = _complete_imports("\n".join(lines), known, local=app_plan.service_import.split(".")[0])
     new = _drop_unused_imports(text, new)
+    new = _wrap_new_lines(text, new)
     result.problem = _unbound(new)
     if not result.problem:
         result.text = new
@@ -209,13 +211,70 @@ def _drop_unused_imports(before: str, after: str) -> str:
         module = "." * node.level + (node.module or "")
         replacement = [f"from {module} import {names}"] if keep else []
         lines[node.lineno - 1 : node.end_lineno] = replacement
-    return "\n".join(lines)
+    return _tidy_imports("\n".join(lines))
+
+
+def _tidy_imports(text: str) -> str:
+    """Where an import went away, the blank lines around it as isort leaves them: one run of two
+    before a definition, of one before other code, never more than two elsewhere."""
+    tree = ast.parse(text)
+    first = next((n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)), None)
+    if first is None:
+        return text
+    start = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", []))]) - 1
+    lines = text.split("\n")
+    blank = 2 if isinstance(first, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) else 1
+    head = re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines[:start]).rstrip("\n"))
+    return head + "\n" * (blank + 1) + "\n".join(lines[start:])
 
 
 def _used_names(tree: ast.Module) -> set[str]:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
     return names
+
+
+def _wrap_new_lines(before: str, after: str) -> str:
+    """Lines the rewrite made longer than the file's own longest (88 at least) are split at their
+    first bracket, one argument per line, as black would."""
+    old = before.split("\n")
+    width = max(88, *(len(line) for line in old))
+    kept = set(old)
+    out = []
+    for line in after.split("\n"):
+        out += _explode(line) if len(line) > width and line not in kept else [line]
+    return "\n".join(out)
+
+
+def _explode(line: str) -> list[str]:
+    indent = line[: len(line) - len(line.lstrip())]
+    opening, closing, parts = _bracket_parts(line)
+    if opening is None or not parts:
+        return [line]
+    return [line[: opening + 1], *(f"{indent}    {part}," for part in parts), indent + line[closing:]]
+
+
+def _bracket_parts(line: str) -> tuple[int | None, int, list[str]]:
+    """The first top-level ``(``, its matching ``)``, and the comma-separated parts between them."""
+    depth, quote, opening, start, parts = 0, "", None, 0, []
+    for at, char in enumerate(line):
+        if quote:
+            quote = "" if char == quote and line[at - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            if depth == 1 and char == "(" and opening is None:
+                opening, start = at, at + 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0 and opening is not None:
+                parts.append(line[start:at].strip())
+                return opening, at, [p for p in parts if p]
+        elif char == "," and depth == 1 and opening is not None:
+            parts.append(line[start:at].strip())
+            start = at + 1
+    return None, 0, []
 
 
 def _unbound(text: str) -> str:

@@ -7,7 +7,8 @@ every page they serve with Django's test client as three visitors: anonymous, a 
 without permissions, and a superuser. Pages are the URL patterns without arguments, plus each
 route with arguments filled from one row (its primary key, or a field of the same name); a page
 that does not exist is asked too, so error pages count. Each answer keeps its status, the headers
-that matter and its body (CSRF tokens masked: they differ on every request by design).
+that matter and its body (CSRF tokens masked: they differ on every request by design). The clock
+Django code reads (``timezone.now``) stands still at one moment in both snapshots.
 """
 
 import argparse
@@ -24,6 +25,7 @@ HEADERS = ("Content-Type", "Location", "Cache-Control", "Content-Disposition", "
 MISSING = "/this-page-does-not-exist-4f1c/"
 PASSWORD = "snapshot-password-1"
 EPOCH = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=datetime.UTC)
+FROZEN = EPOCH + datetime.timedelta(days=1000)  # after every row's date (EPOCH + a few days)
 
 
 def main(argv=None) -> int:
@@ -32,7 +34,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     import django
+    from django.utils import timezone
 
+    # One moment for every page of both snapshots: a view showing the time (a form's initial
+    # date, "published 3 minutes ago") answers the same on either side of a minute boundary.
+    # Before setup, so a module that imports ``now`` itself gets this one. ``date.today()``
+    # cannot be held still this way; such a page can still differ across midnight.
+    timezone.now = lambda: FROZEN
     django.setup()
     from django.conf import settings
     from django.test.utils import get_runner

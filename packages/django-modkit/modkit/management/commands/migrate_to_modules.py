@@ -124,7 +124,10 @@ Examples:
         document = self._document(analysis, root, options)
         if options["validate_only"] or not analysis.ok:
             # A broken app gets its errors and no plan: a plan built from unreadable code would mislead.
-            self._finish(document, text.validation(analysis) + text.blockers(analysis))
+            lines = text.validation(analysis) + text.blockers(analysis)
+            if not options["validate_only"]:
+                lines.append("No plan: fix what blocks, then run the command again. Nothing was written.")
+            self._finish(document, lines)
             return
         plan = build_plan(
             analysis,
