@@ -343,7 +343,6 @@ def test_a_new_instance_is_built_unsaved_and_saved_by_the_method():
     assert "        row = build(User)\n" in text and "def build(" in text
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.prefix) / "bin" / "ruff").exists(), reason="no ruff")
 def test_the_generated_file_is_ruff_clean(generated, tmp_path):
     ruff = shutil.which("ruff") or str(Path(sys.prefix) / "bin" / "ruff")
     path = tmp_path / "test_probe_service.py"

@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 
 from modkit.modularize.naming import identifier, snake
-from modkit.modularize.orm_scan import FormRef, ModelRef
+from modkit.modularize.orm_facts import LOOKUPS, FormRef, ModelRef
 
 GENERIC_ATTRS = {"pk", "id"}
 REQUEST_PARTS = {
@@ -22,25 +22,6 @@ REQUEST_PARTS = {
     "FILES": "files",
     "META": "meta",
     "COOKIES": "cookies",
-}
-LOOKUP_NAMES = {
-    "exact",
-    "iexact",
-    "contains",
-    "icontains",
-    "in",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "range",
-    "isnull",
-    "regex",
-    "iregex",
 }
 # ``int(request.POST["quantity"])`` is parsing input: the view keeps it, the service gets an int.
 CONVERTERS = {"int", "float", "str", "bool", "Decimal"}
@@ -101,7 +82,7 @@ def field_of(keyword: str | None) -> str | None:
     if not keyword:
         return None
     parts = keyword.split("__")
-    if len(parts) > 1 and parts[-1] in LOOKUP_NAMES:
+    if len(parts) > 1 and parts[-1] in LOOKUPS:
         parts.pop()
     return None if parts in (["pk"], ["id"]) else "_".join(parts)
 

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from modkit.modularize.naming import plural, singular, snake
-from modkit.modularize.orm_scan import ModelRef
+from modkit.modularize.orm_facts import LOOKUPS as BASE_LOOKUPS
+from modkit.modularize.orm_facts import ModelRef
 
 VERBS = {
     "list": "list",
@@ -85,26 +86,7 @@ QUERYSET_API = {
     "contains",
     "explain",
 }
-LOOKUPS = {
-    "exact",
-    "iexact",
-    "contains",
-    "icontains",
-    "in",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "range",
-    "isnull",
-    "regex",
-    "iregex",
-    "search",
-}
+LOOKUPS = BASE_LOOKUPS | {"search"}
 TRANSFORMS = {"date", "year", "iso_year", "month", "day", "week", "week_day", "iso_week_day", "quarter", "time"}
 EXACT = {"exact", "iexact"}
 TEXT = {

@@ -61,6 +61,42 @@ WRITE_OPERATIONS = (
     | {f"related_{m}" for m in RELATED_WRITES}
 )
 
+# The field lookups Django knows (``status__exact``): a name's last part, when it is one.
+LOOKUPS = {
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "range",
+    "isnull",
+    "regex",
+    "iregex",
+}
+# Calls that write, on a model, a manager or a related manager.
+WRITE_CALLS = {
+    "save",
+    "delete",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "add",
+    "remove",
+    "set",
+    "clear",
+}
+
 
 @dataclass(frozen=True)
 class ModelRef:

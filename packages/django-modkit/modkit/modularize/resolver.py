@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from modkit.modularize.orm_scan import FormRef, ModelRef
+from modkit.modularize.orm_facts import WRITE_CALLS, FormRef, ModelRef
 
 
 def _lookup(dotted: str):
@@ -77,20 +77,6 @@ def _in_model_form(field) -> bool:
     return getattr(field, "editable", False) and not _kind(field).endswith("AutoField")
 
 
-WRITE_CALLS = {
-    "save",
-    "delete",
-    "create",
-    "get_or_create",
-    "update_or_create",
-    "bulk_create",
-    "bulk_update",
-    "update",
-    "add",
-    "remove",
-    "set",
-    "clear",
-}
 LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 NOT_WRITERS = {"save", "delete", "clean", "full_clean", "refresh_from_db"}
 

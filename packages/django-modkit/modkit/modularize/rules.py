@@ -21,23 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modkit.modularize.cbv_scan import decorator_access
+from modkit.modularize.orm_facts import WRITE_CALLS as MODEL_WRITES
 from modkit.modularize.orm_facts import dotted_name
 
-WRITE_CALLS = {
-    "save",
-    "delete",
-    "create",
-    "get_or_create",
-    "update_or_create",
-    "bulk_create",
-    "bulk_update",
-    "update",
-    "add",
-    "remove",
-    "set",
-    "clear",
-    "save_m2m",
-}
+WRITE_CALLS = MODEL_WRITES | {"save_m2m"}
 QUERY_CALLS = {"filter", "exclude", "get", "all", "count", "exists", "aggregate", "values", "values_list", "first"}
 PLUMBING = ("request.method", ".is_valid(", ".errors", "is_ajax", "request.POST", "request.GET")
 RAISES_REFUSAL = {"PermissionDenied", "Http404", "ValidationError", "SuspiciousOperation", "BadRequest"}
