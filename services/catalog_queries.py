@@ -60,6 +60,27 @@ def url_for(name: str, arg) -> str:
     return _url_pattern(name, get_script_prefix()).format(arg)
 
 
+# Thumbnail widths pages ask ``products:image`` for (``?size=240``), as ProductImages makes them.
+# The URLs are the same whether a picture's thumbnails exist yet or not (the view sends the
+# picture itself until they do), so no page changes when ``make_thumbnails`` runs.
+SMALL, LARGE = 240, 480
+
+
+def image_url(image_id: int, width: int | None = None) -> str:
+    url = url_for("products:image", image_id)
+    return f"{url}?size={width}" if width else url
+
+
+@dataclass(frozen=True)
+class StoredPicture:
+    """Where ``products:image`` finds a picture: its file, its thumbnails' by width, its product."""
+
+    file: str
+    content_type: str
+    product_id: int
+    thumbnails: dict[int, str]
+
+
 @dataclass(frozen=True)
 class CategoryNode:
     id: int
@@ -114,7 +135,18 @@ class ProductCard:
 
     @property
     def image_url(self) -> str | None:
-        return url_for("products:image", self.image_id) if self.image_id else None
+        return image_url(self.image_id) if self.image_id else None
+
+    @property
+    def image_small_url(self) -> str | None:
+        """The thumbnail for a catalog box (240 px wide at most)."""
+        return image_url(self.image_id, SMALL) if self.image_id else None
+
+    @property
+    def image_srcset(self) -> str:
+        if not self.image_id:
+            return ""
+        return f"{image_url(self.image_id, SMALL)} {SMALL}w, {image_url(self.image_id, LARGE)} {LARGE}w"
 
     @property
     def vendor_url(self) -> str:
@@ -146,7 +178,24 @@ class ImageRow:
 
     @property
     def url(self) -> str:
-        return url_for("products:image", self.id)
+        return image_url(self.id)
+
+    @property
+    def small_url(self) -> str:
+        return image_url(self.id, SMALL)
+
+    @property
+    def large_url(self) -> str:
+        return image_url(self.id, LARGE)
+
+    @property
+    def srcset(self) -> str:
+        """For the product page, whose pictures are at most 420 CSS px wide: the 480 thumbnail on
+        ordinary screens, the picture itself on dense ones (2x and more) when it is wider."""
+        candidates = [f"{self.large_url} 1x"]
+        if self.width > LARGE:
+            candidates.append(f"{self.url} 2x")
+        return ", ".join(candidates)
 
 
 @dataclass(frozen=True)
@@ -489,14 +538,19 @@ class CatalogQueries:
             updated_at=product.updated_at,
         )
 
-    def image_file(self, *, image_id: int) -> tuple[str, str, int] | None:
-        """``(file name, content type, product id)`` of a stored picture of a product not deleted."""
-        return (
+    def image_file(self, *, image_id: int) -> StoredPicture | None:
+        """Where a picture of a product not deleted is stored, with its thumbnails made so far."""
+        found = (
             _models()
             .ProductImage.objects.filter(pk=image_id, product__deleted_at=None)
-            .values_list("file", "content_type", "product_id")
+            .values_list("file", "content_type", "product_id", "thumbnail_240", "thumbnail_480")
             .first()
         )
+        if found is None:
+            return None
+        file, content_type, product_id, small, large = found
+        thumbnails = {width: name for width, name in ((SMALL, small), (LARGE, large)) if name}
+        return StoredPicture(file, content_type, product_id, thumbnails)
 
     # purchases
     def purchase_lines(self, *, items: Mapping[int, int]) -> dict[int, PurchaseLine]:

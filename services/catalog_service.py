@@ -3,6 +3,10 @@
 Authorization lives here: a product is found through its owner (``vendor__user_id``), so a
 vendor asking for another's product gets ``NotFound``, exactly as for one that never existed.
 Every change bumps the page-cache versions of what it touches once it commits.
+
+Pictures (and their thumbnails) are written to storage before the transaction that records
+them, and deleted again if it does not commit: a refusal or a storage failure leaves no row and
+no file behind (``ServiceUnavailable`` on the ``images`` field when the storage refused).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from services.catalog_queries import LISTED, PurchaseLine
 from services.errors import (
+    ImageRejected,
     NotFound,
     OutOfStock,
     PermissionDenied,
@@ -30,6 +35,7 @@ from services.text_rules import clean_text, text_errors
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
     from services.ports import Clock, Events, ProductPictures
+    from services.product_images import StoredImage
     from services.vendor_service import VendorService
 
 log = logging.getLogger(__name__)
@@ -100,7 +106,7 @@ class CatalogService:
                 self._touch(product.pk, vendor.id, vendor.slug)
                 self._events.publish("products.created", product_id=product.pk, vendor_id=vendor.id)
         except BaseException:
-            self._discard(saved)
+            self._discard(_names(saved))
             raise
         return product.pk
 
@@ -147,10 +153,11 @@ class CatalogService:
                 product.updated_at = self._clock.now()
                 product.save(update_fields=[*fields, "is_active", "updated_at"])
                 self._touch(product.pk, vendor.id, vendor.slug)
-                transaction.on_commit(lambda: self._discard([img.file for img in gone]))
+                gone_files = [name for img in gone for name in (img.file, img.thumbnail_240, img.thumbnail_480)]
+                transaction.on_commit(lambda: self._discard(gone_files))
                 self._events.publish("products.updated", product_id=product.pk, vendor_id=vendor.id)
         except BaseException:
-            self._discard(saved)
+            self._discard(_names(saved))
             raise
 
     def set_listed(self, *, actor_id: int, product_id: int, listed: bool) -> None:
@@ -263,6 +270,68 @@ class CatalogService:
                 row = rows[product_id]
                 self._touch(product_id, row.vendor_id, row.vendor.slug)
 
+    # thumbnails of pictures stored before they existed (manage.py make_thumbnails)
+    def thumbnail_backlog(self, *, redo_all: bool = False) -> list[int]:
+        """Ids of the pictures of products not deleted that lack a thumbnail (every one with
+        ``redo_all``), oldest first."""
+        queryset = _models().ProductImage.objects.filter(product__deleted_at=None)
+        if not redo_all:
+            queryset = queryset.filter(Q(thumbnail_240=None) | Q(thumbnail_480=None))
+        return list(queryset.order_by("id").values_list("id", flat=True))
+
+    def make_thumbnails(self, *, image_id: int, redo: bool = False) -> str:
+        """Make and record one picture's thumbnails. Returns what happened: ``made``; ``present``
+        (it has them, and ``redo`` is off); ``gone`` (the row went meanwhile); ``missing`` (its
+        file is not in storage) or ``unreadable`` (not a picture we can decode): those two are
+        skipped. ``ServiceUnavailable`` when the storage cannot be read or written.
+
+        Safe beside uploads, edits and another run: the row is updated under its product's lock
+        (the one edits take) and only if it still names the same file (and, without ``redo``,
+        still lacks thumbnails); otherwise what was written here is deleted again. Pages need no
+        new version: their thumbnail URLs do not change."""
+        models = _models()
+        found = (
+            models.ProductImage.objects.filter(pk=image_id)
+            .values_list("product_id", "file", "thumbnail_240", "thumbnail_480")
+            .first()
+        )
+        if found is None:
+            return "gone"
+        product_id, file, old_240, old_480 = found
+        if old_240 and old_480 and not redo:
+            return "present"
+        try:
+            content = self._images.read(file)
+        except NotFound:
+            log.warning("product image %s (picture %s) is missing from storage; no thumbnails made", file, image_id)
+            return "missing"
+        try:
+            thumbnails = self._images.thumbnails_from_stored(content)
+        except ImageRejected:
+            log.warning("product image %s (picture %s) cannot be decoded; no thumbnails made", file, image_id)
+            return "unreadable"
+        names = self._images.store_thumbnails(file, thumbnails)
+        try:
+            with transaction.atomic():
+                models.Product.objects.select_for_update().filter(pk=product_id).first()
+                target = models.ProductImage.objects.filter(pk=image_id, file=file)
+                if not redo:
+                    target = target.filter(Q(thumbnail_240=None) | Q(thumbnail_480=None))
+                if target.update(thumbnail_240=names.get(240), thumbnail_480=names.get(480)):
+                    outcome = "made"
+                elif models.ProductImage.objects.filter(pk=image_id, file=file).exists():
+                    outcome = "present"  # another run was quicker
+                else:
+                    outcome = "gone"  # removed by its vendor meanwhile
+        except BaseException:
+            self._discard(names.values())
+            raise
+        if outcome != "made":
+            self._discard(names.values())
+            return outcome
+        self._discard(old for old in (old_240, old_480) if old and old not in names.values())
+        return outcome
+
     # categories (staff and demo data)
     def create_category(self, *, name: str, slug: str, parent_id: int | None = None, position: int = 0) -> int:
         models = _models()
@@ -360,23 +429,27 @@ class CatalogService:
                 errors.setdefault("images", []).append(error.message)
         return prepared
 
-    def _store(self, prepared: list) -> list[str]:
-        saved: list[str] = []
+    def _store(self, prepared: list) -> list[StoredImage]:
+        """Each picture with its thumbnails; a storage failure deletes what this call wrote and
+        raises ``ServiceUnavailable`` (from ``ProductImages.store``)."""
+        saved: list[StoredImage] = []
         try:
             for image in prepared:
-                saved.append(self._images.save(image))
+                saved.append(self._images.store(image))
         except BaseException:
-            self._discard(saved)
+            self._discard(_names(saved))
             raise
         return saved
 
-    def _attach(self, product_id: int, prepared: list, saved: list[str], *, start: int) -> None:
+    def _attach(self, product_id: int, prepared: list, saved: list[StoredImage], *, start: int) -> None:
         now = self._clock.now()
         _models().ProductImage.objects.bulk_create(
             [
                 _models().ProductImage(
                     product_id=product_id,
-                    file=name,
+                    file=stored.file,
+                    thumbnail_240=stored.thumbnails.get(240),
+                    thumbnail_480=stored.thumbnails.get(480),
                     content_type=image.content_type,
                     width=image.width,
                     height=image.height,
@@ -384,12 +457,14 @@ class CatalogService:
                     position=start + i,
                     created_at=now,
                 )
-                for i, (image, name) in enumerate(zip(prepared, saved, strict=True))
+                for i, (image, stored) in enumerate(zip(prepared, saved, strict=True))
             ]
         )
 
-    def _discard(self, names: Iterable[str]) -> None:
+    def _discard(self, names: Iterable[str | None]) -> None:
         for name in names:
+            if not name:
+                continue
             try:
                 self._images.delete(name)
             except Exception:  # a stray file is an annoyance, not a reason to fail the request
@@ -414,3 +489,7 @@ class CatalogService:
     def _require_transaction(name: str) -> None:
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError(f"{name}() must run inside the caller's transaction.atomic()")
+
+
+def _names(saved: Iterable[StoredImage]) -> list[str]:
+    return [name for stored in saved for name in stored.names]

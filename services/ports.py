@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from services.chain_backends import ChainScan, OutputCheck
     from services.notification_backends import Notice
-    from services.product_images import PreparedImage
+    from services.product_images import PreparedImage, StoredImage, Thumbnail
     from services.reload_journal import ReloadEntry
     from services.vendor_slots import PageOf, VendorRating
 
@@ -115,6 +115,14 @@ class ProductPictures(Protocol):
     def prepare(self, upload: Any) -> PreparedImage: ...
 
     def save(self, prepared: PreparedImage) -> str: ...
+
+    def store(self, prepared: PreparedImage) -> StoredImage: ...
+
+    def store_thumbnails(self, name: str, thumbnails: tuple[Thumbnail, ...]) -> dict[int, str]: ...
+
+    def thumbnails_from_stored(self, content: bytes) -> tuple[Thumbnail, ...]: ...
+
+    def read(self, name: str) -> bytes: ...
 
     def delete(self, name: str) -> None: ...
 

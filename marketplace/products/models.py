@@ -72,10 +72,15 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    """A picture checked and re-encoded by ``ProductImages``; never the bytes as uploaded."""
+    """A picture checked and re-encoded by ``ProductImages``; never the bytes as uploaded.
+
+    ``thumbnail_240`` and ``thumbnail_480`` name its WebP thumbnails (at most that wide); empty
+    for pictures stored before thumbnails existed, until ``manage.py make_thumbnails`` runs."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     file = models.CharField(max_length=200)
+    thumbnail_240 = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 (null: not made yet)
+    thumbnail_480 = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     content_type = models.CharField(max_length=40)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

@@ -15,7 +15,7 @@ from marketplace.vendors.caching import query_key, whole_page
 from marketplace.vendors.responses import form_status, refusal
 from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
-from services.errors import NotFound, ServiceError, VendorNotActive
+from services.errors import NotFound, ServiceError, ServiceUnavailable, VendorNotActive
 from services.moderation_service import ModerationService
 from services.staff_access import Capability
 from services.vendor_service import VendorService
@@ -73,18 +73,35 @@ def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cac
 @require_GET
 @inject
 def image(request, image_id: int, queries: CatalogQueries = QUERIES, images=IMAGES):
+    """The picture, or with ``?size=240`` / ``?size=480`` its thumbnail (any other size: 404)."""
+    width = None
+    if "size" in request.GET:
+        width = images.thumbnail_width(request.GET["size"])
+        if width is None:
+            return refusal(request, NotFound("There is no such picture size."))
     found = queries.image_file(image_id=image_id)
-    product = queries.visible_product(product_id=found[2], viewer_id=_viewer(request)) if found else None
+    product = queries.visible_product(product_id=found.product_id, viewer_id=_viewer(request)) if found else None
     if product is None:
         return refusal(request, NotFound("There is no such picture."))
-    name, content_type, _ = found
     try:
-        handle = images.open(name)
-    except (FileNotFoundError, OSError):
-        return refusal(request, NotFound("There is no such picture."))
-    response = FileResponse(handle, content_type=content_type)
-    # Pictures never change (a new one gets a new id); hidden products' ones stay private.
-    response["Cache-Control"] = "public, max-age=86400, immutable" if product.listed else "private, no-store"
+        picture = images.open_sized(
+            file=found.file, content_type=found.content_type, thumbnails=found.thumbnails, width=width
+        )
+    except ServiceError as error:
+        response = refusal(request, error)
+        if isinstance(error, ServiceUnavailable):
+            response.status_code = 503
+            response["Retry-After"] = "30"
+        return response
+    response = FileResponse(picture.handle, content_type=picture.content_type)
+    # Pictures never change (a new one gets a new id); hidden products' ones stay private. The
+    # picture standing in for a thumbnail not made yet is kept briefly: the thumbnail will come.
+    if not product.listed:
+        response["Cache-Control"] = "private, no-store"
+    elif picture.exact:
+        response["Cache-Control"] = "public, max-age=86400, immutable"
+    else:
+        response["Cache-Control"] = "public, max-age=600"
     return response
 
 
@@ -126,10 +143,12 @@ def create(
             if not error.errors:
                 return refusal(request, error)
             apply_service_error(form, error)
+            if isinstance(error, ServiceUnavailable):
+                return _form_page(request, form, None, unavailable=True)
         else:
             messages.success(request, "Your product is listed.")
             return redirect("products:detail", product_id=product_id)
-    return render(request, "products/edit.html", {"form": form, "product": None}, status=form_status(form))
+    return _form_page(request, form, None)
 
 
 @login_required
@@ -185,10 +204,22 @@ def edit(
             if not error.errors:
                 return refusal(request, error)
             apply_service_error(form, error)
+            if isinstance(error, ServiceUnavailable):
+                return _form_page(request, form, product, unavailable=True)
         else:
             messages.success(request, "Product saved.")
             return redirect("products:detail", product_id=product_id)
-    return render(request, "products/edit.html", {"form": form, "product": product}, status=form_status(form))
+    return _form_page(request, form, product)
+
+
+def _form_page(request, form, product, *, unavailable: bool = False):
+    """The product form; 503 (try again later) when the pictures' storage refused, as the
+    finance pages do when the chain backend is down."""
+    status = 503 if unavailable else form_status(form)
+    response = render(request, "products/edit.html", {"form": form, "product": product}, status=status)
+    if unavailable:
+        response["Retry-After"] = "30"
+    return response
 
 
 def _image_help(images, catalog) -> str:

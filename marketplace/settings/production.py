@@ -6,6 +6,7 @@ reports nothing.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from . import media
 from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_str
 
@@ -37,7 +38,7 @@ if not METRICS_PUBLIC and METRICS_TOKEN and len(METRICS_TOKEN) < 24:  # noqa: F4
 MARKETPLACE_SERVED_BY_HEADER = env_bool("MARKETPLACE_SERVED_BY_HEADER", False)
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media.default_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
