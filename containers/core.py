@@ -1,4 +1,4 @@
-"""What every module may use: configuration, time, the cache, domain events, health."""
+"""What every module may use: configuration, time, the cache, domain events, health, tasks."""
 
 from dependency_injector import containers, providers
 from django.core.cache import cache as django_cache
@@ -8,6 +8,7 @@ from services.events import EventPublisher
 from services.health_service import DatabaseProbe, HealthService
 from services.staff_access import StaffAccess
 from services.staff_audit import StaffAudit
+from services.task_service import TaskService
 
 
 class CoreContainer(containers.DeclarativeContainer):
@@ -30,4 +31,23 @@ class CoreContainer(containers.DeclarativeContainer):
         database=database_probe,
         cache=cache,
         cache_seconds=config.health_cache_seconds.as_float(),
+    )
+
+    # Background tasks. The engine is outside the services (marketplace/tasks/engine.py); the
+    # runtime fills in which tasks exist and the live code that runs each, at start-up.
+    task_dispatcher = providers.Singleton("marketplace.tasks.engine.CeleryDispatcher")
+    task_handlers = providers.Dependency()
+    known_tasks = providers.Dependency()
+    task_service = providers.Factory(
+        TaskService,
+        clock=clock,
+        dispatcher=task_dispatcher,
+        resolve=task_handlers,
+        known=known_tasks,
+        max_attempts=config.tasks.max_attempts.as_(int),
+        backoff_seconds=config.tasks.backoff_seconds.as_float(),
+        backoff_max_seconds=config.tasks.backoff_max_seconds.as_float(),
+        lease_seconds=config.tasks.lease_seconds.as_float(),
+        stale_seconds=config.tasks.stale_seconds.as_float(),
+        keep_days=config.tasks.keep_days.as_(int),
     )

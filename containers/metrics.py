@@ -5,6 +5,7 @@ per-process files and ``collect()`` reads them all, so figures add up across wor
 """
 
 import os
+from collections.abc import Callable
 
 from modkit import Observer
 from modkit.base import ModuleState
@@ -71,6 +72,53 @@ def registry():
         multiprocess.MultiProcessCollector(merged)
         return merged
     return REGISTRY
+
+
+class TaskFigures:
+    """The task queue's figures, read from the database at each scrape: they are the cluster's,
+    not one process's, so they are not kept in any worker's counters."""
+
+    def __init__(self, figures: Callable[[], dict]):
+        self._figures = figures
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        try:
+            figures = self._figures()
+        except Exception:  # the database is down: /health says so; the other figures still go out
+            return
+        states = GaugeMetricFamily("marketplace_tasks", "Background tasks by state", labels=["state"])
+        for state in ("queued", "running", "retrying", "succeeded", "failed"):
+            states.add_metric([state], figures[state])
+        yield states
+        yield GaugeMetricFamily("marketplace_tasks_retried", "Tasks sent again at least once", value=figures["retried"])
+        yield GaugeMetricFamily(
+            "marketplace_tasks_oldest_waiting_seconds",
+            "How long the oldest task due to run has waited",
+            value=figures["oldest_waiting_seconds"],
+        )
+        if figures["broker_depth"] is not None:
+            yield GaugeMetricFamily(
+                "marketplace_task_queue_depth", "Messages waiting in the broker's queue", value=figures["broker_depth"]
+            )
+
+
+class _Forward:
+    def __init__(self, registry):
+        self._registry = registry
+
+    def collect(self):
+        return self._registry.collect()
+
+
+def exposition_registry(*extra) -> CollectorRegistry:
+    """What ``/metrics`` serves: every worker's figures, and ``extra`` collectors (the task queue's)."""
+    merged = CollectorRegistry()
+    merged.register(_Forward(registry()))
+    for collector in extra:
+        merged.register(collector)
+    return merged
 
 
 def samples(prefix: str = "marketplace_") -> list:

@@ -27,4 +27,5 @@ class OpsContainer(containers.DeclarativeContainer):
         health=core.health_service,
         journal=reload_journal,
         access=core.staff_access,
+        tasks=core.task_service,
     )

@@ -35,6 +35,7 @@ class AccountsContainer(containers.DeclarativeContainer):
     account_mail = providers.Factory(
         AccountMail,
         limiter=send_limiter,
+        tasks=core.task_service,
         link_max_age_seconds=config.email_link_max_age_seconds.as_int(),
         per_recipient=config.mails_per_recipient.as_int(),
         per_client=config.mails_per_client.as_int(),
@@ -64,6 +65,8 @@ class AccountsModule(BaseModule):
         "accounts.user_registered": "user_id",
         "accounts.email_verified": "user_id",
     }
+    # Its e-mails (address verification, password reset) leave from a task worker.
+    tasks = {"send_mail": "account_mail.send_now"}
     urls = "marketplace.accounts.urls"
     url_prefix = "accounts/"
     wire = (

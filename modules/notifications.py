@@ -21,7 +21,11 @@ class NotificationsContainer(containers.DeclarativeContainer):
         email=providers.Singleton(EmailBackend, from_email=config.from_email),
     )
     notification_service = providers.Factory(
-        NotificationService, backend=notification_backend, clock=core.clock, site_url=config.site_url
+        NotificationService,
+        backend=notification_backend,
+        clock=core.clock,
+        tasks=core.task_service,
+        site_url=config.site_url,
     )
 
 
@@ -40,6 +44,8 @@ class NotificationsModule(BaseModule):
     wire = ("marketplace.notifications.views",)
     critical = False  # orders go on without it: a notification is never worth refusing a sale
     subscriptions = {topic: "notification_service.handle" for topic in TOPICS}
+    # Sending is a background task: a request never waits on a mail server.
+    tasks = {"deliver": "notification_service.deliver"}
     nav = (NavEntry("Notifications", "notifications:inbox", signed_in=True, order=40),)
 
     def initialize(self) -> bool:

@@ -61,6 +61,10 @@ class OrdersContainer(containers.DeclarativeContainer):
 class OrdersModule(BaseModule):
     container_class = OrdersContainer
     apps = ("marketplace.orders",)
+    # Orders past their deadline, settled by the task queue's scheduler (several may run: each
+    # order is settled by one conditional update).
+    tasks = {"process_timeouts": "order_service.process_timeouts"}
+    schedule = {"process_timeouts": 60}
     publishes = {
         "orders.changed": (
             "reference, order_id, buyer_id, vendor_user_id, actor_id, action, from_state, to_state, total_sat, note"

@@ -83,6 +83,9 @@ class WalletsContainer(containers.DeclarativeContainer):
 class WalletsModule(BaseModule):
     container_class = WalletsContainer
     apps = ("marketplace.wallets",)
+    # One poll of the chain backend a minute, by the task queue's scheduler (safe to repeat).
+    tasks = {"scan_deposits": "wallet_service.scan_deposits"}
+    schedule = {"scan_deposits": 60}
     publishes = {
         "wallets.deposit_credited": "user_id, amount_sat, deposit_id",
         "wallets.withdrawal_requested": "user_id, withdrawal_id",

@@ -3,21 +3,23 @@
 Every send is first counted by the ``SendLimiter``, per recipient address and per requester
 (a user, or a client address), so that no form on the site can flood a mailbox. Links are
 signed with ``django.core.signing`` (the site's SECRET_KEY, a salt of their own) and expire.
+Sending is a background task (``accounts.send_mail``): the form answers at once, the mail server
+is retried with back-off, and the message (it carries a link) is forgotten once sent.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.mail import send_mail
 
-from services.errors import EmailLinkInvalid, ServiceUnavailable
+from services.errors import EmailLinkInvalid
 
 if TYPE_CHECKING:
     from services.ports import MailLimiter
+    from services.task_service import TaskService
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,19 @@ NOT_VALID = "This link is not valid. Copy it whole from the e-mail, or ask for a
 
 
 class AccountMail:
-    def __init__(self, *, limiter: MailLimiter, link_max_age_seconds: int, per_recipient: int, per_client: int):
+    def __init__(
+        self,
+        *,
+        limiter: MailLimiter,
+        tasks: TaskService,
+        link_max_age_seconds: int,
+        per_recipient: int,
+        per_client: int,
+    ):
         if int(link_max_age_seconds) < 60 or int(per_recipient) < 1 or int(per_client) < 1:
             raise ValueError("account mail needs a link age of a minute or more and limits of 1 or more")
         self._limiter = limiter
+        self._tasks = tasks
         self.link_max_age_seconds = int(link_max_age_seconds)
         self.per_recipient = int(per_recipient)
         self.per_client = int(per_client)
@@ -66,12 +77,13 @@ class AccountMail:
             f"The link works for {self.link_max_age_seconds // 3600 or 1} hour(s). "
             "If you did not ask for it, ignore this message: nothing changes."
         )
-        self._send(subject="Confirm your e-mail address", body=body, to=to)
+        self.queue(to=to, subject="[Marketplace] Confirm your e-mail address", body=body)
+
+    def queue(self, *, to: str, subject: str, body: str) -> None:
+        """Send once the current transaction commits, from a task worker."""
+        self._tasks.enqueue("accounts.send_mail", forget_arguments=True, to=to, subject=subject, body=body)
 
     @staticmethod
-    def _send(*, subject: str, body: str, to: str) -> None:
-        try:
-            send_mail(f"[Marketplace] {subject}", body, None, [to], fail_silently=False)
-        except (smtplib.SMTPException, OSError) as exc:
-            log.warning("account e-mail to a user could not be sent: %s", exc)
-            raise ServiceUnavailable("The e-mail could not be sent right now. Try again in a few minutes.") from None
+    def send_now(*, to: str, subject: str, body: str) -> None:
+        """The task: one message to the mail server; raises when it refused (the queue retries)."""
+        send_mail(subject, body, None, [to], fail_silently=False)

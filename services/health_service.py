@@ -60,10 +60,16 @@ class HealthService:
         self._lock = threading.Lock()
         self._memo: dict[str, tuple[float, dict]] = {}
         self._token = uuid.uuid4().hex
+        self._ready_extra: set[str] = set()
 
-    def add_check(self, name: str, check: Callable[[], dict], *, critical: bool = False) -> None:
-        """Infrastructure a module brings (a chain backend, say): a callable returning details."""
+    def add_check(self, name: str, check: Callable[[], dict], *, critical: bool = False, ready: bool = False) -> None:
+        """Infrastructure a module brings (a chain backend, say): a callable returning details.
+        ``ready``: part of readiness too (a load balancer sees it), not only of the full report."""
         self._extra[name] = (check, critical)
+        if ready:
+            self._ready_extra.add(name)
+        else:
+            self._ready_extra.discard(name)
 
     def liveness(self) -> dict:
         return {"status": str(Status.UP), "pid": os.getpid()}
@@ -98,12 +104,17 @@ class HealthService:
         if database.status is Status.UP:
             components.append(self._timed("migrations", True, self._migrations))
         components.extend(self._module_components())
+        components.extend(self._timed(name, *self._extra[name][::-1]) for name in sorted(self._ready_extra))
         return components
 
     def _all_components(self) -> list[Component]:
         components = self._ready_components()
         components.append(self._timed("cache", False, self._cache_roundtrip))
-        components.extend(self._timed(name, critical, check) for name, (check, critical) in self._extra.items())
+        components.extend(
+            self._timed(name, critical, check)
+            for name, (check, critical) in self._extra.items()
+            if name not in self._ready_extra
+        )
         return components
 
     def _migrations(self) -> dict:

@@ -23,6 +23,7 @@ class Notice:
     subject: str
     body: str
     link: str = ""
+    key: str = ""  # the same for every attempt at this notice: a repeat is recognisable downstream
 
     def text(self) -> str:
         return f"{self.body}\n\n{self.link}" if self.link else self.body
@@ -52,10 +53,15 @@ class EmailBackend:
     def send(self, notice: Notice) -> None:
         if not notice.email:
             raise NotificationError(f"{notice.username} has no e-mail address")
+        # A worker killed between the server's "250" and recording it sends again: the same
+        # Message-ID lets mail software drop the repeat.
+        domain = self.from_email.rpartition("@")[2] or "marketplace.invalid"
+        headers = {"Message-ID": f"<{notice.key}@{domain}>"} if notice.key else None
         message = EmailMessage(
             subject=self.subject_prefix + notice.subject,
             body=notice.text(),
             from_email=self.from_email,
             to=[notice.email],
+            headers=headers,
         )
         message.send(fail_silently=False)

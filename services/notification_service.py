@@ -1,11 +1,13 @@
 """Notifications: tell the other party what happened to their order (and a user that their
 deposit was credited), after it happened.
 
-``notify`` records each notification (the user's list at /notifications/) and hands it to the
-configured backend once the surrounding transaction commits, never before: a rolled-back
-change tells nobody. A backend that fails is recorded and logged; it never reaches the action
-that caused the notification. The notifications module subscribes ``handle`` to the orders'
-events and the wallets' ``deposit_credited``, which are themselves delivered after commit.
+``notify`` records each notification (the user's list at /notifications/) once the surrounding
+transaction commits, never before: a rolled-back change tells nobody. Sending it (an e-mail may
+take seconds) is a background task, ``notifications.deliver``, recorded in the same transaction
+as the notification: the request that caused it never waits on a mail server, and a backend
+that fails is retried with back-off by the task queue, then shown to staff as failed. The
+notifications module subscribes ``handle`` to the orders' events and the wallets'
+``deposit_credited``, which are themselves delivered after commit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from services.notification_backends import Notice
 
 if TYPE_CHECKING:
     from services.ports import Clock, NotificationBackend
+    from services.task_service import TaskService
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,10 @@ class InboxRow:
 
 
 class NotificationService:
-    def __init__(self, *, backend: NotificationBackend, clock: Clock, site_url: str = ""):
+    def __init__(self, *, backend: NotificationBackend, clock: Clock, tasks: TaskService, site_url: str = ""):
         self._backend = backend
         self._clock = clock
+        self._tasks = tasks
         self.site_url = (site_url or "").rstrip("/")
 
     @property
@@ -79,41 +83,50 @@ class NotificationService:
 
     # delivery
     def _deliver(self, recipients: list[int], subject: str, body: str, path: str, topic: str) -> None:
+        """Each user's notification, and the task that sends it, written together."""
         users = get_user_model().objects.filter(pk__in=recipients, is_active=True)
-        users = users.only("pk", "username", "email", "email_verified")
-        for user in users:
-            # Only an address its owner proved they read (accounts' verification link) is mailed;
-            # without one the notification still reaches the user's list on the site.
-            address = user.email if user.email_verified else ""
-            notice = Notice(user.pk, user.username, address, subject, body, self.site_url + path if path else "")
-            inbox_only = not address and getattr(self._backend, "needs_address", False)
-            record = Notification.objects.create(
-                user_id=user.pk,
-                topic=topic[:40],
-                subject=subject[:200],
-                body=body,
-                link=path[:300],
-                backend="inbox" if inbox_only else self._backend.name,
-                status=Notification.Status.SENT if inbox_only else Notification.Status.PENDING,
-                created_at=self._clock.now(),
+        users = users.only("pk", "email", "email_verified")
+        needs_address = getattr(self._backend, "needs_address", False)
+        with transaction.atomic():
+            for user in users:
+                # Only an address its owner proved they read (accounts' verification link) is mailed;
+                # without one the notification still reaches the user's list on the site.
+                inbox_only = needs_address and not (user.email and user.email_verified)
+                record = Notification.objects.create(
+                    user_id=user.pk,
+                    topic=topic[:40],
+                    subject=subject[:200],
+                    body=body,
+                    link=path[:300],
+                    backend="inbox" if inbox_only else self._backend.name,
+                    status=Notification.Status.SENT if inbox_only else Notification.Status.PENDING,
+                    created_at=self._clock.now(),
+                )
+                if not inbox_only:
+                    self._tasks.enqueue("notifications.deliver", notification_id=record.pk)
+
+    def deliver(self, *, notification_id: int) -> None:
+        """The task: hand one notification to the backend. Raises when it could not (the queue
+        retries); a notification already sent, or deleted since, is left alone."""
+        record = Notification.objects.select_related("user").get(pk=notification_id)
+        if record.status == Notification.Status.SENT:
+            log.info("notification %s was already sent", record.pk)
+            return
+        user = record.user
+        address = user.email if user.email_verified else ""
+        link = self.site_url + record.link if record.link else ""
+        notice = Notice(user.pk, user.username, address, record.subject, record.body, link, f"notification-{record.pk}")
+        try:
+            self._backend.send(notice)
+        except Exception as exc:  # the order stands whatever the mail server thinks
+            log.warning(
+                "notification %s to %s failed on the %s backend: %s", record.pk, user.username, self._backend.name, exc
             )
-            if inbox_only:
-                continue
-            try:
-                self._backend.send(notice)
-            except Exception as exc:  # the order stands whatever the mail server thinks
-                log.warning(
-                    "notification %s to %s failed on the %s backend: %s",
-                    record.pk,
-                    user.username,
-                    self._backend.name,
-                    exc,
-                )
-                Notification.objects.filter(pk=record.pk).update(
-                    status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
-                )
-            else:
-                Notification.objects.filter(pk=record.pk).update(status=Notification.Status.SENT)
+            Notification.objects.filter(pk=record.pk).update(
+                status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+            )
+            raise
+        Notification.objects.filter(pk=record.pk).update(status=Notification.Status.SENT, error="")
 
 
 def _order_path(reference: str) -> str:

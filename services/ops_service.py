@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from services.health_service import HealthService
     from services.ports import ClusterReloads, ModuleRuntime, ReloadHistory
     from services.staff_access import StaffAccess
+    from services.task_service import TaskService
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ class OpsService:
         health: HealthService,
         journal: ReloadHistory,
         access: StaffAccess,
+        tasks: TaskService,
     ):
         self._access = access
+        self._tasks = tasks
         self._system = system
         self._cluster = cluster
         self._health = health
@@ -136,6 +139,22 @@ class OpsService:
         return self._journal.get(reload_id=reload_id)
 
     # writes
+    def tasks(self, *, failed_limit: int = 20) -> dict:
+        """The task queue: figures by state, whether it is consumed, and the tasks that failed for good."""
+        figures = self._tasks.figures()
+        try:
+            self._tasks.health()
+            problem = ""
+        except RuntimeError as exc:
+            problem = str(exc)
+        return {"figures": figures, "problem": problem, "failed": self._tasks.failed(limit=failed_limit)}
+
+    def retry_task(self, *, run_id: str, user) -> None:
+        """Send a failed task again; operators only."""
+        self._access.require(user, Capability.OPERATE, "Only operators may retry tasks.")
+        self._tasks.retry(run_id=run_id)
+        log.info("task %s retried by %s", run_id, user.username)
+
     def reload(self, *, kind: str, name: str, user, via: str = "page"):
         """Reload a module or a service on every worker; operators only. Returns the cluster's answer."""
         self._access.require(user, Capability.OPERATE, "Only operators may reload code.")

@@ -220,6 +220,10 @@ class UserService:
         """Count a password-reset request; ``MailThrottled`` when the address or the client had enough."""
         self._mail.allow(purpose="password-reset", recipient=self._normalise_email(email), requester=f"ip:{client_ip}")
 
+    def queue_mail(self, *, to: str, subject: str, body: str) -> None:
+        """An account e-mail composed elsewhere (Django's password reset form), sent by a task."""
+        self._mail.queue(to=to, subject=subject, body=body)
+
     def _send_link(self, user, email: str, link_for) -> None:
         token = self._mail.make_link_token({"u": user.pk, "e": email, "o": user.email})
         self._mail.send_verification(

@@ -90,6 +90,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
             self.user_service.allow_password_reset(email=form.cleaned_data["email"], client_ip=client_ip(self.request))
         except MailThrottled as error:
             return _too_many(self.request, self.template_name, self.get_context_data(form=form), error)
+        form.mailer = self.user_service.queue_mail
         return super().form_valid(form)
 
     def form_invalid(self, form):

@@ -4,6 +4,7 @@ import copy
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
+from django.template import loader
 
 from services.user_service import BIO_MAX, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX, USERNAME_MAX
 
@@ -61,8 +62,16 @@ class VerifiedPasswordResetForm(PasswordResetForm):
     """Django's reset form, sending only to addresses their owner confirmed (a link they opened):
     an address typed wrong at sign-up must not let its real owner take the account."""
 
+    mailer = None  # the view's: queues the message (UserService.queue_mail) instead of sending it here
+
     def get_users(self, email):
         return (user for user in super().get_users(email) if user.email_verified)
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        self.mailer(to=to_email, subject=subject, body=loader.render_to_string(email_template_name, context))
 
 
 class PasswordForm(forms.Form):

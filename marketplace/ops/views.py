@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from prometheus_client.exposition import choose_encoder
 
 from containers import ApplicationContainer
-from containers.metrics import registry
+from containers.metrics import TaskFigures, exposition_registry
 from marketplace.access import second_factor_done, staff_access, staff_required
 from marketplace.ops.graph import layout
 from services.errors import NotFound, ServiceError
@@ -25,6 +26,7 @@ from services.staff_access import Capability
 
 HEALTH = Provide[ApplicationContainer.core.health_service]
 OPS = Provide[ApplicationContainer.ops.ops_service]
+TASKS = Provide[ApplicationContainer.core.task_service]
 
 
 @never_cache
@@ -72,7 +74,8 @@ def _metrics_allowed(request) -> bool:
 
 @never_cache
 @require_GET
-def metrics(request):
+@inject
+def metrics(request, tasks=TASKS):
     """Prometheus text; every gunicorn worker's figures summed (multiprocess mode)."""
     if not _metrics_allowed(request):
         response = HttpResponse(
@@ -82,7 +85,7 @@ def metrics(request):
         return response
     # The text format Prometheus asks for in Accept (OpenMetrics, or the classic 0.0.4 text).
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return HttpResponse(encoder(registry()), content_type=content_type)
+    return HttpResponse(encoder(exposition_registry(TaskFigures(tasks.figures))), content_type=content_type)
 
 
 @never_cache
@@ -113,6 +116,7 @@ def index(request, ops=OPS):
         "cluster": ops.workers(),
         "reloads": ops.recent_reloads(limit=15),
         "targets": ops.reload_targets(),
+        "tasks": ops.tasks(),
     }
     return render(request, "ops/index.html", context)
 
@@ -152,6 +156,23 @@ def reload(request, kind: str, name: str, ops=OPS):
             )
         return redirect("ops:reload-detail", reload_id=outcome.reload_id)
     return render(request, "ops/confirm.html", {"target": target, "cluster": cluster})
+
+
+@never_cache
+@require_http_methods(["POST"])
+@staff_required(Capability.OPERATE)
+@inject
+def retry_task(request, run_id: str, ops=OPS):
+    """POST (CSRF): send a task that failed for good again, from the ops page's list."""
+    try:
+        ops.retry_task(run_id=run_id, user=request.user)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The task was sent again.")
+    return redirect(f"{reverse('ops:index')}#tasks")
 
 
 @never_cache

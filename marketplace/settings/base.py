@@ -7,6 +7,7 @@ import dj_database_url
 from csp import constants as csp
 from modkit.settings import module_apps
 
+from . import media
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     # The user model (AUTH_USER_MODEL) lives here, so it is installed even without the accounts module.
     "marketplace.accounts",
     "marketplace.ops.apps.OpsConfig",
+    "marketplace.tasks.apps.TasksConfig",
     # then each enabled module's app(s): see MARKETPLACE_MODULES below
 ]
 
@@ -128,6 +130,33 @@ else:
 
 # Each call django-redis fails (and ignores) is logged to this logger, which LOGGING_BUDGETS
 # below reduces to one warning a minute while the outage lasts.
+# Background tasks (marketplace/tasks/engine.py, docs/deployment.md): Celery with Redis as its
+# broker when REDIS_URL is set, run by separate workers; without one, in-process after commit.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = env_bool("MARKETPLACE_TASKS_IN_PROCESS", CELERY_BROKER_URL == "memory://")
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = "marketplace"
+# Acknowledged once done: a worker killed mid-task leaves its message for another.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Sending happens after a request's commit: a broker outage must not hold the answer (the row is
+# kept and the sweep sends it later).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("MARKETPLACE_TASK_VISIBILITY_SECONDS", 3600),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The schedule is the enabled modules' (BaseModule.schedule), read when the scheduler starts.
+CELERY_BEAT_SCHEDULER = "marketplace.tasks.engine:ModuleScheduler"
+
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "marketplace.cache"
 
@@ -156,8 +185,10 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the apps' static folders until collectstatic has run (dev, tests).
 WHITENOISE_USE_FINDERS = True
+# Uploaded pictures: an S3-compatible bucket when MARKETPLACE_MEDIA_BUCKET is set, else on disk
+# under MEDIA_ROOT (marketplace/settings/media.py). They are served by products:image, not MEDIA_URL.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media.default_storage(),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_URL = "media/"
@@ -219,14 +250,25 @@ MODKIT_MIGRATION = {
     "tests": "tests/integration",
     "enable": "MARKETPLACE_MODULES",
     "not_found": "services.errors.NotFound",
-    "exclude": ("marketplace", "marketplace.ops"),
+    "exclude": ("marketplace", "marketplace.ops", "marketplace.tasks"),
 }
 
 MARKETPLACE = {
     "modules": MARKETPLACE_MODULES,
     "config_file": env_str("MARKETPLACE_CONFIG_FILE") or None,
     "services": {},
-    "core": {"health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2)},
+    "core": {
+        "health_cache_seconds": env_int("MARKETPLACE_HEALTH_CACHE_SECONDS", 2),
+        "tasks": {
+            "max_attempts": env_int("MARKETPLACE_TASK_MAX_ATTEMPTS", 6),
+            "backoff_seconds": env_int("MARKETPLACE_TASK_BACKOFF_SECONDS", 10),
+            "backoff_max_seconds": env_int("MARKETPLACE_TASK_BACKOFF_MAX_SECONDS", 3600),
+            "lease_seconds": env_int("MARKETPLACE_TASK_LEASE_SECONDS", 300),
+            "stale_seconds": env_int("MARKETPLACE_TASK_STALE_SECONDS", 60),
+            "sweep_seconds": env_int("MARKETPLACE_TASK_SWEEP_SECONDS", 30),
+            "keep_days": env_int("MARKETPLACE_TASK_KEEP_DAYS", 7),
+        },
+    },
     "ops": {
         # How long a reload waits for every worker's answer before calling the silent ones missing.
         "reload_wait_seconds": env_int("MARKETPLACE_RELOAD_WAIT_SECONDS", 5),

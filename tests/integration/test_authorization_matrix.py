@@ -23,6 +23,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.support.catalog import picture_bytes, upload
 from tests.support.staff import verified_client
@@ -722,6 +723,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "L   403 403 403 403 403 403 403 200 200",
         "POST": "405 405 405 405 405 405 405 405 405 405",
     },
+    "ops:retry-task": {
+        "GET": "405 405 405 405 405 405 405 405 405 405",
+        "POST": "L   403 403 403 403 403 403 403 R   R",
+    },
     "orders:act[accept]": {
         "GET": "L   405 405 405 405 405 405 405 405 405",
         "POST": "L   409 404 R   404 403 404 403 404 403",
@@ -908,6 +913,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 @pytest.fixture
 def world(make_user, make_staff, make_vendor, make_product, fund, place, order_service, container):
     from marketplace.products.models import ProductImage
+    from marketplace.tasks.models import TaskRun
 
     buyer, buyer2 = make_user("mbuyer"), make_user("mbuyer2")
     fund(buyer, 2_000_000)
@@ -933,6 +939,14 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
         staff_user_id=proposer.pk, user_id=buyer2.pk, amount_sat=75_000, txid="ab" * 32, vout=0
     )
     reload = container.ops.ops_service().reload(kind="service", name="user_service", user=superuser, via="test")
+    failed_task = TaskRun.objects.create(
+        name="orders.process_timeouts",
+        status="failed",
+        attempts=1,
+        max_attempts=1,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
     people = {"buyer": buyer, "buyer2": buyer2, "vendor": vendor, "vendor2": vendor2, "super": superuser, **staff}
     clients = {"anon": Client()}
     for name, user in people.items():
@@ -953,6 +967,7 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
             "kind": "service",
             "name": "user_service",
             "reload_id": reload.reload_id,
+            "run_id": failed_task.pk,
             "deposit_id": proposal.deposit_id,
             # Links sent by e-mail: a made-up one (each visitor is refused the same way).
             "token": "not-a-token",

@@ -13,7 +13,8 @@ from django.urls import reverse
 from marketplace.notifications.models import Notification
 from services.account_mail import LINK_SALT
 
-pytestmark = pytest.mark.django_db
+# Account e-mails leave by a task sent when the request's transaction commits: commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 REGISTER = reverse("accounts:register")
 PROFILE = reverse("accounts:profile")

@@ -24,6 +24,15 @@ def run(*args: str) -> dict:
     return json.loads(out.getvalue())
 
 
+@pytest.fixture
+def nothing_to_migrate():
+    """A real run here writes into the working tree when there is something to do (a new app
+    not excluded in MODKIT_MIGRATION): look first, with --dry-run, and stop before that."""
+    planned = run("--dry-run")["plan"]["apps"]
+    if planned:
+        pytest.fail(f"this project has plain apps to migrate: {planned} (exclude or migrate them first)")
+
+
 def test_validate_only_reports_the_accounts_module_and_passes():
     report = run("--validate-only")
     assert report["ok"] is True and report["blockers"] == []
@@ -51,7 +60,7 @@ def test_the_human_report_says_so():
     assert "Nothing blocks the migration." in text
 
 
-def test_a_run_here_has_nothing_to_do_and_writes_nothing():
+def test_a_run_here_has_nothing_to_do_and_writes_nothing(nothing_to_migrate):
     report = run()
     assert report["ok"] is True and report["mode"] == "migrate"
     assert report["plan"]["apps"] == [] and report["plan"]["blockers"] == []
@@ -61,7 +70,7 @@ def test_a_run_here_has_nothing_to_do_and_writes_nothing():
     assert "result" not in report  # nothing staged, nothing written
 
 
-def test_the_human_report_of_a_run_here_says_there_is_nothing_to_do():
+def test_the_human_report_of_a_run_here_says_there_is_nothing_to_do(nothing_to_migrate):
     out = io.StringIO()
     call_command("migrate_to_modules", stdout=out)
     text = out.getvalue()

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from tests.support.servers import redis_caches
 
-pytestmark = pytest.mark.django_db
+# Account e-mails leave by a task sent when the request's transaction commits: commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 RESET = reverse("accounts:password_reset")
 LOGIN = reverse("accounts:login")

@@ -150,6 +150,7 @@ def world(market, order_in, make_user, make_staff, make_vendor, make_product, co
         "kind": "service",
         "name": "user_service",
         "reload_id": "0" * 32,
+        "run_id": "00000000-0000-4000-8000-000000000000",
         "token": "not-a-token",
         "uidb64": "MQ",
         "action": "accept",

@@ -14,7 +14,8 @@ A block's info string says how it runs:
   removes nothing, so what a reader is told to add is exactly what the copy gets.
 - ``text output``: every non-blank line must appear in what the previous ``bash`` block printed.
 - ``bash background wait=URL``: a server; started, then waited for until URL answers 200, and
-  stopped when the document is done (``DocRunner.close()``).
+  stopped when the document is done (``DocRunner.close()``). ``wait=log:TEXT`` waits until its
+  output shows TEXT instead (a task worker has no URL).
 """
 
 import json
@@ -151,8 +152,15 @@ class DocRunner:
         while time.monotonic() < deadline:
             if server.poll() is not None:
                 break
+            wait = block.options["wait"]
+            if wait.startswith("log:"):
+                log.seek(0)
+                if wait[len("log:") :] in log.read():
+                    return Outcome(block, notes=[f"running: {line}"])
+                time.sleep(0.2)
+                continue
             try:
-                if urllib.request.urlopen(block.options["wait"], timeout=2).status == 200:
+                if urllib.request.urlopen(wait, timeout=2).status == 200:
                     return Outcome(block, notes=[f"serving: {line}"])
             except OSError:
                 time.sleep(0.2)
@@ -171,8 +179,8 @@ class DocRunner:
             words[0] = self.python
         elif words[0] == "./manage.py":
             words = [self.python, "manage.py", *words[1:]]
-        elif words[0] == "gunicorn":
-            words = [self.python, "-m", "gunicorn", *words[1:]]
+        elif words[0] in {"gunicorn", "celery"}:
+            words = [self.python, "-m", words[0], *words[1:]]
         return words, env
 
     def _shell(self, block: Block) -> Outcome:

@@ -59,6 +59,10 @@ class BaseModule:
     are its configuration section's defaults, under what the project sets; ``config_required``
     names keys the project must set. ``publishes`` maps each event topic its services publish to
     the payload's keys: subscribers are checked against it, and it is the list of topics others read.
+    ``tasks`` maps a background task's name to ``"<service>.<method>"`` of this module, called with
+    the task's keyword arguments by whatever runs the project's task queue (as ``"<module>.<name>"``,
+    through ``live``, so a worker runs current code after a reload); ``schedule`` maps some of those
+    names to the seconds between two runs, for the queue's scheduler.
     """
 
     info: ClassVar[ModuleInfo | None] = None
@@ -76,6 +80,8 @@ class BaseModule:
     config_defaults: ClassVar[dict[str, Any]] = {}
     config_required: ClassVar[tuple[str, ...]] = ()
     publishes: ClassVar[dict[str, str]] = {}
+    tasks: ClassVar[dict[str, str]] = {}
+    schedule: ClassVar[dict[str, float]] = {}
 
     def __init__(self, container: Any = None, *, replacing: Any = None):
         if self.info is None:
@@ -138,6 +144,11 @@ class BaseModule:
         for topic, target in self.subscriptions.items():
             service, _, method = target.partition(".")
             self.subscribe(topic, _Handler(getattr(live, service), method))
+
+    def task_handler(self, name: str) -> Callable[..., Any]:
+        """The live method that runs this module's task ``name`` (a ``KeyError`` for an unknown one)."""
+        service, _, method = self.tasks[name].partition(".")
+        return getattr(getattr(self.live, service)(), method)
 
     def get_dependencies(self) -> list[str]:
         return list(self.info.dependencies)

@@ -37,6 +37,7 @@ def check_declarations(module: BaseModule, modules: ModuleRegistry) -> None:
     _check_fills(module, declared, modules)
     _check_page_parts(module, modules)
     _check_subscriptions(module, declared, modules)
+    _check_tasks(module, declared)
 
 
 def _check_apps(module: BaseModule) -> None:
@@ -98,3 +99,20 @@ def _check_subscriptions(module: BaseModule, declared: Mapping, modules: ModuleR
         if publisher in modules and topic not in type(modules.get(publisher)).publishes:
             known = ", ".join(sorted(type(modules.get(publisher)).publishes)) or "none"
             raise ImproperlyConfigured(f"{where}, but {publisher} publishes no such topic (it publishes: {known})")
+
+
+def _check_tasks(module: BaseModule, declared: Mapping) -> None:
+    for name, target in module.tasks.items():
+        service, _, method = target.partition(".")
+        provider = declared.get(service)
+        where = f"module {module.name} runs the task {name!r} with {target!r}"
+        if provider is None:
+            raise ImproperlyConfigured(f"{where}, but its container provides no {service!r}")
+        cls = getattr(provider, "cls", None)
+        if not method or (isinstance(cls, type) and not callable(getattr(cls, method, None))):
+            raise ImproperlyConfigured(f"{where}, but {getattr(cls, '__name__', service)} has no method {method!r}")
+    for name, seconds in module.schedule.items():
+        if name not in module.tasks:
+            raise ImproperlyConfigured(f"module {module.name} schedules {name!r}, which is not one of its tasks")
+        if not isinstance(seconds, int | float) or seconds <= 0:
+            raise ImproperlyConfigured(f"module {module.name} schedules {name!r} every {seconds!r} seconds")

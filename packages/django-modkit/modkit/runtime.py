@@ -204,6 +204,32 @@ class Runtime:
             for topic, payload in type(record.module).publishes.items()
         }
 
+    def tasks(self) -> dict[str, str]:
+        """Every background task the enabled modules run: ``"<module>.<name>" -> "<service>.<method>"``."""
+        return {
+            f"{record.module.name}.{name}": target
+            for record in self.modules
+            for name, target in type(record.module).tasks.items()
+        }
+
+    def schedule(self) -> dict[str, float]:
+        """The tasks to run periodically: ``"<module>.<name>" -> seconds between runs``."""
+        return {
+            f"{record.module.name}.{name}": float(seconds)
+            for record in self.modules
+            for name, seconds in type(record.module).schedule.items()
+        }
+
+    def task_handler(self, name: str) -> Callable[..., Any]:
+        """The current code of task ``"<module>.<name>"``: ``LookupError`` if no ready module runs it."""
+        self.ensure_started()
+        module_name, _, local = name.partition(".")
+        if module_name not in self.modules or local not in type(self.modules.get(module_name)).tasks:
+            raise LookupError(f"no enabled module runs the task {name!r}")
+        if not self.modules.is_ready(module_name):
+            raise LookupError(f"the module {module_name} is not ready: {self.modules.record(module_name).error}")
+        return self.modules.get(module_name).task_handler(local)
+
     def _check_declarations(self, module: BaseModule) -> None:
         check_declarations(module, self.modules)
 

@@ -1,7 +1,9 @@
 """Settle the orders whose deadline passed: refund the unaccepted, complete the long shipped.
 
-Run it every few minutes from cron (or any scheduler) on as many machines as you like: each
-order is settled exactly once, and a run with nothing due does nothing. Exit status 1 when an
+The task workers' scheduler runs the same service every minute (the task
+``orders.process_timeouts``); this command is for a deployment without workers, or by hand. Run
+it on as many machines as you like: each order is settled exactly once, and a run with nothing
+due does nothing. Exit status 1 when an
 order could not be settled (the others still are; the log says why).
 """
 
