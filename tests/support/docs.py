@@ -13,6 +13,7 @@ A block's info string says how it runs:
 - ``diff file=PATH``: lines to add to PATH (``+``) where the context lines (`` ``) are; it
   removes nothing, so what a reader is told to add is exactly what the copy gets.
 - ``text output``: every non-blank line must appear in what the previous ``bash`` block printed.
+  ``text diagram``: a drawing, read by people only.
 - ``bash background wait=URL``: a server; started, then waited for until URL answers 200, and
   stopped when the document is done (``DocRunner.close()``). ``wait=log:TEXT`` waits until its
   output shows TEXT instead (a task worker has no URL).
@@ -220,6 +221,8 @@ class DocRunner:
         return True
 
     def _text(self, block: Block) -> Outcome:
+        if "diagram" in block.flags:
+            return Outcome(block, notes=["a drawing"])
         if "output" not in block.flags:
             raise AssertionError(f"{block.describe()}: a text block must be marked 'output'")
         for line in block.code.splitlines():
