@@ -57,7 +57,10 @@ class CeleryDispatcher:
         return "in-process" if self._app.conf.task_always_eager else "worker"
 
     def send(self, run_id: str, *, countdown: float = 0) -> None:
-        run_task.apply_async((run_id,), countdown=countdown or None)
+        if self.mode == "in-process":
+            run_task.apply(args=(run_id,))
+        else:
+            self._app.send_task(run_task.name, (run_id,), countdown=countdown or None)
 
     def depth(self) -> int | None:
         """Messages waiting in the broker's default queue (Redis only; ``None`` when unknown)."""

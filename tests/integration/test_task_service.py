@@ -7,6 +7,7 @@ a real worker on a real broker.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -246,3 +247,29 @@ def test_each_attempt_at_a_mail_carries_the_same_message_id(
     notification = Notification.objects.get()
     ids = {m.message()["Message-ID"] for m in (first, second)}
     assert ids == {f"<notification-{notification.pk}@localhost>"}
+
+
+def test_a_broker_outage_keeps_the_task_and_the_sweep_sends_it_later(
+    market, container, tasks, clock, caplog, django_capture_on_commit_callbacks
+):
+    from celery import Celery
+
+    from marketplace.tasks.engine import CeleryDispatcher
+    from tests.support.servers import free_port
+
+    outage = Celery("outage", broker=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    outage.conf.update(
+        task_publish_retry=False,
+        broker_connection_timeout=1,
+        broker_transport_options={"socket_connect_timeout": 1},
+    )
+    with container.core.task_dispatcher.override(CeleryDispatcher(outage)):
+        with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+            started = time.monotonic()
+            notify(container, market.buyer)
+            took = time.monotonic() - started
+    assert took < 5, f"the broker outage held the caller {took:.1f} s"
+    assert only_run().status == "queued" and "the sweep will send it" in caplog.text
+    clock.advance(seconds=tasks.stale_seconds + 1)
+    assert container.core.task_service().sweep() == 1  # the broker is back (in-process here)
+    assert only_run().status == "succeeded" and Notification.objects.get().status == "sent"
