@@ -61,6 +61,7 @@ class AccountsContainer(containers.DeclarativeContainer):
 class AccountsModule(BaseModule):
     container_class = AccountsContainer
     apps = ("marketplace.accounts",)
+    page_slots = ("profile",)  # cards of other modules on the profile page (API tokens, webhooks)
     publishes = {
         "accounts.user_registered": "user_id",
         "accounts.email_verified": "user_id",

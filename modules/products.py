@@ -135,7 +135,8 @@ class ProductsModule(BaseModule):
     }
     urls = "marketplace.products.urls"
     url_prefix = "products/"
-    wire = ("marketplace.products.views", "marketplace.products.admin")
+    wire = ("marketplace.products.views", "marketplace.products.admin", "marketplace.products.api")
+    api = "marketplace.products.api:router"  # mounted by the api module when it is enabled
     # Shops show our listings, and a shop's change makes its products' own pages stale.
     fills = {"vendors.listings": "catalog_queries"}
     subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}

@@ -212,3 +212,24 @@ class ReviewError(OrderError):
 # notifications
 class NotificationError(ServiceError):
     """A backend could not deliver; never raised into the action that caused the notification."""
+
+
+# api
+class ApiError(ServiceError):
+    """Refusals of the API's own: tokens, scopes, keys."""
+
+
+class InvalidToken(ApiError):
+    """No such token, or it was revoked or has expired, or its owner can no longer sign in (401)."""
+
+
+class InsufficientScope(ApiError, PermissionDenied):
+    """The token is good but was not given the scope this operation needs (403)."""
+
+    def __init__(self, message: str, *, scope: str):
+        super().__init__(message)
+        self.scope = scope
+
+
+class TokenError(ApiError):
+    """A token that cannot be created: no name, an unknown scope, too many tokens."""

@@ -64,3 +64,4 @@ def _reload(target: str) -> None:
 
 from tests.support.catalog import *  # noqa: E402,F401,F403  (vendors and products fixtures)
 from tests.support.orders import *  # noqa: E402,F401,F403  (orders and notifications fixtures)
+from tests.support.api import api_client, api_token  # noqa: E402,F401  (fixtures)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
     "modkit",  # its template tags; the marketplace composes its own runtime (containers/)
     "marketplace.apps.MarketplaceConfig",
     # The user model (AUTH_USER_MODEL) lives here, so it is installed even without the accounts module.
@@ -238,6 +239,7 @@ MARKETPLACE_MODULES = env_list(
         "products",
         "orders",
         "notifications",
+        "api",
     ],
 )
 INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace", installed=INSTALLED_APPS)
@@ -346,6 +348,19 @@ MARKETPLACE = {
         # Links in e-mails point here (the address buyers and vendors reach the marketplace at).
         "site_url": env_str("MARKETPLACE_SITE_URL", "http://127.0.0.1:8000"),
     },
+}
+
+# The JSON API (/api/v1/, docs/api.md): rate limits per client address and per token (or
+# signed-in user), as "<requests>/<s|m|h|d>"; a caller over either gets 429 with Retry-After.
+MARKETPLACE_API = {
+    "address_rate": env_str("MARKETPLACE_API_ADDRESS_RATE", "1200/m"),
+    "caller_rate": env_str("MARKETPLACE_API_TOKEN_RATE", "600/m"),
+}
+MARKETPLACE["api"] = {
+    "max_tokens": env_int("MARKETPLACE_API_MAX_TOKENS", 20),
+    "max_token_days": env_int("MARKETPLACE_API_MAX_TOKEN_DAYS", 366),
+    # Last use of a token is written at most once a minute per token and address.
+    "touch_seconds": env_int("MARKETPLACE_API_TOKEN_TOUCH_SECONDS", 60),
 }
 
 # Sign-in throttling by django-axes, counted in the database (so it holds when the cache is

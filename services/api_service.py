@@ -1,0 +1,185 @@
+"""Personal access tokens for the JSON API: created with scopes, shown once, kept as a digest.
+
+A token is ``mkt_`` and 43 random URL-safe characters (256 bits), so a plain SHA-256 digest is
+enough to store it: there is nothing to guess that a slow hash would protect.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+
+from services.errors import InsufficientScope, InvalidToken, NotFound, TokenError
+
+PREFIX = "mkt_"
+SHOWN_CHARS = 12  # "mkt_" and 8 characters: enough to tell tokens apart, far too few to guess one
+
+SCOPES: dict[str, str] = {
+    "catalog:read": "Read the catalog: products, categories and shops",
+    "orders:read": "Read your cart, your orders, their events and messages",
+    "orders:write": "Change your cart, check out, confirm, dispute and write on your orders",
+    "wallet:read": "Read your balance, history and deposit address",
+    "wallet:withdraw": "Request and cancel withdrawals",
+    "vendor:read": "Read your shop's products and order queue",
+    "vendor:write": "Change your shop's products and accept, decline and ship its orders",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls the API, and what this call may do on their behalf."""
+
+    user_id: int
+    scopes: frozenset[str]
+    token_id: int | None = None  # None: the site's own pages, by session
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise InsufficientScope(f"This token does not have the {scope} scope.", scope=scope)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    last_used_ip: str | None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: TokenRow
+    secret: str  # the only time anyone sees it
+
+
+def _models():
+    from marketplace.api.models import ApiToken
+
+    return ApiToken
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _row(token) -> TokenRow:
+    return TokenRow(
+        id=token.pk,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=tuple(token.scopes),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        last_used_ip=token.last_used_ip,
+    )
+
+
+class ApiService:
+    def __init__(self, *, clock, max_tokens: int, touch_seconds: int, max_days: int):
+        self.clock = clock
+        self.max_tokens = max_tokens
+        # Last use is written at most this often per token: a busy token costs no write per request.
+        self.touch_seconds = touch_seconds
+        self.max_days = max_days
+
+    def scopes(self) -> dict[str, str]:
+        return dict(SCOPES)
+
+    def create_token(self, *, user_id: int, name: str, scopes, expires_in_days: int | None = None) -> IssuedToken:
+        ApiToken = _models()
+        name = (name or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not name or len(name) > 60 or not name.isprintable():
+            errors["name"] = ["Give the token a name of 1 to 60 characters, so you know what uses it."]
+        chosen = sorted(set(scopes or ()))
+        unknown = [scope for scope in chosen if scope not in SCOPES]
+        if unknown or not chosen:
+            errors["scopes"] = [
+                f"Unknown scope {unknown[0]!r}." if unknown else "Choose at least one scope: what may the token do?"
+            ]
+        if expires_in_days is not None and not (
+            isinstance(expires_in_days, int) and 1 <= expires_in_days <= self.max_days
+        ):
+            errors["expires_in_days"] = [f"A token lasts 1 to {self.max_days} days, or until revoked."]
+        if errors:
+            first = next(iter(errors))
+            raise TokenError(errors[first][0], field=first, errors=errors)
+        now = self.clock.now()
+        with transaction.atomic():
+            # The owner's row, locked: two requests at once cannot both pass the limit.
+            get_user_model().objects.select_for_update().filter(pk=user_id).first()
+            live = ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+            )
+            if live.count() >= self.max_tokens:
+                raise TokenError(
+                    f"You have {self.max_tokens} tokens already: revoke one you no longer use first.", field="name"
+                )
+            secret = PREFIX + secrets.token_urlsafe(32)
+            token = ApiToken.objects.create(
+                user_id=user_id,
+                name=name,
+                prefix=secret[:SHOWN_CHARS],
+                digest=digest(secret),
+                scopes=chosen,
+                created_at=now,
+                expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+            )
+        return IssuedToken(token=_row(token), secret=secret)
+
+    def tokens(self, *, user_id: int) -> list[TokenRow]:
+        """The owner's tokens that still work, newest first."""
+        now = self.clock.now()
+        rows = _models().objects.filter(user_id=user_id, revoked_at__isnull=True)
+        return [_row(token) for token in rows.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))]
+
+    def revoke(self, *, user_id: int, token_id: int) -> None:
+        changed = (
+            _models()
+            .objects.filter(pk=token_id, user_id=user_id, revoked_at__isnull=True)
+            .update(revoked_at=self.clock.now())
+        )
+        if not changed:
+            raise NotFound("There is no such token.")
+
+    def authenticate(self, *, secret: str, address: str = "") -> Principal:
+        """The principal a token speaks for; ``InvalidToken`` for anything that is not a live token."""
+        ApiToken = _models()
+        refused = InvalidToken("The token is not valid: it may have been revoked or have expired.")
+        if not isinstance(secret, str) or not secret.startswith(PREFIX) or len(secret) > 100:
+            raise refused
+        token = (
+            ApiToken.objects.select_related("user")
+            .only("pk", "scopes", "expires_at", "last_used_at", "last_used_ip", "revoked_at", "user__is_active")
+            .filter(digest=digest(secret))
+            .first()
+        )
+        now = self.clock.now()
+        if (
+            token is None
+            or token.revoked_at is not None
+            or (token.expires_at is not None and token.expires_at <= now)
+            or not token.user.is_active
+        ):
+            raise refused
+        address = address or None
+        if (
+            token.last_used_at is None
+            or (now - token.last_used_at).total_seconds() >= self.touch_seconds
+            or token.last_used_ip != address
+        ):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
+        return Principal(user_id=token.user_id, scopes=frozenset(token.scopes), token_id=token.pk)
+
+    def session_principal(self, *, user_id: int) -> Principal:
+        """The site's own pages act for their signed-in user with every scope."""
+        return Principal(user_id=user_id, scopes=frozenset(SCOPES))
