@@ -74,7 +74,8 @@ class OrdersModule(BaseModule):
     }
     urls = "marketplace.orders.urls"
     url_prefix = "orders/"
-    wire = ("marketplace.orders.views",)
+    wire = ("marketplace.orders.views", "marketplace.orders.api")
+    api = "marketplace.orders.api:router"  # mounted by the api module when it is enabled
     fills = {"vendors.ratings": "order_queries"}  # storefronts show our reviews' average and count
     page_parts = {"products.actions": "orders/_add_to_cart.html", "vendors.shop_links": "orders/_shop_link.html"}
     nav = (

@@ -74,7 +74,8 @@ class VendorsModule(BaseModule):
         NavEntry("My shop", "vendors:dashboard", signed_in=True, order=20),
         NavEntry("Shops", "vendors:staff", menu="staff", permissions=("accounts.manage_vendors",), order=50),
     )
-    wire = ("marketplace.vendors.views",)
+    wire = ("marketplace.vendors.views", "marketplace.vendors.api")
+    api = "marketplace.vendors.api:router"  # mounted by the api module when it is enabled
 
     def initialize(self) -> bool:
         from marketplace.vendors.models import Vendor

@@ -110,7 +110,9 @@ class WalletsModule(BaseModule):
         "marketplace.wallets.views",
         "marketplace.wallets.finance_views",
         "marketplace.wallets.context_processors",
+        "marketplace.wallets.api",
     )
+    api = "marketplace.wallets.api:router"  # mounted by the api module when it is enabled
 
     def initialize(self) -> bool:
         backend = self.container.config.chain_backend()
