@@ -86,8 +86,10 @@ def prepare(env: dict, products: int) -> None:
     print(f"seeded: {out.stdout.strip()}")
 
 
-def wrk(url: str, *, duration: int, connections: int, threads: int = 2) -> dict:
+def wrk(url: str, *, duration: int, connections: int, threads: int = 2, token: str | None = None) -> dict:
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", url]
+    if token:
+        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)

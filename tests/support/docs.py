@@ -17,6 +17,9 @@ A block's info string says how it runs:
 - ``bash background wait=URL``: a server; started, then waited for until URL answers 200, and
   stopped when the document is done (``DocRunner.close()``). ``wait=log:TEXT`` waits until its
   output shows TEXT instead (a task worker has no URL).
+
+``$NAME`` and ``${NAME}`` in a command are read from the document's environment (single quotes do
+not stop it: there is no shell), and ``export NAME=$(command)`` sets NAME to what a command printed.
 """
 
 import json
@@ -32,6 +35,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# ``export NAME=$(command)``: the command's output, stripped, for the rest of the document.
+CAPTURE = re.compile(r"^export ([A-Z_][A-Z0-9_]*)=\$\((.+)\)$")
+# ``$NAME`` and ``${NAME}`` in a command's words, from the document's environment.
+VARIABLE = re.compile(r"\$(?:\{([A-Z_][A-Z0-9_]*)\}|([A-Z_][A-Z0-9_]*))")
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
@@ -171,7 +178,7 @@ class DocRunner:
         )
 
     def _words(self, line: str) -> tuple[list[str], dict]:
-        words = shlex.split(line)
+        words = [VARIABLE.sub(lambda m: self.env.get(m.group(1) or m.group(2), ""), w) for w in shlex.split(line)]
         env = dict(self.env)
         while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
             key, _, value = words.pop(0).partition("=")
@@ -190,6 +197,10 @@ class DocRunner:
         expected = int(block.options.get("exit", "0"))
         outputs = []
         for line in _commands(block.code):
+            captured = CAPTURE.match(line)
+            if captured:
+                self.env[captured.group(1)] = self._capture(captured.group(2), block)
+                continue
             if self._state(shlex.split(line)):
                 continue
             words, env = self._words(line)
@@ -202,6 +213,13 @@ class DocRunner:
                 )
         self.last_output = "\n".join(outputs)
         return Outcome(block, output=self.last_output)
+
+    def _capture(self, line: str, block: Block) -> str:
+        words, env = self._words(line)
+        result = self._exec(words, env=env)
+        if result.returncode != 0:
+            raise AssertionError(f"{block.describe()}: `{line}` exited {result.returncode}\n{result.stderr[-3000:]}")
+        return result.stdout.strip()
 
     def _state(self, words: list[str]) -> bool:
         """``export``, ``unset`` and ``cd``: they change what the following commands get."""
