@@ -7,6 +7,7 @@ this module mounts those of the enabled modules, with one error shape, rate limi
 from dependency_injector import containers, providers
 from modkit import BaseModule, module
 
+from services.api_replays import ApiReplays
 from services.api_service import ApiService
 
 
@@ -21,6 +22,7 @@ class ApiContainer(containers.DeclarativeContainer):
         touch_seconds=config.touch_seconds.as_int(),
         max_days=config.max_token_days.as_int(),
     )
+    api_replays = providers.Factory(ApiReplays, clock=core.clock, keep_hours=config.replay_hours.as_int())
 
 
 @module(
@@ -35,7 +37,7 @@ class ApiModule(BaseModule):
     apps = ("marketplace.api",)
     urls = "marketplace.api.urls"
     url_prefix = "api/"
-    wire = ("marketplace.api.views", "marketplace.api.auth")
+    wire = ("marketplace.api.views", "marketplace.api.auth", "marketplace.api.idempotency")
     page_parts = {"accounts.profile": "api/_profile_card.html"}
 
     def initialize(self) -> bool:

@@ -233,3 +233,7 @@ class InsufficientScope(ApiError, PermissionDenied):
 
 class TokenError(ApiError):
     """A token that cannot be created: no name, an unknown scope, too many tokens."""
+
+
+class KeyReused(ApiError, Conflict):
+    """The idempotency key was used for another request, or its first request is still running (409)."""

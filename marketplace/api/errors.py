@@ -8,8 +8,9 @@ they may not do, 409 for a state that changed under them, 422 for fields at faul
 import logging
 import re
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -57,6 +58,11 @@ def code_of(error: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
 
 
+def payload_of(error: ServiceError) -> dict:
+    field = error.field or next(iter(error.errors), None)
+    return body(code_of(error), error.message, field=field, fields=error.errors)
+
+
 def status_of(error: ServiceError) -> int:
     if isinstance(error, InvalidToken):
         return 401
@@ -86,9 +92,7 @@ def install(api) -> None:
         headers = {"WWW_Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
         if getattr(exc, "retry_after", None):
             headers["Retry_After"] = str(exc.retry_after)
-        field = exc.field or next(iter(exc.errors), None)
-        payload = body(code_of(exc), exc.message, field=field, fields=exc.errors)
-        return answer(request, status, payload, **headers)
+        return answer(request, status, payload_of(exc), **headers)
 
     @api.exception_handler(ValidationError)
     def invalid(request, exc: ValidationError):
@@ -127,6 +131,16 @@ def install(api) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
         return answer(request, 413, body("too_large", "The request body is too large."))
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_multipart(request, exc):
+        # A multipart Content-Type without a boundary, or a body cut short: the caller's to fix.
+        return answer(request, 400, body("malformed", f"The multipart body cannot be read: {exc}"))
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        # Django answers these 400 on its pages (too many fields or files in a form, ...).
+        return answer(request, 400, body("malformed", "The request was refused: it is malformed or too large."))
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):

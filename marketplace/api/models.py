@@ -23,3 +23,22 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ReplayableRequest(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key``, for the same key again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    # Method, path and body, hashed: the same key with another request is refused, not replayed.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)  # 0: the first request is still running
+    payload = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="api_replay_user_key")]
+        indexes = [models.Index(fields=["user", "created_at"], name="api_replay_user_age")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status or 'running'})"

@@ -12,7 +12,7 @@ from pydantic import StrictInt
 
 from marketplace.api.auth import principal, scoped
 from marketplace.api.errors import documented
-from marketplace.api.idempotency import IdempotencyKey
+from marketplace.api.idempotency import IdempotencyKey, replayable
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.orders.views import CARTS, CLOCK, ORDERS, QUERIES, THREADS, VENDORS
@@ -484,6 +484,7 @@ class MessageIn(Schema):
 
 
 @router.post("/orders/{reference}/cancel", response=documented(OrderOut), auth=scoped("orders:write"))
+@replayable
 @injected
 def cancel_order(
     request,
@@ -498,6 +499,7 @@ def cancel_order(
 
 
 @router.post("/orders/{reference}/confirm", response=documented(OrderOut), auth=scoped("orders:write"))
+@replayable
 @injected
 def confirm_order(request, reference: str, orders: OrderService = ORDERS, queries: OrderQueries = QUERIES, clock=CLOCK):
     """Confirm delivery: the payment is released to the vendor."""
@@ -571,6 +573,7 @@ def accept_order(request, reference: str, orders: OrderService = ORDERS, queries
 
 
 @router.post("/vendor/orders/{reference}/decline", response=documented(OrderOut), auth=scoped("vendor:write"))
+@replayable
 @injected
 def decline_order(
     request,

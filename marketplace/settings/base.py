@@ -361,6 +361,8 @@ MARKETPLACE["api"] = {
     "max_token_days": env_int("MARKETPLACE_API_MAX_TOKEN_DAYS", 366),
     # Last use of a token is written at most once a minute per token and address.
     "touch_seconds": env_int("MARKETPLACE_API_TOKEN_TOUCH_SECONDS", 60),
+    # First answers to POSTs sent with an Idempotency-Key are kept this long for a replay.
+    "replay_hours": env_int("MARKETPLACE_API_REPLAY_HOURS", 24),
 }
 
 # Sign-in throttling by django-axes, counted in the database (so it holds when the cache is

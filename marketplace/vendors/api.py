@@ -40,7 +40,7 @@ class StorefrontOut(Page):
     name: str
     description: str
     rating: RatingOut
-    active: bool  # false only for the shop's owner or staff, who may see a shop that is not open
+    active: bool  # false only for the shop's owner, who may see their shop while it is not open
     selling_since: datetime
     items: list[ListingOut]
 
@@ -83,9 +83,13 @@ def storefront(request, slug: str, page: int = 1, vendors: VendorService = VENDO
     """A shop's public face: its name, description, rating and listed products, newest first.
 
     A shop that is not open (waiting for review, rejected, suspended) is a 404 to everyone but
-    its owner and the staff who manage shops."""
-    front = vendors.storefront(slug=slug, page=page, viewer_id=principal(request).user_id or None)
+    its owner (staff who manage shops see it on the site, behind their second factor: staff
+    powers are not in the API)."""
+    viewer = principal(request).user_id or None
+    front = vendors.storefront(slug=slug, page=page, viewer_id=viewer)
     shop = front.vendor
+    if not shop.is_active and shop.user_id != viewer:
+        raise NotFound("No such shop.")
     return {
         **page_of(front.listing, [_listing(row) for row in front.listing.rows]),
         "slug": shop.slug,

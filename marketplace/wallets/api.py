@@ -21,7 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 from marketplace.accounts.reauth import RECENT_AUTH_SECONDS, has_recent_auth
 from marketplace.api.auth import principal, scoped
 from marketplace.api.errors import documented
-from marketplace.api.idempotency import IdempotencyKey
+from marketplace.api.idempotency import IdempotencyKey, replayable
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.wallets.views import WALLET_QUERIES, WALLET_SERVICE
@@ -324,6 +324,7 @@ def request_withdrawal(
     response=documented(WithdrawalOut),
     auth=scoped("wallet:withdraw"),
 )
+@replayable
 @injected
 def cancel_withdrawal(
     request, withdrawal_id: int, service: WalletService = WALLET_SERVICE, queries: WalletQueries = WALLET_QUERIES
