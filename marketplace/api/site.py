@@ -5,8 +5,10 @@ A module offers its API by naming a ninja ``Router`` in its class (``api =
 out of the OpenAPI description.
 """
 
+import functools
 from importlib import import_module
 
+from django.http import JsonResponse
 from ninja import NinjaAPI
 
 from marketplace.api import errors
@@ -20,6 +22,29 @@ string beside them (`*_btc`) for display. Every refusal has the same shape:
 `{"error": {"code", "message", "field", "fields"}}`. POSTs that move money or create an order
 need an `Idempotency-Key` header: the same key again returns the first answer.
 """
+
+
+def patterns(api: NinjaAPI) -> list:
+    """The API's URL patterns, with a method a path does not take refused in the one shape too."""
+    found = api.urls[0]
+    for pattern in found:
+        pattern.callback = _json_405(pattern.callback)
+    return found
+
+
+def _json_405(view):
+    @functools.wraps(view)
+    def answered(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            allowed = response.get("Allow", "")
+            message = f"{request.method} is not allowed here; allowed: {allowed}."
+            refused = JsonResponse(errors.body("method_not_allowed", message), status=405)
+            refused["Allow"] = allowed
+            return refused
+        return response
+
+    return answered
 
 
 def router_of(path: str):
