@@ -237,3 +237,15 @@ class TokenError(ApiError):
 
 class KeyReused(ApiError, Conflict):
     """The idempotency key was used for another request, or its first request is still running (409)."""
+
+
+class RecentAuthRequired(ApiError, PermissionDenied):
+    """A session must have given its password again lately before bitcoin may leave (403)."""
+
+
+class SecondFactorRequired(ApiError, PermissionDenied):
+    """The token's owner has a second factor: a withdrawal needs a current code from it (403)."""
+
+
+class SecondFactorRejected(ApiError, PermissionDenied):
+    """The code sent is wrong, was used already, or the authenticator is locked after wrong codes (403)."""

@@ -25,7 +25,14 @@ from marketplace.api.idempotency import IdempotencyKey, replayable
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.wallets.views import WALLET_QUERIES, WALLET_SERVICE
-from services.errors import NotFound, PermissionDenied, ServiceError, TwoFactorError
+from services.errors import (
+    NotFound,
+    RecentAuthRequired,
+    SecondFactorRejected,
+    SecondFactorRequired,
+    ServiceError,
+    TwoFactorError,
+)
 from services.two_factor_service import TOTP_DIGITS, TwoFactorService
 from services.user_service import UserService
 from services.wallet_queries import WalletQueries
@@ -39,19 +46,6 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 WITHDRAWALS_SHOWN = 20
 WITHDRAWALS_MAX = 100
 MAX_ID = 2**63 - 1
-
-
-# Refusals of this API's own (403, each with its own code). They may move to services/errors.py.
-class RecentAuthRequired(PermissionDenied):
-    """A session must have given its password again lately before bitcoin may leave."""
-
-
-class SecondFactorRequired(PermissionDenied):
-    """The owner of the token has a second factor: a withdrawal needs a current code from it."""
-
-
-class SecondFactorRejected(PermissionDenied):
-    """The code sent is wrong, was used already, or the authenticator is locked after wrong codes."""
 
 
 # Schemas
