@@ -18,7 +18,7 @@ from services.errors import (
 )
 from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
-from services.vendor_slots import NO_RATING, PageOf, VendorRating
+from services.vendor_slots import NO_RATING, PageOf, VendorRating, page_bounds
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
@@ -137,6 +137,17 @@ class VendorService:
         if vendor.status == "rejected":
             raise VendorNotActive(f"Your application was rejected: {vendor.review_note}")
         return vendor
+
+    def open_shops(self, *, page: int = 1, page_size: int = 24) -> PageOf:
+        """Shops that sell now (approved, not suspended), by name, with their ratings: the API's
+        list of shops. ``PageOf`` rows are ``(VendorSummary, VendorRating)``."""
+        shops = _vendor_model().objects.filter(status="approved", suspended_at=None)
+        count = shops.count()
+        number, offset, pages = page_bounds(count=count, page=int(page), size=page_size)
+        rows = [summarize(v) for v in shops.order_by(Lower("shop_name"), "pk")[offset : offset + page_size]]
+        ratings = self._ratings.ratings_for(vendor_ids=[row.id for row in rows]) if rows else {}
+        paired = tuple((row, ratings.get(row.id, NO_RATING)) for row in rows)
+        return PageOf(rows=paired, number=number, num_pages=pages, count=count)
 
     def storefront(self, *, slug: str, page: int = 1, viewer_id: int | None = None) -> Storefront:
         """A shop's public page. Only active shops have one, except for their owner and the staff

@@ -77,6 +77,36 @@ def _listing(row) -> dict:
     }
 
 
+class ShopOut(Schema):
+    slug: str
+    name: str
+    description: str
+    rating: RatingOut
+    selling_since: datetime
+
+
+class ShopsOut(Page):
+    items: list[ShopOut]
+
+
+@router.get("/shops", response=documented(ShopsOut), auth=scoped("catalog:read", public=True))
+@injected
+def shops(request, page: int = 1, vendors: VendorService = VENDOR_SERVICE):
+    """The shops that sell now, by name, with their ratings, 24 to a page."""
+    listed = vendors.open_shops(page=min(max(page, 1), 100_000))
+    items = [
+        {
+            "slug": shop.slug,
+            "name": shop.shop_name,
+            "description": shop.description,
+            "rating": _rating(rating),
+            "selling_since": shop.reviewed_at or shop.created_at,
+        }
+        for shop, rating in listed.rows
+    ]
+    return page_of(listed, items)
+
+
 @router.get("/shops/{slug}", response=documented(StorefrontOut), auth=scoped("catalog:read", public=True))
 @injected
 def storefront(request, slug: str, page: int = 1, vendors: VendorService = VENDOR_SERVICE):

@@ -91,6 +91,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/products/{product_id}[unlisted]": {
         "GET": "404 200 403 403 403 403 403 403 200 404",
     },
+    "/shops": {
+        "GET": "200 200 403 403 403 403 403 403 200 200",
+    },
     "/shops/{slug}": {
         "GET": "200 200 403 403 403 403 403 403 200 200",
     },

@@ -85,3 +85,17 @@ def test_a_vendors_own_shop(api_client, make_vendor, make_user, bob):
 def test_the_openapi_description_lists_the_shops(api_client):
     paths = api_client().get("/openapi.json").json()["paths"]
     assert "/api/v1/shops/{slug}" in paths and "/api/v1/vendor/shop" in paths
+
+
+def test_the_list_of_shops_has_only_those_that_sell(api_client, make_vendor, vendor_service, staff):
+    make_vendor("zed")
+    make_vendor("amy")
+    make_vendor("pending", status="pending")
+    suspended = make_vendor("sus")
+    vendor_service.suspend(staff_id=staff.pk, vendor_id=suspended.vendor.id, reason="Counterfeit goods reported.")
+    listed = api_client().get("/shops")
+    assert listed.status_code == 200, listed.content
+    body = listed.json()
+    assert [shop["slug"] for shop in body["items"]] == ["amy-shop", "zed-shop"]
+    assert body["count"] == 2 and body["pages"] == 1 and body["next_page"] is None
+    assert body["items"][0]["rating"] == {"average": None, "count": 0, "label": body["items"][0]["rating"]["label"]}
