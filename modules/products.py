@@ -132,6 +132,8 @@ class ProductsModule(BaseModule):
         "products.reported": "product_id, report_id",
         "products.unlisted": "product_id, vendor_id, note",
         "products.restored": "product_id, vendor_id, note",
+        # A sale took the last of its stock (CatalogService.reserve_stock), after the order committed.
+        "products.sold_out": "product_id, vendor_id, vendor_user_id, title",
     }
     urls = "marketplace.products.urls"
     url_prefix = "products/"

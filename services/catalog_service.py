@@ -243,6 +243,14 @@ class CatalogService:
                     )
                 )
                 self._touch(product_id, vendor.pk, vendor.slug)
+                if row.stock == quantity:  # the row is locked: this sale took the last one
+                    self._events.publish(
+                        "products.sold_out",
+                        product_id=product_id,
+                        vendor_id=vendor.pk,
+                        vendor_user_id=vendor.user_id,
+                        title=row.title,
+                    )
         return lines
 
     def restore_stock(self, *, items: Mapping[int, int] | Iterable[tuple[int, int]]) -> None:

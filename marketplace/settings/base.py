@@ -239,6 +239,7 @@ MARKETPLACE_MODULES = env_list(
         "products",
         "orders",
         "notifications",
+        "webhooks",
         "api",
     ],
 )

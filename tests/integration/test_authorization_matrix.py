@@ -907,6 +907,36 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
         "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
     },
+    # The buyer owns the endpoint: anyone else, staff too, is told it does not exist. Making one
+    # and rotating its secret (both show a secret) want a recent password first.
+    "webhooks:active": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 404 404 404 404 404 404 404",
+    },
+    "webhooks:create": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
+    "webhooks:delete": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 404 404 404 404 404 404 404",
+    },
+    "webhooks:detail": {
+        "GET": "L   200 404 404 404 404 404 404 404 404",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "webhooks:list": {
+        "GET": "L   200 200 200 200 200 200 200 200 200",
+        "POST": "L   405 405 405 405 405 405 405 405 405",
+    },
+    "webhooks:redeliver": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 404 404 404 404 404 404 404",
+    },
+    "webhooks:rotate": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
 }
 
 
@@ -914,6 +944,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 def world(make_user, make_staff, make_vendor, make_product, fund, place, order_service, container):
     from marketplace.products.models import ProductImage
     from marketplace.tasks.models import TaskRun
+    from marketplace.webhooks.models import WebhookDelivery
 
     buyer, buyer2 = make_user("mbuyer"), make_user("mbuyer2")
     fund(buyer, 2_000_000)
@@ -939,6 +970,13 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
         staff_user_id=proposer.pk, user_id=buyer2.pk, amount_sat=75_000, txid="ab" * 32, vout=0
     )
     reload = container.ops.ops_service().reload(kind="service", name="user_service", user=superuser, via="test")
+    # The buyer's webhook endpoint, with a delivery that failed (so its owner may send it again).
+    hook = container.webhooks.webhook_service().register(
+        user_id=buyer.pk, url="https://93.184.215.14/hooks", events=["order.funded"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint_id=hook.endpoint_id, event_type="order.funded", body="{}", status="failed", created_at=timezone.now()
+    )
     failed_task = TaskRun.objects.create(
         name="orders.process_timeouts",
         status="failed",
@@ -969,6 +1007,8 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
             "reload_id": reload.reload_id,
             "run_id": failed_task.pk,
             "deposit_id": proposal.deposit_id,
+            "endpoint_id": hook.endpoint_id,
+            "delivery_id": delivery.pk,
             # Links sent by e-mail: a made-up one (each visitor is refused the same way).
             "token": "not-a-token",
             "uidb64": "MQ",
@@ -1039,6 +1079,7 @@ def post_data(row: str, world) -> dict:
         "products:moderate-restore": {"note": "Checked again."},
         "vendors:reject": {"reason": "Not enough detail about the shop."},
         "vendors:suspend": {"reason": "Too many complaints."},
+        "webhooks:active": {"active": "0"},
     }
     return forms.get(row, {})
 

@@ -15,9 +15,11 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from marketplace.products.models import ProductImage
 from marketplace.wallets.models import Deposit
+from marketplace.webhooks.models import WebhookDelivery
 from tests.support.accounts import signed_in_recently
 from tests.support.catalog import picture_bytes, upload
 from tests.support.projects import ROOT
@@ -133,6 +135,13 @@ def world(market, order_in, make_user, make_staff, make_vendor, make_product, co
     get_user_model().objects.filter(pk=superuser.pk).update(is_superuser=True, is_staff=True)
     superuser.refresh_from_db()
     staff = {role: make_staff(role, username=f"h{role}") for role in ("support", "moderator", "operator")}
+    # The buyer's webhook endpoint, with a failed delivery: its pages render for the buyer.
+    hook = container.webhooks.webhook_service().register(
+        user_id=market.buyer.pk, url="https://93.184.215.14/hooks", events=["order.funded"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint_id=hook.endpoint_id, event_type="order.funded", body="{}", status="failed", created_at=timezone.now()
+    )
     clients = {"anonymous": Client()}
     for name, user in (("buyer", market.buyer), ("vendor", market.vendor)):
         clients[name] = Client()
@@ -154,6 +163,8 @@ def world(market, order_in, make_user, make_staff, make_vendor, make_product, co
         "token": "not-a-token",
         "uidb64": "MQ",
         "action": "accept",
+        "endpoint_id": hook.endpoint_id,
+        "delivery_id": delivery.pk,
     }
     return {"clients": clients, "args": args, "orders": orders}
 
