@@ -19,6 +19,7 @@ from django.urls import get_script_prefix, reverse
 
 from services.money import AmountError, format_btc, parse_btc
 from services.staff_access import Capability
+from services.text_rules import clean_text
 from services.vendor_slots import PageOf, page_bounds
 
 if TYPE_CHECKING:
@@ -320,7 +321,8 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
     notices: list[str] = []
 
     def text(name: str, limit: int) -> str:
-        value = str(params.get(name, "") or "").strip()
+        # Control characters dropped: a NUL would reach the database, and PostgreSQL refuses it.
+        value = clean_text(str(params.get(name, "") or ""))
         return value[:limit]
 
     def price(name: str, label: str) -> int | None:

@@ -33,6 +33,7 @@ DESCRIPTION_MAX = 5000
 REASON_MAX = 1000
 MAX_PAGE = 100_000  # page numbers past this are the same request (bounds the cache keys)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ANY_SLUG = re.compile(r"[-a-z0-9_]+")  # what a SlugField holds (the pages' <slug:> converter)
 # Paths under /vendors/ that are pages, not shops.
 RESERVED_SLUGS = frozenset(
     {"apply", "dashboard", "staff", "shop", "new", "edit", "admin", "api", "static", "media", "settings"}
@@ -156,6 +157,10 @@ class VendorService:
         The page's data is kept in the page cache under the shop's version, so a request that
         finds it runs no query at all."""
         slug = str(slug)[:SLUG_MAX].lower()
+        if not _ANY_SLUG.fullmatch(slug):
+            # Not a slug at all (from the API's path; the pages' URL converter allows only these):
+            # no such shop, and no query (PostgreSQL refuses a NUL in a string).
+            raise NotFound("No such shop.")
         page = min(max(1, int(page)), MAX_PAGE)
         key = f"storefront:{slug}:{page}"
         front, stamp = self._cache.fetch(key, [f"shop:{slug}"])

@@ -62,6 +62,6 @@ def _reload(target: str) -> None:
         app_runtime.reload_service(target)
 
 
+from tests.support.api import api_client, api_token  # noqa: E402,F401  (fixtures)
 from tests.support.catalog import *  # noqa: E402,F401,F403  (vendors and products fixtures)
 from tests.support.orders import *  # noqa: E402,F401,F403  (orders and notifications fixtures)
-from tests.support.api import api_client, api_token  # noqa: E402,F401  (fixtures)

@@ -39,7 +39,8 @@ class ErrorOut(Schema):
 
 
 LOCATIONS = ("body", "query", "path", "header", "cookie", "file", "form")
-ERROR_CODES = (400, 401, 403, 404, 409, 413, 422, 429)
+# 503: a module the operation needs is disabled or failed, or storage is down (ServiceUnavailable).
+ERROR_CODES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
 def documented(ok: dict | type, *codes: int) -> dict:

@@ -9,9 +9,11 @@ import functools
 from importlib import import_module
 
 from django.http import JsonResponse
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 
 from marketplace.api import errors
+from marketplace.api.parsing import JsonParser
 from marketplace.api.throttles import PerAddress, PerCaller
 
 DESCRIPTION = """The marketplace's JSON API: the same services, and the same rules, as its pages.
@@ -28,6 +30,8 @@ def patterns(api: NinjaAPI) -> list:
     """The API's URL patterns, with a method a path does not take refused in the one shape too."""
     found = api.urls[0]
     for pattern in found:
+        if pattern.name in ("openapi-json", "openapi-view"):
+            pattern.callback = require_safe(pattern.callback)  # ninja's take any method
         pattern.callback = _json_405(pattern.callback)
     return found
 
@@ -61,6 +65,7 @@ def build(runtime) -> NinjaAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         throttle=[PerAddress(), PerCaller()],
+        parser=JsonParser(),  # refuses a string no database can store (a lone surrogate)
     )
     errors.install(api)
     for record in runtime.modules:

@@ -50,9 +50,7 @@ def test_an_address_over_its_rate_gets_429_whoever_it_is(tight_limits):
 
 def test_the_address_is_the_trusted_one_not_a_header_the_client_writes(tight_limits):
     client = ApiClient(None, REMOTE_ADDR="198.51.100.9")
-    answers = [
-        client.get("/products", headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(6)
-    ]
+    answers = [client.get("/products", headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(6)]
     assert answers[-1] == 429
 
 

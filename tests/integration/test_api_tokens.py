@@ -155,7 +155,9 @@ def test_the_session_acts_for_its_user_with_csrf_on_unsafe_methods(make_user, ma
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
     client.get("/api/tokens/")  # any page sets the csrftoken cookie
     csrf = client.cookies["csrftoken"].value
-    made = client.post("/api/v1/vendor/products", payload, content_type="application/json", headers={"X-CSRFToken": csrf})
+    made = client.post(
+        "/api/v1/vendor/products", payload, content_type="application/json", headers={"X-CSRFToken": csrf}
+    )
     assert made.status_code == 201, made.content
 
 

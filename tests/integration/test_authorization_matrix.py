@@ -37,6 +37,28 @@ BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
 # url name (with [variant] where one pattern is tried with several arguments) -> method -> tokens.
 # Reviewed cell by cell: a change here is a change of who may do what, and says so in review.
 EXPECTED: dict[str, dict[str, str]] = {
+    # Any path under /api/v1/ that is not an operation: a JSON 404 in the API's one error shape.
+    "api:api/^v1/": {
+        "GET": "404 404 404 404 404 404 404 404 404 404",
+        "POST": "404 404 404 404 404 404 404 404 404 404",
+    },
+    "api:openapi-json": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    "api:openapi-view": {
+        "GET": "200 200 200 200 200 200 200 200 200 200",
+        "POST": "405 405 405 405 405 405 405 405 405 405",
+    },
+    # One's own tokens, behind the password again (minting a credential); only the owner revokes.
+    "api:revoke-token": {
+        "GET": "L   405 405 405 405 405 405 405 405 405",
+        "POST": "L   R   404 404 404 404 404 404 404 404",
+    },
+    "api:tokens": {
+        "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+        "POST": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
+    },
     # row: {method: "anon buyer buyer2 vendor vendor2 support moderator finance operator super"}
     "accounts:email": {
         "GET": "L   RA  RA  RA  RA  RA  RA  RA  RA  RA",
@@ -971,6 +993,7 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
     )
     reload = container.ops.ops_service().reload(kind="service", name="user_service", user=superuser, via="test")
     # The buyer's webhook endpoint, with a delivery that failed (so its owner may send it again).
+    token = container.api.api_service().create_token(user_id=buyer.pk, name="matrix", scopes=["catalog:read"])
     hook = container.webhooks.webhook_service().register(
         user_id=buyer.pk, url="https://93.184.215.14/hooks", events=["order.funded"]
     )
@@ -1009,6 +1032,7 @@ def world(make_user, make_staff, make_vendor, make_product, fund, place, order_s
             "deposit_id": proposal.deposit_id,
             "endpoint_id": hook.endpoint_id,
             "delivery_id": delivery.pk,
+            "token_id": token.token.id,
             # Links sent by e-mail: a made-up one (each visitor is refused the same way).
             "token": "not-a-token",
             "uidb64": "MQ",
@@ -1024,10 +1048,18 @@ def _outside_address(network: str) -> str:
     return _demo_destination(network)
 
 
+# The API's own operations (/api/v1/...) have a table of their own, by scope rather than by role:
+# tests/integration/test_api_authorization_matrix.py (each operation × anonymous, each scope, all
+# scopes, another user's token). Its description and reference pages are pages, and are here.
+API_PAGES = ("api:openapi-json", "api:openapi-view")
+
+
 def cells(world):
     """(row name, method, url) for every pattern and every variant."""
     admin_objects = _admin_objects()
     for route in routes():
+        if route.route.startswith("api/v1/") and route.name not in API_PAGES:
+            continue  # an API operation: tests/integration/test_api_authorization_matrix.py
         admin_page = route.name.startswith("admin:")
         variants = _admin_kwargs(route, admin_objects) if admin_page else _site_kwargs(route, world)
         for variant, kwargs in variants:
