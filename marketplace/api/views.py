@@ -3,7 +3,7 @@
 from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,7 +12,6 @@ from marketplace.accounts.reauth import recent_auth_required
 from marketplace.api.errors import body
 from marketplace.api.forms import TokenForm
 from marketplace.forms import apply_service_error
-from marketplace.vendors.responses import refusal
 from services.errors import NotFound, TokenError
 
 API = Provide["api.api_service"]
@@ -52,7 +51,7 @@ def revoke(request, token_id: int, service=API):
     try:
         service.revoke(user_id=request.user.pk, token_id=token_id)
     except NotFound as error:
-        return refusal(request, error)
+        raise Http404(error.message) from error
     messages.success(request, "The token was revoked: anything using it is refused from now on.")
     return redirect("api:tokens")
 
