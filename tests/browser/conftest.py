@@ -1,6 +1,7 @@
 """Playwright driving Debian's Chromium, headless, against Django's live server on 127.0.0.1."""
 
 import os
+from pathlib import Path
 import shutil
 
 import pytest
@@ -54,3 +55,38 @@ def page(chromium, live_server):
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
     assert not blocked, f"Content-Security-Policy violations: {blocked}"
+
+
+SCREENS = Path(os.environ.get("MARKETPLACE_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is drawn now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in found
+        if v["impact"] in SERIOUS
+    ]
+
+
+@pytest.fixture
+def look(page, request):
+    """``look("cart")``: keep a screenshot of the page (a CI artifact under var/screenshots/) and
+    assert that axe-core finds no serious or critical violation on it."""
+    folder = SCREENS / request.node.module.__name__.rsplit(".", 1)[-1] / request.node.name
+    seen: list[str] = []
+
+    def look(name: str, *, accessible: bool = True) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        page.screenshot(path=str(folder / f"{name}-{width}px.png"), full_page=True)
+        seen.append(name)
+        if accessible:
+            violations = axe_violations(page)
+            assert not violations, f"axe-core on {name} ({page.url}): {violations}"
+
+    return look
