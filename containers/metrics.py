@@ -2,22 +2,51 @@
 
 In a multi-process server (``PROMETHEUS_MULTIPROC_DIR`` set before start) the values live in
 per-process files and ``collect()`` reads them all, so figures add up across workers.
+
+Every label takes its values from a closed set: view names from the URL conf (never a raw path),
+status classes, service and method names from the code the runtime builds, a fixed list of
+outcomes. Series exist only once something was counted in them, counters carry no ``_created``
+twin, and histograms are kept coarse (per service, per URL namespace) while the per-view and
+per-method figures are plain counters: docs/operations.md gives the resulting size.
 """
 
 import os
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from modkit import Observer
 from modkit.base import ModuleState
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    multiprocess,
+)
 
-SERVICE_CALLS = Counter("marketplace_service_calls_total", "Service method calls", ["service", "method"])
-SERVICE_ERRORS = Counter("marketplace_service_errors_total", "Service method calls that raised", ["service", "method"])
+from services.errors import ChainBackendError, NotificationError, ServiceError, ServiceUnavailable
+
+# A ``_created`` timestamp per counter doubled the text and no dashboard reads it.
+disable_created_metrics()
+
+OUTCOMES = ("ok", "refused", "failed")
+SERVICE_CALLS = Counter(
+    "marketplace_service_calls_total",
+    "Service method calls by outcome: ok, refused (not allowed, not found, bad input, conflict) or failed",
+    ["service", "method", "outcome"],
+)
+SERVICE_SECONDS = Counter(
+    "marketplace_service_seconds_total", "Time spent in each service method", ["service", "method"]
+)
 SERVICE_LATENCY = Histogram(
     "marketplace_service_latency_seconds",
-    "Service method latency",
-    ["service", "method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    "Service call latency, per service",
+    ["service"],
+    buckets=(0.005, 0.025, 0.1, 0.5),
 )
 RELOADS = Counter("marketplace_reloads_total", "Hot reloads by kind, target and outcome", ["kind", "target", "outcome"])
 MODULE_READY = Gauge(
@@ -42,27 +71,53 @@ RELOAD_DURATION = Histogram(
     "marketplace_reload_duration_seconds",
     "Time to build, check and swap in a reload, per worker",
     ["kind"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    buckets=(0.01, 0.05, 0.25, 1, 5),
 )
 
-# The web layer: one label set per view name (the resolver's), never per raw path.
+# The web layer: one label set per view name (the resolver's), never per raw path; latency
+# quantiles per area (the view name's namespace), since a histogram per view would be most of the text.
 HTTP_REQUESTS = Counter("marketplace_http_requests_total", "Requests by view name and method", ["view", "method"])
+HTTP_SECONDS = Counter(
+    "marketplace_http_request_seconds_total", "Time spent serving, by view name and method", ["view", "method"]
+)
 HTTP_LATENCY = Histogram(
     "marketplace_http_request_duration_seconds",
-    "Request latency by view name and method",
-    ["view", "method"],
-    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    "Request latency by area (the view name's namespace) and method",
+    ["area", "method"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-HTTP_RESPONSES = Counter("marketplace_http_responses_total", "Responses by status code", ["status"])
+HTTP_RESPONSES = Counter("marketplace_http_responses_total", "Responses by status class (2xx...5xx)", ["status"])
 DB_QUERIES = Counter("marketplace_db_queries_total", "Database queries run while serving, by view name", ["view"])
 DB_QUERIES_PER_REQUEST = Histogram(
     "marketplace_db_queries_per_request",
     "Database queries per request",
-    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
+    buckets=(0, 1, 2, 5, 10, 20, 50, 100),
 )
 CACHE_REQUESTS = Counter(
     "marketplace_cache_requests_total", "Cache reads by backend and result (hit, miss)", ["backend", "result"]
 )
+
+# Service errors that say no to the caller rather than that something broke.
+_NOT_REFUSALS = (ServiceUnavailable, ChainBackendError, NotificationError)
+_REFUSALS = (DjangoPermissionDenied, Http404, ValidationError)
+
+
+def outcome(error: BaseException | None) -> str:
+    """ok; refused (a ServiceError meaning not allowed, not found, bad input or conflict, or
+    Django's PermissionDenied, Http404, ValidationError); failed (anything else)."""
+    if error is None:
+        return "ok"
+    if isinstance(error, ServiceError) and not isinstance(error, _NOT_REFUSALS):
+        return "refused"
+    return "refused" if isinstance(error, _REFUSALS) else "failed"
+
+
+def status_class(code: int) -> str:
+    return f"{code // 100}xx" if 100 <= code <= 599 else "other"
+
+
+def area(view: str) -> str:
+    return view.split(":", 1)[0]
 
 
 def registry():
@@ -130,21 +185,22 @@ def samples(prefix: str = "marketplace_") -> list:
 
 
 def service_figures() -> dict:
-    """Calls, errors and mean latency per service and method, summed over every process."""
+    """Calls (ok, refused, failed) and mean latency per service and method, summed over every process."""
     figures: dict = {}
     for sample in samples("marketplace_service_"):
         service, method = sample.labels.get("service"), sample.labels.get("method")
-        if not service:
+        if not service or not method:
             continue
-        svc = figures.setdefault(service, {"calls": 0, "errors": 0, "methods": {}})
-        row = svc["methods"].setdefault(method, {"calls": 0, "errors": 0, "total_seconds": 0.0})
+        svc = figures.setdefault(service, {"calls": 0, "refused": 0, "failed": 0, "methods": {}})
+        row = svc["methods"].setdefault(method, {"calls": 0, "refused": 0, "failed": 0, "total_seconds": 0.0})
         if sample.name == "marketplace_service_calls_total":
             row["calls"] += int(sample.value)
             svc["calls"] += int(sample.value)
-        elif sample.name == "marketplace_service_errors_total":
-            row["errors"] += int(sample.value)
-            svc["errors"] += int(sample.value)
-        elif sample.name == "marketplace_service_latency_seconds_sum":
+            kind = sample.labels.get("outcome")
+            if kind in ("refused", "failed"):
+                row[kind] += int(sample.value)
+                svc[kind] += int(sample.value)
+        elif sample.name == "marketplace_service_seconds_total":
             row["total_seconds"] += sample.value
     for svc in figures.values():
         for row in svc["methods"].values():
@@ -153,7 +209,7 @@ def service_figures() -> dict:
 
 
 def request_figures() -> dict:
-    """Requests, mean latency and an estimated p95 per view and method; responses by status."""
+    """Requests and mean latency per view and method, with its area's estimated p95; responses by status class."""
     views: dict = {}
     buckets: dict = {}
     statuses: dict = {}
@@ -161,29 +217,27 @@ def request_figures() -> dict:
         labels = sample.labels
         if sample.name == "marketplace_http_responses_total":
             statuses[labels["status"]] = statuses.get(labels["status"], 0) + int(sample.value)
-            continue
-        if "view" not in labels:
-            continue
-        key = f"{labels['view']} {labels['method']}"
-        row = views.setdefault(
-            key, {"view": labels["view"], "method": labels["method"], "count": 0, "total_seconds": 0.0}
-        )
-        if sample.name == "marketplace_http_requests_total":
-            row["count"] += int(sample.value)
-        elif sample.name == "marketplace_http_request_duration_seconds_sum":
-            row["total_seconds"] += sample.value
         elif sample.name == "marketplace_http_request_duration_seconds_bucket":
+            per_area = buckets.setdefault(f"{labels['area']} {labels['method']}", {})
             le = float(labels["le"])
-            per_view = buckets.setdefault(key, {})
-            per_view[le] = per_view.get(le, 0) + sample.value
-    for key, row in views.items():
+            per_area[le] = per_area.get(le, 0) + sample.value
+        elif "view" in labels:
+            key = f"{labels['view']} {labels['method']}"
+            row = views.setdefault(
+                key, {"view": labels["view"], "method": labels["method"], "count": 0, "total_seconds": 0.0}
+            )
+            if sample.name == "marketplace_http_requests_total":
+                row["count"] += int(sample.value)
+            elif sample.name == "marketplace_http_request_seconds_total":
+                row["total_seconds"] += sample.value
+    for row in views.values():
+        row["area"] = area(row["view"])
         row["mean_ms"] = round(row["total_seconds"] * 1000 / row["count"], 3) if row["count"] else 0.0
-        row["p95_ms"] = _quantile_ms(buckets.get(key, {}), 0.95)
+        row["p95_ms"] = _quantile_ms(buckets.get(f"{row['area']} {row['method']}", {}), 0.95)
     total = sum(row["count"] for row in views.values())
-    errors = sum(n for code, n in statuses.items() if code.startswith("5"))
     return {
         "total": total,
-        "server_errors": errors,
+        "server_errors": statuses.get("5xx", 0),
         "by_view": dict(sorted(views.items())),
         "by_status": dict(sorted(statuses.items())),
     }
@@ -247,15 +301,21 @@ class PrometheusObserver(Observer):
     """What the runtime reports, as the metrics above."""
 
     def service_method(self, service: str, method: str):
-        calls = SERVICE_CALLS.labels(service, method)
-        errors = SERVICE_ERRORS.labels(service, method)
-        latency = SERVICE_LATENCY.labels(service, method)
+        # Series are made at the first call, not here: the runtime asks for every public method of
+        # every service it builds, and most are never called in a given process.
+        children: dict = {}
 
-        def record(seconds: float, raised: bool) -> None:
-            if raised:
-                errors.inc()
+        def record(seconds: float, error: BaseException | None) -> None:
+            kind = outcome(error)
+            calls = children.get(kind)
+            if calls is None:
+                calls = children[kind] = SERVICE_CALLS.labels(service, method, kind)
+            if "latency" not in children:
+                children["seconds"] = SERVICE_SECONDS.labels(service, method)
+                children["latency"] = SERVICE_LATENCY.labels(service)
             calls.inc()
-            latency.observe(seconds)
+            children["seconds"].inc(seconds)
+            children["latency"].observe(seconds)
 
         return record
 

@@ -130,3 +130,21 @@ def _one_line(record: logging.LogRecord) -> str:
 
 def _utc(created: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
+
+
+class RefusalLines(logging.Filter):
+    """A refused request (a 4xx answer: 403, 404, 405...) as one line, without traceback.
+
+    Django logs ``PermissionDenied`` and ``Http404`` with the exception attached, so a non-vendor
+    opening a vendor page printed a stack as long as a crash's. The reason stays, on the line;
+    a 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500 and record.exc_info:
+            error = record.exc_info[1]
+            reason = " ".join(str(error).split())[:300] if error is not None else ""
+            if reason and reason not in record.getMessage():
+                record.msg, record.args = f"{record.getMessage()} ({reason})", ()
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True

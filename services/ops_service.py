@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from services.errors import NotFound, OpsError
+from services.health_table import health_rows
 from services.staff_access import Capability
 
 if TYPE_CHECKING:
@@ -81,10 +82,19 @@ class OpsService:
         return rows
 
     def health(self) -> dict:
-        return self._health.system()
+        """The system report, with ``rows``: each component (and each module's checks) as text."""
+        report = self._health.system()
+        return {**report, "rows": health_rows(report)}
 
     def metrics(self) -> dict:
         return self._system.metrics()
+
+    def service_rows(self, figures: dict) -> list[dict]:
+        """Calls per service with refusals (a caller told no) apart from failures (something broke)."""
+        return [
+            {"name": name, "calls": row["calls"], "refused": row["refused"], "failed": row["failed"]}
+            for name, row in sorted(figures.get("services", {}).items())
+        ]
 
     def workers(self) -> dict:
         """Every live worker and what it runs; whether they agree on each module."""

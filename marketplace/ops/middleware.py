@@ -1,4 +1,4 @@
-"""Request metrics by view name (the resolver's ``view_name``, never the raw path).
+"""Request metrics by view name (the resolver's ``view_name``, never the raw path) and status class.
 
 Outermost after the request id, so the time covers every other middleware. Queries are counted
 with a database execute wrapper on this request's connection: each thread has its own, so
@@ -19,6 +19,9 @@ from containers.metrics import (
     HTTP_LATENCY,
     HTTP_REQUESTS,
     HTTP_RESPONSES,
+    HTTP_SECONDS,
+    area,
+    status_class,
 )
 
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -60,8 +63,9 @@ class RequestMetricsMiddleware:
         view = view_name(request)
         method = request.method if request.method in _METHODS else "other"
         HTTP_REQUESTS.labels(view, method).inc()
-        HTTP_LATENCY.labels(view, method).observe(elapsed)
-        HTTP_RESPONSES.labels(str(response.status_code)).inc()
+        HTTP_SECONDS.labels(view, method).inc(elapsed)
+        HTTP_LATENCY.labels(area(view), method).observe(elapsed)
+        HTTP_RESPONSES.labels(status_class(response.status_code)).inc()
         DB_QUERIES.labels(view).inc(counter.count)
         DB_QUERIES_PER_REQUEST.observe(counter.count)
         if self.served_by:

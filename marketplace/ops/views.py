@@ -112,7 +112,7 @@ def index(request, ops=OPS):
         "graph": graph,
         "figures": figures,
         "top_views": sorted(figures["requests"]["by_view"].values(), key=lambda row: row["count"], reverse=True)[:8],
-        "services": sorted(figures["services"].items()),
+        "services": ops.service_rows(figures),
         "cluster": ops.workers(),
         "reloads": ops.recent_reloads(limit=15),
         "targets": ops.reload_targets(),

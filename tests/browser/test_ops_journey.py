@@ -47,3 +47,39 @@ def test_a_non_staff_user_is_refused(page, make_user):
     response = page.goto("/ops/")
     assert response.status == 403
     expect(page.locator("h1")).to_have_text("Not allowed")
+
+
+def test_an_operator_reads_health_as_a_table_and_refusals_apart_from_failures(
+    page, live_server, make_staff, fresh_health, look
+):
+    def pool():
+        return {"pool": {"size": 3, "idle": 1}, "hosts": ["db-1", "db-2"], "tls": True}
+
+    def broken():
+        raise ConnectionError("refused by 10.0.0.9:6379")
+
+    fresh_health.add_check("search_pool", pool)
+    fresh_health.add_check("broker", broken)
+    try:
+        browser_sign_in(page, make_staff("operator", username="operator"), live_server.url)
+        page.goto("/ops/")
+        components = page.locator("#components")
+        expect(page.locator("#system-status")).to_have_text("DEGRADED")
+        expect(components.locator("tr[data-component=database] td").first).to_contain_text("Up")
+        expect(components.locator("tr[data-component=broker]")).to_contain_text("Down")
+        expect(components.locator("tr[data-component=broker] [data-message]")).to_have_text(
+            "ConnectionError: refused by 10.0.0.9:6379"
+        )
+        pool_row = components.locator("tr[data-component=search_pool]")
+        expect(pool_row.locator("dt", has_text="pool.size")).to_be_visible()
+        expect(pool_row).to_contain_text("db-1, db-2")
+        expect(components.locator("tr[data-check-of='module.accounts']").first).to_be_visible()
+        assert "{'" not in components.inner_text()
+
+        expect(page.locator("#metrics th", has_text="Refused")).to_be_visible()
+        expect(page.locator("#metrics th", has_text="Failed")).to_be_visible()
+        look("ops-page")
+    finally:
+        for name in ("search_pool", "broker"):
+            fresh_health._extra.pop(name, None)
+        fresh_health._memo.clear()

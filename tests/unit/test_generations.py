@@ -179,7 +179,7 @@ def test_services_are_measured_but_remain_their_class(system, observer):
     assert slot.generation.classes["wallet"] is Wallet
     assert slot.generation.sources["wallet"] == frozenset({__name__})
     assert wallet.balance() == 0
-    assert ("wallet", "balance", False) in observer.calls
+    assert ("wallet", "balance", None) in observer.calls
 
 
 @pytest.mark.parametrize("observer", [Observer()])

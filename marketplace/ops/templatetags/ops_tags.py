@@ -65,3 +65,12 @@ def get(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+_MARKS = {"UP": "✓", "DEGRADED": "!", "DOWN": "✕"}
+
+
+@register.filter
+def status_mark(status) -> str:
+    """A sign beside the status word, so the badge does not speak by colour alone."""
+    return _MARKS.get(str(status), "?")

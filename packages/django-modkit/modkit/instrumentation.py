@@ -35,13 +35,13 @@ def _wrap(fn, record: MethodRecorder):
     @functools.wraps(fn)
     def measured(*args, **kwargs):
         started = clock()
-        failed = True
         try:
             result = fn(*args, **kwargs)
-            failed = False
-            return result
-        finally:
-            record(clock() - started, failed)
+        except BaseException as error:
+            record(clock() - started, error)
+            raise
+        record(clock() - started, None)
+        return result
 
     return measured
 

@@ -6,12 +6,13 @@ The package depends on no metrics library: a host passes an ``Observer`` subclas
 
 from collections.abc import Callable, Mapping
 
-MethodRecorder = Callable[[float, bool], None]
+MethodRecorder = Callable[[float, BaseException | None], None]
 
 
 class Observer:
     def service_method(self, service: str, method: str) -> MethodRecorder | None:
-        """A recorder called after each call of ``service.method`` with (seconds, raised)."""
+        """A recorder called after each call of ``service.method`` with (seconds, error): the
+        exception it raised, or None. The host tells a refusal from a failure by the error's class."""
         return None
 
     def reload(self, kind: str, target: str, ok: bool, seconds: float) -> None:
