@@ -28,7 +28,7 @@ def test_both_modules_are_ready_and_healthy(runtime, make_vendor, make_product):
     assert vendors["status"] == products["status"] == "UP"
     assert vendors["checks"]["vendors_table"]["detail"]["active_shops"] == 1
     detail = products["checks"]["catalog"]["detail"]
-    assert detail["products"] == 1 and detail["backend"] in ("simple", "postgres")
+    assert detail["products"] == 1 and detail["backend"] in ("fts5", "postgres")
     assert runtime.health()["components"]["module.products"]["status"] == "UP"
 
 
@@ -65,16 +65,16 @@ def test_demo_data_makes_two_approved_shops_with_products_and_is_idempotent(runt
 
 
 def test_the_search_backend_is_chosen_by_configuration(marketplace_config, container):
-    if connection.vendor == "postgresql":
-        with marketplace_config(products={"search_backend": "simple"}, reload=["products"]):
-            assert container.products.catalog_queries().search_backend == "simple"
-        assert container.products.catalog_queries().search_backend == "postgres"
-    else:
+    # "auto" (the default) serves the backend that understands words on this database.
+    own, foreign = ("postgres", "fts5") if connection.vendor == "postgresql" else ("fts5", "postgres")
+    assert container.products.catalog_queries().search_backend == own
+    with marketplace_config(products={"search_backend": "simple"}, reload=["products"]):
         assert container.products.catalog_queries().search_backend == "simple"
-        with pytest.raises(ReloadFailed, match="needs PostgreSQL"):
-            with marketplace_config(products={"search_backend": "postgres"}, reload=["products"]):
-                pass
-        assert container.products.catalog_queries().search_backend == "simple"
+    assert container.products.catalog_queries().search_backend == own
+    with pytest.raises(ReloadFailed, match="search backend needs"):
+        with marketplace_config(products={"search_backend": foreign}, reload=["products"]):
+            pass
+    assert container.products.catalog_queries().search_backend == own
 
 
 def test_reloading_products_keeps_shops_showing_listings_and_caches_following_shops(

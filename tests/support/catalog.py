@@ -61,6 +61,7 @@ def bulk_products(categories):
         )
         from containers import container
 
+        container.products.search_index().rebuild()  # bulk_create bypasses CatalogService
         container.vendors.page_cache().bump(["catalog", f"shop:{owner.shop_slug}"])
 
     return make
