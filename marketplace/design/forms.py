@@ -1,18 +1,21 @@
 """A form with one field of each kind the marketplace uses, to show forms in every state."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.fields import BtcAmountField
 
 
 class SpecimenForm(forms.Form):
-    title = forms.CharField(max_length=40, help_text="Up to 40 characters.")
-    email = forms.EmailField()
-    price = BtcAmountField(label="Price (BTC)")
-    category = forms.ChoiceField(choices=[("", "Choose one"), ("books", "Books"), ("hardware", "Hardware")])
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    shipping = forms.CharField(disabled=True, initial="Calculated at checkout", required=False)
-    agree = forms.BooleanField(label="I accept the terms")
+    title = forms.CharField(max_length=40, label=_("Title"), help_text=_("Up to 40 characters."))
+    email = forms.EmailField(label=_("Email"))
+    price = BtcAmountField(label=_("Price (BTC)"))
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Choose one")), ("books", _("Books")), ("hardware", _("Hardware"))]
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Description"))
+    shipping = forms.CharField(disabled=True, initial=_("Calculated at checkout"), required=False, label=_("Shipping"))
+    agree = forms.BooleanField(label=_("I accept the terms"))
 
     INVALID = {
         "title": "",

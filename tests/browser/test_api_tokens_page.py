@@ -11,12 +11,14 @@ from tests.browser.test_wallet_journey import sign_in
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def test_a_token_is_made_shown_once_used_and_revoked(page, make_vendor):
+def test_a_token_is_made_shown_once_used_and_revoked(page, look, make_vendor):
     vera = make_vendor("vera")
     sign_in(page, vera)  # signing in counts as giving the password again, for a few minutes
+    page.click(".nav-profile")
     page.locator("#api-access a:has-text('Your API tokens')").click()
     expect(page).to_have_url(re.compile(r"/api/tokens/$"))
     expect(page.locator("main")).to_contain_text("You have no tokens yet.")
+    look("tokens")
 
     page.fill("[name=name]", "stock sync")
     page.check("input[value='vendor:read']")
@@ -26,6 +28,7 @@ def test_a_token_is_made_shown_once_used_and_revoked(page, make_vendor):
     assert re.fullmatch(r"mkt_[\w-]{43}", secret)
     expect(page.locator("#tokens")).to_contain_text("stock sync")
     expect(page.locator("#tokens")).to_contain_text("never")
+    look("token-made")
 
     used = page.request.get("/api/v1/vendor/products", headers={"Authorization": f"Bearer {secret}"})
     assert used.status == 200 and used.json() == []

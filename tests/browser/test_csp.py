@@ -28,7 +28,7 @@ def test_the_design_page_shows_its_token_samples_from_a_script_file(page, live_s
     browser_sign_in(page, make_staff("operator", username="designer"), live_server.url)
     page.goto("/design/")
     swatch = page.locator("[data-token='color.primary'] .swatch")
-    assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(194, 89, 15)"
+    assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(173, 79, 11)"
     space = page.locator(".token-space [data-sample=width]").first
     assert space.evaluate("e => e.getBoundingClientRect().width") > 0
     page.locator("[data-form-state] form button[type=submit]").first.click()

@@ -19,7 +19,7 @@ def current_sources(page, selector: str) -> list[str]:
 
 
 @pytest.mark.parametrize("scale", [1, 2])
-def test_each_page_fetches_the_size_it_shows(chromium, live_server, make_vendor, make_product, scale):
+def test_each_page_fetches_the_size_it_shows(chromium, live_server, look, make_vendor, make_product, scale):
     bob = make_vendor("bob")
     product_id = make_product(bob, images=[upload(picture_bytes("PNG", (1200, 800)))])
     image_id = ProductImage.objects.get(product_id=product_id).pk
@@ -37,6 +37,8 @@ def test_each_page_fetches_the_size_it_shows(chromium, live_server, make_vendor,
         page.goto(f"/products/{product_id}/")
         expected = f"{picture}?size=480" if scale == 1 else picture
         assert current_sources(page, ".gallery img") == [expected]
+        if scale == 2:  # the pages at 1x are the other journeys'
+            look("product-2x", on=page)
         assert all("size=" in url or scale == 2 for url in fetched)  # the original only where it is needed
     finally:
         context.close()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_register_receive_verify_and_redeliver(
-    page, marketplace_config, make_vendor, make_user, make_product, fund, place
+    page, look, marketplace_config, make_vendor, make_user, make_product, fund, place
 ):
     receiver = Receiver()
     try:
@@ -29,6 +29,7 @@ def test_register_receive_verify_and_redeliver(
             page.fill("[name=password]", dora.raw_password)
             page.click("button:has-text('Sign in')")
             page.click("nav >> text=Webhooks")
+            look("webhooks")
             page.fill("[name=url]", receiver.url + "/dora")
             page.fill("[name=description]", "Dora's stock sheet")
             page.check("input[value='order.funded']")
@@ -36,6 +37,7 @@ def test_register_receive_verify_and_redeliver(
             page.click("button:has-text('Register endpoint')")
             secret = page.locator("#webhook-secret").inner_text()
             assert secret == WebhookEndpoint.objects.get(owner=dora).secret
+            look("secret")
 
             place(alice, {lantern: 1})  # commits: both events go out
             assert sorted(b["type"] for b in receiver.bodies()) == ["order.funded", "product.sold_out"]
@@ -49,6 +51,7 @@ def test_register_receive_verify_and_redeliver(
             assert secret not in page.content()
             expect(page.locator("#deliveries tbody tr")).to_have_count(2)
             expect(page.locator("#deliveries [data-status=succeeded]")).to_have_count(2)
+            look("endpoint")
             funded = WebhookDelivery.objects.get(event_type="order.funded")
             page.click(f"#delivery-{funded.pk} button:has-text('Redeliver')")
             expect(page.locator(".alert-success")).to_contain_text("Sending it again.")
