@@ -15,7 +15,7 @@ from containers.ops import OpsContainer
 class ApplicationContainer(containers.DeclarativeContainer):
     # Views that belong to no module; each module names its own in ``BaseModule.wire``.
     wiring_config = containers.WiringConfiguration(
-        modules=["marketplace.ops.views", "marketplace.access"], auto_wire=False
+        modules=["marketplace.ops.views", "marketplace.access", "marketplace.language"], auto_wire=False
     )
 
     config = providers.Configuration()

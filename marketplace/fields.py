@@ -3,6 +3,8 @@
 import unicodedata
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from services.money import AmountError, format_btc, parse_btc
 
@@ -16,7 +18,7 @@ class BtcAmountField(forms.CharField):
 
     def __init__(self, *, min_sat: int = 1, max_sat: int | None = None, **kwargs):
         kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("help_text", "In BTC, up to 8 decimal places.")
+        kwargs.setdefault("help_text", gettext_lazy("In BTC, up to 8 decimal places."))
         super().__init__(**kwargs)
         self.min_sat = min_sat
         self.max_sat = max_sat
@@ -33,9 +35,13 @@ class BtcAmountField(forms.CharField):
         except AmountError as exc:
             raise forms.ValidationError(str(exc)) from None
         if sats < self.min_sat:
-            raise forms.ValidationError(f"The smallest amount is {format_btc(self.min_sat)} BTC.")
+            raise forms.ValidationError(
+                _("The smallest amount is %(amount)s BTC.") % {"amount": format_btc(self.min_sat)}
+            )
         if self.max_sat is not None and sats > self.max_sat:
-            raise forms.ValidationError(f"The largest amount is {format_btc(self.max_sat)} BTC.")
+            raise forms.ValidationError(
+                _("The largest amount is %(amount)s BTC.") % {"amount": format_btc(self.max_sat)}
+            )
         return sats
 
 
@@ -47,9 +53,9 @@ class WholeNumberField(forms.IntegerField):
     that ``min_value`` can say what the smallest is)."""
 
     default_error_messages = {
-        "invalid": "Enter a whole number with the digits 0-9, such as 2.",
-        "foreign_digits": "Type the number with the digits 0-9.",
-        "too_long": "That number is far too large.",
+        "invalid": gettext_lazy("Enter a whole number with the digits 0-9, such as 2."),
+        "foreign_digits": gettext_lazy("Type the number with the digits 0-9."),
+        "too_long": gettext_lazy("That number is far too large."),
     }
 
     def to_python(self, value):

@@ -2,9 +2,12 @@
 
 from dependency_injector import containers, providers
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from services.notification_backends import EmailBackend, LogBackend
+from services.notification_inbox import NotificationInbox
+from services.notification_preferences import NotificationPreferences
 from services.notification_service import TOPICS, NotificationService
 
 BACKENDS = ("log", "email")
@@ -27,6 +30,8 @@ class NotificationsContainer(containers.DeclarativeContainer):
         tasks=core.task_service,
         site_url=config.site_url,
     )
+    notification_inbox = providers.Factory(NotificationInbox, clock=core.clock)
+    notification_preferences = providers.Factory(NotificationPreferences)
 
 
 @module(
@@ -41,15 +46,26 @@ class NotificationsModule(BaseModule):
     apps = ("marketplace.notifications",)
     urls = "marketplace.notifications.urls"
     url_prefix = "notifications/"
-    wire = ("marketplace.notifications.views",)
+    wire = ("marketplace.notifications.views", "marketplace.notifications.templatetags.notification_tags")
     critical = False  # orders go on without it: a notification is never worth refusing a sale
     subscriptions = {topic: "notification_service.handle" for topic in TOPICS}
     # Sending is a background task: a request never waits on a mail server.
     tasks = {"deliver": "notification_service.deliver"}
-    nav = (NavEntry("Notifications", "notifications:inbox", signed_in=True, order=40),)
+    # The unread count beside the link: one indexed query per signed-in page, none for visitors.
+    nav = (
+        NavEntry(
+            gettext_lazy("Notifications"),
+            "notifications:inbox",
+            signed_in=True,
+            order=40,
+            template="notifications/_nav_entry.html",
+        ),
+    )
+    # E-mail preferences per kind, on the profile page.
+    page_parts = {"accounts.profile": "notifications/_profile_card.html"}
 
     def initialize(self) -> bool:
-        from marketplace.notifications.models import Notification
+        from marketplace.notifications.models import EmailOptOut, Notification
 
         backend = self.container.config.backend()
         if backend not in BACKENDS:
@@ -58,6 +74,7 @@ class NotificationsModule(BaseModule):
             raise ValueError("notifications.from_email is required by the email backend")
         self.container.notification_service()
         Notification.objects.exists()
+        EmailOptOut.objects.exists()  # preferences' table too: sending reads it
         return True
 
     def health_checks(self):

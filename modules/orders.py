@@ -3,12 +3,16 @@
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from services.cart_service import CartService
 from services.message_service import MessageService
+from services.order_glance import OrderGlance
 from services.order_queries import OrderQueries
 from services.order_service import OrderService
+from services.rated_products import RatedProducts
+from services.review_queries import ReviewQueries
 from services.review_service import ReviewService
 
 # The timeouts command runs from cron every few minutes; an order due for longer means it does not.
@@ -23,6 +27,8 @@ class OrdersContainer(containers.DeclarativeContainer):
     products = providers.DependenciesContainer()
 
     order_queries = providers.Factory(OrderQueries, access=core.staff_access, page_size=config.page_size.as_int())
+    order_glance = providers.Factory(OrderGlance)
+    rated_products = providers.Factory(RatedProducts, page_cache=vendors.page_cache)
     cart_service = providers.Factory(
         CartService,
         catalog_queries=products.catalog_queries,
@@ -42,9 +48,11 @@ class OrdersContainer(containers.DeclarativeContainer):
         auto_finalize_days=config.auto_finalize_days.as_int(),
     )
     message_service = providers.Factory(MessageService, events=core.events, clock=core.clock, access=core.staff_access)
+    review_queries = providers.Factory(ReviewQueries)
     review_service = providers.Factory(
         ReviewService,
         vendor_service=vendors.vendor_service,
+        catalog_service=products.catalog_service,
         events=core.events,
         clock=core.clock,
         access=core.staff_access,
@@ -76,13 +84,31 @@ class OrdersModule(BaseModule):
     url_prefix = "orders/"
     wire = ("marketplace.orders.views", "marketplace.orders.api")
     api = "marketplace.orders.api:router"  # mounted by the api module when it is enabled
-    fills = {"vendors.ratings": "order_queries"}  # storefronts show our reviews' average and count
-    page_parts = {"products.actions": "orders/_add_to_cart.html", "vendors.shop_links": "orders/_shop_link.html"}
+    # Storefronts show our reviews' average and count; product and shop pages the reviews themselves.
+    fills = {
+        "vendors.ratings": "order_queries",
+        "vendors.reviews": "review_queries",
+        "products.reviews": "review_queries",
+    }
+    page_parts = {
+        "products.actions": "orders/_add_to_cart.html",
+        "vendors.shop_links": "orders/_shop_link.html",
+        "site.home_products": "orders/_home_best_rated.html",
+        "site.home_glance": "orders/_home_open_orders.html",
+    }
     nav = (
-        NavEntry("Cart", "orders:cart", signed_in=True, order=30),
-        NavEntry("Orders", "orders:list", signed_in=True, order=31),
-        NavEntry("Disputes", "orders:disputes", menu="staff", permissions=("accounts.rule_disputes",), order=10),
-        NavEntry("Find an order", "orders:lookup", menu="staff", permissions=("accounts.view_any_order",), order=20),
+        NavEntry(gettext_lazy("Cart"), "orders:cart", signed_in=True, order=30),
+        NavEntry(gettext_lazy("Orders"), "orders:list", signed_in=True, order=31),
+        NavEntry(
+            gettext_lazy("Disputes"), "orders:disputes", menu="staff", permissions=("accounts.rule_disputes",), order=10
+        ),
+        NavEntry(
+            gettext_lazy("Find an order"),
+            "orders:lookup",
+            menu="staff",
+            permissions=("accounts.view_any_order",),
+            order=20,
+        ),
     )
 
     def initialize(self) -> bool:
@@ -130,8 +156,9 @@ class OrdersModule(BaseModule):
 
     def load_demo_data(self) -> list[str]:
         from marketplace.orders.demo import load_demo_orders
+        from marketplace.orders.demo_reviews import load_demo_reviews
 
-        return load_demo_orders(self.container)
+        return load_demo_orders(self.container) + load_demo_reviews(self.container)
 
 
 def _overdue(clock) -> dict:

@@ -2,27 +2,34 @@
 
 from dependency_injector import containers, providers
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
+from services.catalog_highlights import CatalogHighlights
 from services.catalog_queries import CatalogQueries
-from services.catalog_search import PostgresSearch, SimpleSearch
+from services.catalog_search import Fts5Search, PostgresSearch, SearchIndex, SimpleSearch, backend_for
 from services.catalog_service import CatalogService
 from services.moderation_service import ModerationService
 from services.product_images import ProductImages
+from services.review_slots import NoReviews
 
 
 class ProductsContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     core = providers.DependenciesContainer()
     vendors = providers.DependenciesContainer()
+    # Buyers' reviews for the product page: a slot the orders module fills (services/review_slots.py).
+    reviews = providers.Dependency(default=providers.Singleton(NoReviews))
 
     # Django's storage proxy follows settings.STORAGES (files on disk, in memory for tests).
     image_storage = providers.Object(default_storage)
     search_backend = providers.Selector(
-        config.search_backend,
+        providers.Callable(backend_for, config.search_backend),  # "auto": the database's own
         simple=providers.Singleton(SimpleSearch),
+        fts5=providers.Singleton(Fts5Search),
         postgres=providers.Singleton(PostgresSearch),
     )
+    search_index = providers.Singleton(SearchIndex)
     product_images = providers.Factory(
         ProductImages,
         storage=image_storage,
@@ -36,7 +43,9 @@ class ProductsContainer(containers.DeclarativeContainer):
         page_cache=vendors.page_cache,
         page_size=config.page_size.as_int(),
         access=core.staff_access,
+        reviews=reviews,
     )
+    catalog_highlights = providers.Factory(CatalogHighlights, page_cache=vendors.page_cache)
     catalog_service = providers.Factory(
         CatalogService,
         vendor_service=vendors.vendor_service,
@@ -45,6 +54,7 @@ class ProductsContainer(containers.DeclarativeContainer):
         events=core.events,
         clock=core.clock,
         max_images=config.max_images.as_int(),
+        search_index=search_index,
     )
     moderation_service = providers.Factory(
         ModerationService, page_cache=vendors.page_cache, events=core.events, clock=core.clock, access=core.staff_access
@@ -143,11 +153,15 @@ class ProductsModule(BaseModule):
     fills = {"vendors.listings": "catalog_queries"}
     subscriptions = {"vendors.shop_changed": "catalog_service.on_shop_changed"}
     page_slots = ("actions",)  # beside the product, for buying it and the like
-    page_parts = {"vendors.shop_links": "products/_shop_link.html"}  # "List a product" on a vendor's dashboard
+    page_parts = {
+        "vendors.shop_links": "products/_shop_link.html",  # "List a product" on a vendor's dashboard
+        "site.home_products": "products/_home_newest.html",
+        "site.home_browse": "products/_home_categories.html",
+    }
     nav = (
-        NavEntry("Catalog", "products:list", order=10),
+        NavEntry(gettext_lazy("Catalog"), "products:list", order=10),
         NavEntry(
-            "Reported listings",
+            gettext_lazy("Reported listings"),
             "products:moderation",
             menu="staff",
             permissions=("accounts.moderate_catalog",),

@@ -1,10 +1,13 @@
 """Vendors: shops, their review by staff, suspension, storefronts and dashboards."""
 
 from dependency_injector import containers, providers
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from containers.near_cache import TrackedReads
 from services.page_cache import VersionedPageCache
+from services.review_slots import NoReviews
+from services.shop_highlights import ShopHighlights
 from services.vendor_service import VendorService
 from services.vendor_slots import NoListings, NoRatings
 
@@ -25,7 +28,8 @@ DEMO_SHOPS = [
 
 
 class VendorsContainer(containers.DeclarativeContainer):
-    """``listings`` and ``ratings`` are slots that later modules fill (see services/vendor_slots.py)."""
+    """``listings``, ``ratings`` and ``reviews`` are slots that later modules fill (see
+    services/vendor_slots.py and services/review_slots.py)."""
 
     config = providers.Configuration()
     core = providers.DependenciesContainer()
@@ -33,11 +37,13 @@ class VendorsContainer(containers.DeclarativeContainer):
 
     listings = providers.Dependency(default=providers.Singleton(NoListings))
     ratings = providers.Dependency(default=providers.Singleton(NoRatings))
+    reviews = providers.Dependency(default=providers.Singleton(NoReviews))
 
     near_reads = providers.ThreadSafeSingleton(TrackedReads, enabled=config.near_cache.as_(bool))
     page_cache = providers.ThreadSafeSingleton(
         VersionedPageCache, cache=core.cache, timeout=config.cache_seconds.as_int(), near=near_reads
     )
+    shop_highlights = providers.Factory(ShopHighlights, page_cache=page_cache, ratings=ratings)
     vendor_service = providers.Factory(
         VendorService,
         access=core.staff_access,
@@ -46,6 +52,7 @@ class VendorsContainer(containers.DeclarativeContainer):
         clock=core.clock,
         listings=listings,
         ratings=ratings,
+        reviews=reviews,
     )
 
 
@@ -60,6 +67,7 @@ class VendorsModule(BaseModule):
     container_class = VendorsContainer
     apps = ("marketplace.vendors",)
     page_slots = ("shop_links",)  # beside a vendor's own shop links on the dashboard
+    page_parts = {"site.home_browse": "vendors/_home_shops.html"}
     publishes = {
         "vendors.applied": "vendor_id, user_id",
         "vendors.approved": "vendor_id, user_id",
@@ -71,8 +79,11 @@ class VendorsModule(BaseModule):
     urls = "marketplace.vendors.urls"
     url_prefix = "vendors/"
     nav = (
-        NavEntry("My shop", "vendors:dashboard", signed_in=True, order=20),
-        NavEntry("Shops", "vendors:staff", menu="staff", permissions=("accounts.manage_vendors",), order=50),
+        # "My shop" for people with a shop, "Sell here" (the application) for everyone else.
+        NavEntry(gettext_lazy("My shop"), "vendors:dashboard", order=20, template="vendors/_nav_shop.html"),
+        NavEntry(
+            gettext_lazy("Shops"), "vendors:staff", menu="staff", permissions=("accounts.manage_vendors",), order=50
+        ),
     )
     wire = ("marketplace.vendors.views", "marketplace.vendors.api")
     api = "marketplace.vendors.api:router"  # mounted by the api module when it is enabled

@@ -4,6 +4,7 @@ import hashlib
 
 from dependency_injector import containers, providers
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from services.bitcoin_addresses import DepositKey
@@ -95,16 +96,29 @@ class WalletsModule(BaseModule):
     }
     urls = "marketplace.wallets.urls"
     url_prefix = "wallets/"
+    page_parts = {"site.home_glance": "wallets/_home_balance.html"}  # the balance, on a signed-in home page
     nav = (
-        NavEntry("Your wallet", "wallets:wallet", signed_in=True, order=50, template="wallets/_nav_balance.html"),
         NavEntry(
-            "Finance",
+            gettext_lazy("Your wallet"),
+            "wallets:wallet",
+            signed_in=True,
+            order=50,
+            template="wallets/_nav_balance.html",
+        ),
+        NavEntry(
+            gettext_lazy("Finance"),
             "wallets:finance",
             menu="staff",
             permissions=("accounts.handle_deposits", "accounts.handle_withdrawals", "accounts.audit_ledger"),
             order=30,
         ),
-        NavEntry("Withdrawals", "wallets:queue", menu="staff", permissions=("accounts.handle_withdrawals",), order=40),
+        NavEntry(
+            gettext_lazy("Withdrawals"),
+            "wallets:queue",
+            menu="staff",
+            permissions=("accounts.handle_withdrawals",),
+            order=40,
+        ),
     )
     wire = (
         "marketplace.wallets.views",

@@ -1,6 +1,7 @@
 """Webhooks: a user's own order and product events, POSTed signed to the URLs they register."""
 
 from dependency_injector import containers, providers
+from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from services.webhook_service import TOPICS, WebhookService
@@ -52,7 +53,7 @@ class WebhooksModule(BaseModule):
     subscriptions = {topic: "webhook_service.handle" for topic in TOPICS}
     # Sending is a background task: the order that caused it never waits on someone else's server.
     tasks = {"deliver": "webhook_service.deliver"}
-    nav = (NavEntry("Webhooks", "webhooks:list", signed_in=True, order=45),)
+    nav = (NavEntry(gettext_lazy("Webhooks"), "webhooks:list", signed_in=True, order=45),)
 
     def initialize(self) -> bool:
         from marketplace.webhooks.models import WebhookEndpoint

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.mail import send_mail
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from services.errors import EmailLinkInvalid
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_SALT = "marketplace.accounts.email-verification"
-NOT_VALID = "This link is not valid. Copy it whole from the e-mail, or ask for a new one."
+NOT_VALID = gettext_noop("This link is not valid. Copy it whole from the e-mail, or ask for a new one.")
 
 
 class AccountMail:
@@ -60,24 +62,28 @@ class AccountMail:
         try:
             data = signing.loads(token or "", salt=LINK_SALT, max_age=self.link_max_age_seconds)
         except signing.SignatureExpired:
-            raise EmailLinkInvalid("This link has expired. Ask for a new one from your profile.") from None
+            raise EmailLinkInvalid(_("This link has expired. Ask for a new one from your profile.")) from None
         except signing.BadSignature:
-            raise EmailLinkInvalid(NOT_VALID) from None
+            raise EmailLinkInvalid(_(NOT_VALID)) from None
         if not isinstance(data, dict):
-            raise EmailLinkInvalid(NOT_VALID)
+            raise EmailLinkInvalid(_(NOT_VALID))
         return data
 
     # sending
     def send_verification(self, *, to: str, username: str, link: str, requester: str) -> None:
         self.allow(purpose="verify-email", recipient=to, requester=requester)
-        body = (
-            f"Hello {username},\n\n"
-            f"Please confirm that this is your e-mail address on the Marketplace by opening this link:\n\n"
-            f"{link}\n\n"
-            f"The link works for {self.link_max_age_seconds // 3600 or 1} hour(s). "
-            "If you did not ask for it, ignore this message: nothing changes."
-        )
-        self.queue(to=to, subject="[Marketplace] Confirm your e-mail address", body=body)
+        # Written in the language of the request that asked for it (the page the person was on).
+        hours = self.link_max_age_seconds // 3600 or 1
+        body = _(
+            "Hello %(username)s,\n\n"
+            "Please confirm that this is your e-mail address on the Marketplace by opening this link:\n\n"
+            "%(link)s\n\n"
+        ) % {"username": username, "link": link} + ngettext(
+            "The link works for %(count)s hour. If you did not ask for it, ignore this message: nothing changes.",
+            "The link works for %(count)s hours. If you did not ask for it, ignore this message: nothing changes.",
+            hours,
+        ) % {"count": hours}
+        self.queue(to=to, subject=_("[Marketplace] Confirm your e-mail address"), body=body)
 
     def queue(self, *, to: str, subject: str, body: str) -> None:
         """Send once the current transaction commits, from a task worker."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from services.errors import KeyReused
 
@@ -51,12 +52,12 @@ class ApiReplays:
             pass
         first = Replay.objects.filter(user_id=user_id, key=key).values_list("fingerprint", "status", "payload").first()
         if first is None:  # taken and abandoned in between: the caller may send it again
-            raise KeyReused("This key's first request has just failed: send it again.", field="Idempotency-Key")
+            raise KeyReused(_("This key's first request has just failed: send it again."), field="Idempotency-Key")
         sent, status, payload = first
         if sent != fingerprint:
-            raise KeyReused("This idempotency key was used for another request.", field="Idempotency-Key")
+            raise KeyReused(_("This idempotency key was used for another request."), field="Idempotency-Key")
         if status == 0:
-            raise KeyReused("The first request with this key is still running.", field="Idempotency-Key")
+            raise KeyReused(_("The first request with this key is still running."), field="Idempotency-Key")
         return Stored(status=status, payload=payload)
 
     def finish(self, *, user_id: int, key: str, status: int, payload: dict) -> None:

@@ -12,20 +12,23 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from services.errors import InsufficientScope, InvalidToken, NotFound, TokenError
 
 PREFIX = "mkt_"
 SHOWN_CHARS = 12  # "mkt_" and 8 characters: enough to tell tokens apart, far too few to guess one
 
+# Marked, not translated here: the codes are the API's; the forms show each text translated.
 SCOPES: dict[str, str] = {
-    "catalog:read": "Read the catalog: products, categories and shops",
-    "orders:read": "Read your cart, your orders, their events and messages",
-    "orders:write": "Change your cart, check out, confirm, dispute and write on your orders",
-    "wallet:read": "Read your balance, history and deposit address",
-    "wallet:withdraw": "Request and cancel withdrawals",
-    "vendor:read": "Read your shop's products and order queue",
-    "vendor:write": "Change your shop's products and accept, decline and ship its orders",
+    "catalog:read": gettext_noop("Read the catalog: products, categories and shops"),
+    "orders:read": gettext_noop("Read your cart, your orders, their events and messages"),
+    "orders:write": gettext_noop("Change your cart, check out, confirm, dispute and write on your orders"),
+    "wallet:read": gettext_noop("Read your balance, history and deposit address"),
+    "wallet:withdraw": gettext_noop("Request and cancel withdrawals"),
+    "vendor:read": gettext_noop("Read your shop's products and order queue"),
+    "vendor:write": gettext_noop("Change your shop's products and accept, decline and ship its orders"),
 }
 
 
@@ -39,7 +42,7 @@ class Principal:
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
-            raise InsufficientScope(f"This token does not have the {scope} scope.", scope=scope)
+            raise InsufficientScope(_("This token does not have the %(scope)s scope.") % {"scope": scope}, scope=scope)
 
 
 @dataclass(frozen=True)
@@ -99,17 +102,21 @@ class ApiService:
         name = (name or "").strip()
         errors: dict[str, list[str]] = {}
         if not name or len(name) > 60 or not name.isprintable():
-            errors["name"] = ["Give the token a name of 1 to 60 characters, so you know what uses it."]
+            errors["name"] = [_("Give the token a name of 1 to 60 characters, so you know what uses it.")]
         chosen = sorted(set(scopes or ()))
         unknown = [scope for scope in chosen if scope not in SCOPES]
         if unknown or not chosen:
             errors["scopes"] = [
-                f"Unknown scope {unknown[0]!r}." if unknown else "Choose at least one scope: what may the token do?"
+                _("Unknown scope %(scope)s.") % {"scope": repr(unknown[0])}
+                if unknown
+                else _("Choose at least one scope: what may the token do?")
             ]
         if expires_in_days is not None and not (
             isinstance(expires_in_days, int) and 1 <= expires_in_days <= self.max_days
         ):
-            errors["expires_in_days"] = [f"A token lasts 1 to {self.max_days} days, or until revoked."]
+            errors["expires_in_days"] = [
+                _("A token lasts 1 to %(count)s days, or until revoked.") % {"count": self.max_days}
+            ]
         if errors:
             first = next(iter(errors))
             raise TokenError(errors[first][0], field=first, errors=errors)
@@ -122,7 +129,9 @@ class ApiService:
             )
             if live.count() >= self.max_tokens:
                 raise TokenError(
-                    f"You have {self.max_tokens} tokens already: revoke one you no longer use first.", field="name"
+                    _("You have %(count)s tokens already: revoke one you no longer use first.")
+                    % {"count": self.max_tokens},
+                    field="name",
                 )
             secret = PREFIX + secrets.token_urlsafe(32)
             token = ApiToken.objects.create(
@@ -149,12 +158,12 @@ class ApiService:
             .update(revoked_at=self.clock.now())
         )
         if not changed:
-            raise NotFound("There is no such token.")
+            raise NotFound(_("There is no such token."))
 
     def authenticate(self, *, secret: str, address: str = "") -> Principal:
         """The principal a token speaks for; ``InvalidToken`` for anything that is not a live token."""
         ApiToken = _models()
-        refused = InvalidToken("The token is not valid: it may have been revoked or have expired.")
+        refused = InvalidToken(_("The token is not valid: it may have been revoked or have expired."))
         if not isinstance(secret, str) or not secret.startswith(PREFIX) or len(secret) > 100:
             raise refused
         # One row, no model: every API call with a token asks this.

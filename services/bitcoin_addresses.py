@@ -5,6 +5,7 @@ validation of the addresses users withdraw to, for the configured network only.
 import hashlib
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from embit import base58, bech32, bip32
 from embit.networks import NETWORKS
 from embit.script import address_to_scriptpubkey, p2wpkh
@@ -104,20 +105,22 @@ def normalize_address(text, *, network: str) -> str:
     net = NETWORKS[network_key(network)]
     name = net["name"]
     if not isinstance(text, str):
-        raise InvalidAddress("Enter a bitcoin address.", field="address")
+        raise InvalidAddress(_("Enter a bitcoin address."), field="address")
     address = text.strip()
     if not address:
-        raise InvalidAddress("Enter a bitcoin address.", field="address")
+        raise InvalidAddress(_("Enter a bitcoin address."), field="address")
     if len(address) < 14 or len(address) > 90 or not address.isascii() or not address.isalnum():
-        raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address")
+        raise InvalidAddress(_("That is not a valid %(network)s bitcoin address.") % {"network": name}, field="address")
     lowered = address.lower()
     if lowered.startswith(net["bech32"] + "1"):
         if address != lowered and address != address.upper():
-            raise InvalidAddress("A bech32 address is all lower case or all upper case.", field="address")
+            raise InvalidAddress(_("A bech32 address is all lower case or all upper case."), field="address")
         version, program = bech32.decode(net["bech32"], lowered)
         # v0 (P2WPKH/P2WSH) and v1 (taproot) only: later versions have no spending rules yet.
         if version is None or version not in (0, 1) or (version == 1 and len(program) != 32):
-            raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address")
+            raise InvalidAddress(
+                _("That is not a valid %(network)s bitcoin address.") % {"network": name}, field="address"
+            )
         address = lowered
     else:
         try:
@@ -126,13 +129,16 @@ def normalize_address(text, *, network: str) -> str:
             payload = b""
         if len(payload) != 21 or payload[:1] not in (net["p2pkh"], net["p2sh"]):
             raise InvalidAddress(
-                f"That is not a valid {name} bitcoin address (check the network and every character).",
+                _("That is not a valid %(network)s bitcoin address (check the network and every character).")
+                % {"network": name},
                 field="address",
             )
     try:
         script = address_to_scriptpubkey(address)
     except Exception:
-        raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address") from None
+        raise InvalidAddress(
+            _("That is not a valid %(network)s bitcoin address.") % {"network": name}, field="address"
+        ) from None
     if script.address(net) != address:
-        raise InvalidAddress(f"That is not a valid {name} bitcoin address.", field="address")
+        raise InvalidAddress(_("That is not a valid %(network)s bitcoin address.") % {"network": name}, field="address")
     return address

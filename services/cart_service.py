@@ -11,6 +11,8 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.orders.models import CartItem
 from services.errors import CartError, NotFound
@@ -41,9 +43,15 @@ class CartLine:
     def problem(self) -> str:
         """Why this line cannot be bought as it is ("" when it can)."""
         if not self.available:
-            return "No longer for sale: remove it to check out."
+            return _("No longer for sale: remove it to check out.")
         if self.stock < self.quantity:
-            return f"Only {self.stock} left: lower the quantity to check out." if self.stock else "Sold out."
+            if not self.stock:
+                return _("Sold out.")
+            return ngettext(
+                "Only %(count)s left: lower the quantity to check out.",
+                "Only %(count)s left: lower the quantity to check out.",
+                self.stock,
+            ) % {"count": self.stock}
         return ""
 
 
@@ -76,7 +84,11 @@ class CartView:
 
     @property
     def problems(self) -> list[str]:
-        return [f"{line.title}: {line.problem}" for line in self.lines if line.problem]
+        return [
+            _("%(title)s: %(problem)s") % {"title": line.title, "problem": line.problem}
+            for line in self.lines
+            if line.problem
+        ]
 
     @property
     def ready(self) -> bool:
@@ -138,14 +150,16 @@ class CartService:
                 CartItem.objects.filter(pk=line.pk).update(quantity=total)
             else:
                 if CartItem.objects.filter(user_id=user_id).count() >= self.max_lines:
-                    raise CartError(f"Your cart holds at most {self.max_lines} different products.")
+                    raise CartError(
+                        _("Your cart holds at most %(count)s different products.") % {"count": self.max_lines}
+                    )
                 try:
                     with transaction.atomic():
                         CartItem.objects.create(
                             user_id=user_id, product_id=product.product_id, quantity=total, added_at=self._clock.now()
                         )
                 except IntegrityError:  # the same product added at the same moment (a double click)
-                    raise CartError("That product was just added to your cart.") from None
+                    raise CartError(_("That product was just added to your cart.")) from None
         return _line(product, total)
 
     def set_quantity(self, *, user_id: int, product_id: int, quantity: int) -> None:
@@ -157,16 +171,16 @@ class CartService:
             return
         line = CartItem.objects.filter(user_id=user_id, product_id=pid).first()
         if line is None:
-            raise NotFound("That product is not in your cart.")
+            raise NotFound(_("That product is not in your cart."))
         product = self._catalog.purchase_lines(items={pid: quantity}).get(pid)
         if product is not None and product.available:
             self._check_stock(product, quantity)
         CartItem.objects.filter(pk=line.pk).update(quantity=quantity)
 
     def remove(self, *, user_id: int, product_id: int) -> None:
-        deleted, _ = CartItem.objects.filter(user_id=user_id, product_id=_product_id(product_id)).delete()
+        deleted, _kinds = CartItem.objects.filter(user_id=user_id, product_id=_product_id(product_id)).delete()
         if not deleted:
-            raise NotFound("That product is not in your cart.")
+            raise NotFound(_("That product is not in your cart."))
 
     def clear(self, *, user_id: int) -> int:
         deleted, _ = CartItem.objects.filter(user_id=user_id).delete()
@@ -180,16 +194,21 @@ class CartService:
         pid = _product_id(product_id)
         product = self._catalog.purchase_lines(items={pid: 1}).get(pid)
         if product is None or not product.available:
-            raise NotFound("That product is not for sale.")
+            raise NotFound(_("That product is not for sale."))
         if product.vendor_user_id == user_id:
-            raise CartError("This is your own product: you cannot buy it.")
+            raise CartError(_("This is your own product: you cannot buy it."))
         return product
 
     @staticmethod
     def _check_stock(product, quantity: int) -> None:
         if quantity > product.stock:
             raise CartError(
-                f"Only {product.stock} of {product.title} left." if product.stock else f"{product.title} is sold out.",
+                (
+                    ngettext("Only %(count)s of %(title)s left.", "Only %(count)s of %(title)s left.", product.stock)
+                    if product.stock
+                    else _("%(title)s is sold out.")
+                )
+                % {"count": product.stock, "title": product.title},
                 field="quantity",
             )
 
@@ -209,11 +228,14 @@ def _line(product, quantity: int) -> CartLine:
 
 def _quantity(value, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= QUANTITY_MAX:
-        raise CartError(f"Enter a quantity from {minimum} to {QUANTITY_MAX}.", field="quantity")
+        raise CartError(
+            _("Enter a quantity from %(minimum)s to %(maximum)s.") % {"minimum": minimum, "maximum": QUANTITY_MAX},
+            field="quantity",
+        )
     return value
 
 
 def _product_id(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise NotFound("That product is not for sale.")
+        raise NotFound(_("That product is not for sale."))
     return value

@@ -3,6 +3,12 @@
 Every read here runs the same number of SQL queries whatever the number of products (a count,
 one page of rows with its first picture as a subquery, the category tree), and its result is
 kept under the versions of what it shows, so a repeated request runs none at all.
+
+A card's rating comes from the product's own ``rating_sum``/``rating_count`` columns, read with
+the row: an annotation over reviews would join the orders module's tables (reviews, orders,
+order lines) into every catalog query, from a module that must not know them and that serves
+without them; the summary is kept exact by ``CatalogService.record_rating``, in the review's
+transaction, and costs no query and no join.
 """
 
 from __future__ import annotations
@@ -16,22 +22,24 @@ from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from services.money import AmountError, format_btc, parse_btc
+from services.review_slots import NoReviews, Rating, ReviewsPage
 from services.staff_access import Capability
 from services.text_rules import clean_text
 from services.vendor_slots import PageOf, page_bounds
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
-    from services.ports import SearchBackend
+    from services.ports import Reviews, SearchBackend
     from services.staff_access import StaffAccess
 
 SORTS = {
-    "newest": ("Newest first", ("-created_at", "-id")),
-    "price_asc": ("Price: low to high", ("price_sat", "id")),
-    "price_desc": ("Price: high to low", ("-price_sat", "-id")),
-    "relevance": ("Best match", ("-created_at", "-id")),
+    "newest": (gettext_lazy("Newest first"), ("-created_at", "-id")),
+    "price_asc": (gettext_lazy("Price: low to high"), ("price_sat", "id")),
+    "price_desc": (gettext_lazy("Price: high to low"), ("-price_sat", "-id")),
+    "relevance": (gettext_lazy("Best match"), ("-created_at", "-id")),
 }
 MAX_PAGE = 100_000
 QUERY_MAX = 100
@@ -129,10 +137,16 @@ class ProductCard:
     category_id: int
     image_id: int | None
     created_at: datetime
+    rating_sum: int = 0
+    rating_count: int = 0
 
     @property
     def url(self) -> str:
         return url_for("products:detail", self.id)
+
+    @property
+    def rating(self) -> Rating:
+        return Rating.of(self.rating_sum, self.rating_count)
 
     @property
     def image_url(self) -> str | None:
@@ -167,8 +181,8 @@ class DashboardRow(ProductCard):
     @property
     def status_label(self) -> str:
         if self.moderation != "ok":
-            return "Unlisted by staff"
-        return "Listed" if self.is_active else "Unlisted by you"
+            return gettext("Unlisted by staff")
+        return gettext("Listed") if self.is_active else gettext("Unlisted by you")
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,12 @@ class ProductDetail:
     images: tuple[ImageRow, ...]
     created_at: datetime
     updated_at: datetime
+    rating_sum: int = 0
+    rating_count: int = 0
+
+    @property
+    def rating(self) -> Rating:
+        return Rating.of(self.rating_sum, self.rating_count)
 
     @property
     def listed(self) -> bool:
@@ -325,27 +345,37 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
         value = clean_text(str(params.get(name, "") or ""))
         return value[:limit]
 
-    def price(name: str, label: str) -> int | None:
+    def price(name: str, ignored: str, negative: str) -> int | None:
         raw = text(name, 40)
         if not raw:
             return None
         try:
             sats = parse_btc(raw)
         except AmountError as exc:
-            notices.append(f"The {label} price “{raw}” was ignored: {exc}")
+            notices.append(ignored % {"price": raw, "reason": exc})
             return None
         if sats < 0:
-            notices.append(f"The {label} price “{raw}” was ignored: prices are not negative.")
+            notices.append(negative % {"price": raw})
             return None
         return sats
 
-    min_sat, max_sat = price("min_price", "lowest"), price("max_price", "highest")
+    # Whole sentences per field: "lowest"/"highest" inflect differently in German and Spanish.
+    min_sat = price(
+        "min_price",
+        gettext("The lowest price “%(price)s” was ignored: %(reason)s"),
+        gettext("The lowest price “%(price)s” was ignored: prices are not negative."),
+    )
+    max_sat = price(
+        "max_price",
+        gettext("The highest price “%(price)s” was ignored: %(reason)s"),
+        gettext("The highest price “%(price)s” was ignored: prices are not negative."),
+    )
     if min_sat is not None and max_sat is not None and min_sat > max_sat:
-        notices.append("The lowest price was above the highest; they were swapped.")
+        notices.append(gettext("The lowest price was above the highest; they were swapped."))
         min_sat, max_sat = max_sat, min_sat
     sort = text("sort", 20) or "newest"
     if sort not in SORTS:
-        notices.append(f"Unknown sort order “{sort}”; showing the newest first.")
+        notices.append(gettext("Unknown sort order “%(sort)s”; showing the newest first.") % {"sort": sort})
         sort = "newest"
     raw_page = text("page", 20)
     # isdigit() alone takes "²", which int() refuses: only ASCII digits are a page number.
@@ -363,8 +393,17 @@ def parse_filters(params: Mapping[str, str]) -> tuple[CatalogFilters, list[str]]
 
 
 class CatalogQueries:
-    def __init__(self, *, search: SearchBackend, page_cache: VersionedPageCache, page_size: int, access: StaffAccess):
+    def __init__(
+        self,
+        *,
+        search: SearchBackend,
+        page_cache: VersionedPageCache,
+        page_size: int,
+        access: StaffAccess,
+        reviews: Reviews | None = None,
+    ):
         self._access = access  # StaffAccess: moderators see what is not listed
+        self._reviews = reviews or NoReviews()  # the orders module fills the slot
         self._search = search
         self._cache = page_cache
         self.page_size = int(page_size)
@@ -402,11 +441,18 @@ class CatalogQueries:
     def list_products(self, *, filters: CatalogFilters, notices: Iterable[str] = ()) -> CatalogPage:
         key = f"catalog:{self._search.name}:{filters.cache_key()}"
         cached, stamp = self._cache.fetch(key, ["catalog"])
-        if cached is not None:
-            return replace(cached, notices=(*cached.notices, *notices))
-        result = self._list_products(filters)
-        self._cache.store(key, stamp, result)
-        return replace(result, notices=(*result.notices, *notices))
+        if cached is None:
+            cached = self._list_products(filters)
+            self._cache.store(key, stamp, cached)
+        # Written here, not in the cached page: the cache holds data shared by every language.
+        missing = []
+        if filters.category and cached.category is None:
+            missing.append(
+                gettext("There is no category “%(category)s”; showing every category.") % {"category": filters.category}
+            )
+        if filters.vendor and not cached.vendor_name:
+            missing.append(gettext("There is no shop “%(shop)s”; showing every shop.") % {"shop": filters.vendor})
+        return replace(cached, notices=(*cached.notices, *missing, *notices))
 
     def _list_products(self, filters: CatalogFilters) -> CatalogPage:
         models = _models()
@@ -416,9 +462,7 @@ class CatalogQueries:
         category = None
         if filters.category:
             category = tree.by_slug(filters.category)
-            if category is None:
-                notices.append(f"There is no category “{filters.category}”; showing every category.")
-            else:
+            if category is not None:
                 queryset = queryset.filter(category_id__in=tree.with_descendants(category.id))
         vendor_name = ""
         if filters.vendor:
@@ -429,9 +473,7 @@ class CatalogQueries:
                 .values_list("shop_name", flat=True)
                 .first()
             ) or ""
-            if not vendor_name:
-                notices.append(f"There is no shop “{filters.vendor}”; showing every shop.")
-            else:
+            if vendor_name:
                 queryset = queryset.filter(vendor__slug=filters.vendor)
         if filters.min_price_sat is not None:
             queryset = queryset.filter(price_sat__gte=filters.min_price_sat)
@@ -467,6 +509,8 @@ class CatalogQueries:
             "category_id",
             "image_id",
             "created_at",
+            "rating_sum",
+            "rating_count",
             *extra,
         )
         rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(*fields)
@@ -538,7 +582,21 @@ class CatalogQueries:
             images=images,
             created_at=product.created_at,
             updated_at=product.updated_at,
+            rating_sum=product.rating_sum,
+            rating_count=product.rating_count,
         )
+
+    def product_reviews(self, *, product_id: int, page: int = 1) -> ReviewsPage:
+        """The product's rating summary and one page of its reviews, kept under the product's
+        version (a review bumps it, through ``CatalogService.record_rating``)."""
+        product_id, page = int(product_id), min(max(1, int(page)), MAX_PAGE)
+        key = f"reviews:{product_id}:{page}"
+        cached, stamp = self._cache.fetch(key, [f"product:{product_id}"])
+        if cached is not None:
+            return cached
+        found = self._reviews.for_product(product_id=product_id, page=page)
+        self._cache.store(key, stamp, found)
+        return found
 
     def image_file(self, *, image_id: int) -> StoredPicture | None:
         """Where a picture of a product not deleted is stored, with its thumbnails made so far."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from services.catalog_queries import LISTED, PurchaseLine
 from services.errors import (
@@ -33,6 +34,7 @@ from services.page_cache import scopes_for_product
 from services.text_rules import clean_text, text_errors
 
 if TYPE_CHECKING:
+    from services.catalog_search import SearchIndex
     from services.page_cache import VersionedPageCache
     from services.ports import Clock, Events, ProductPictures
     from services.product_images import StoredImage
@@ -64,7 +66,9 @@ class CatalogService:
         events: Events,
         clock: Clock,
         max_images: int,
+        search_index: SearchIndex,
     ):
+        self._search_index = search_index  # the words search reads, written in each change's transaction
         self._vendors = vendor_service
         self._images = images
         self._cache = page_cache
@@ -90,10 +94,10 @@ class CatalogService:
             title=title, description=description, price_sat=price_sat, stock=stock, category_id=category_id
         )
         if len(images) > self.max_images:
-            errors["images"] = [f"At most {self.max_images} pictures per product."]
+            errors["images"] = [_("At most %(count)s pictures per product.") % {"count": self.max_images}]
         prepared = self._prepare(images, errors)
         if errors:
-            raise ProductError("Please correct the errors below.", errors=errors)
+            raise ProductError(_("Please correct the errors below."), errors=errors)
         models = _models()
         saved = self._store(prepared)
         try:
@@ -103,6 +107,7 @@ class CatalogService:
                     vendor_id=vendor.id, is_active=bool(is_active), created_at=now, updated_at=now, **fields
                 )
                 self._attach(product.pk, prepared, saved, start=0)
+                self._search_index.write(product_id=product.pk, title=product.title, description=product.description)
                 self._touch(product.pk, vendor.id, vendor.slug)
                 self._events.publish("products.created", product_id=product.pk, vendor_id=vendor.id)
         except BaseException:
@@ -130,7 +135,7 @@ class CatalogService:
         )
         prepared = self._prepare(add_images, errors)
         if errors:
-            raise ProductError("Please correct the errors below.", errors=errors)
+            raise ProductError(_("Please correct the errors below."), errors=errors)
         models = _models()
         remove = {int(i) for i in remove_image_ids}
         saved = self._store(prepared)
@@ -141,7 +146,7 @@ class CatalogService:
                 kept = [img for img in existing if img.pk not in remove]
                 if len(kept) + len(prepared) > self.max_images:
                     raise ProductError(
-                        f"At most {self.max_images} pictures per product; remove some first.",
+                        _("At most %(count)s pictures per product; remove some first.") % {"count": self.max_images},
                         field="images",
                     )
                 gone = [img for img in existing if img.pk in remove]
@@ -152,6 +157,7 @@ class CatalogService:
                 product.is_active = bool(is_active)
                 product.updated_at = self._clock.now()
                 product.save(update_fields=[*fields, "is_active", "updated_at"])
+                self._search_index.write(product_id=product.pk, title=product.title, description=product.description)
                 self._touch(product.pk, vendor.id, vendor.slug)
                 gone_files = [name for img in gone for name in (img.file, img.thumbnail_240, img.thumbnail_480)]
                 transaction.on_commit(lambda: self._discard(gone_files))
@@ -171,7 +177,8 @@ class CatalogService:
             product = self._own(actor_id, product_id, lock=True)
             if listed and product.moderation != "ok":
                 raise PermissionDenied(
-                    f"Staff unlisted this product: {product.moderation_note} Only staff can list it again."
+                    _("Staff unlisted this product: %(note)s Only staff can list it again.")
+                    % {"note": product.moderation_note}
                 )
             product.is_active = bool(listed)
             product.updated_at = self._clock.now()
@@ -186,8 +193,16 @@ class CatalogService:
             product.deleted_at = product.updated_at = self._clock.now()
             product.is_active = False
             product.save(update_fields=["deleted_at", "updated_at", "is_active"])
+            self._search_index.remove(product_id=product.pk)
             self._touch(product.pk, product.vendor_id, product.vendor.slug)
             self._events.publish("products.deleted", product_id=product.pk, vendor_id=product.vendor_id)
+
+    def rebuild_search_index(self) -> dict:
+        """Write the search index afresh from the products (``manage.py rebuild_search_index``)."""
+        result = self._search_index.rebuild()
+        if result:
+            self._cache.bump_on_commit(["catalog"])
+        return result
 
     # stock, for orders: called inside the caller's transaction
     def reserve_stock(self, *, items: Mapping[int, int] | Iterable[tuple[int, int]]) -> list[PurchaseLine]:
@@ -223,7 +238,8 @@ class CatalogService:
                 )
                 if not taken:
                     raise OutOfStock(
-                        f"Only {row.stock} of {row.title} left; you asked for {quantity}.",
+                        _("Only %(stock)s of %(title)s left; you asked for %(quantity)s.")
+                        % {"stock": row.stock, "title": row.title, "quantity": quantity},
                         product_id=product_id,
                         requested=quantity,
                         available=row.stock,
@@ -269,7 +285,7 @@ class CatalogService:
             }
             missing = sorted(set(wanted) - set(rows))
             if missing:
-                raise NotFound(f"No product {missing[0]}.")
+                raise NotFound(_("No product %(id)s.") % {"id": missing[0]})
             now = self._clock.now()
             for product_id in sorted(wanted):
                 models.Product.objects.filter(pk=product_id).update(
@@ -277,6 +293,18 @@ class CatalogService:
                 )
                 row = rows[product_id]
                 self._touch(product_id, row.vendor_id, row.vendor.slug)
+
+    def record_rating(self, *, product_ids: Iterable[int], rating: int) -> None:
+        """A buyer's review gave ``rating`` stars to these products: add it to their summaries,
+        in the caller's (the review's) transaction, so cards and review lists never disagree."""
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise ProductError("A rating is a whole number of stars from 1 to 5.", field="rating")
+        self._require_transaction("record_rating")
+        ids = sorted({int(pid) for pid in product_ids})
+        products = _models().Product.objects.filter(pk__in=ids)
+        products.update(rating_sum=F("rating_sum") + rating, rating_count=F("rating_count") + 1)
+        for product_id, vendor_id, slug in products.values_list("pk", "vendor_id", "vendor__slug"):
+            self._touch(product_id, vendor_id, slug)
 
     # thumbnails of pictures stored before they existed (manage.py make_thumbnails)
     def thumbnail_backlog(self, *, redo_all: bool = False) -> list[int]:
@@ -350,17 +378,17 @@ class CatalogService:
         if problems:
             errors["name"] = problems
         if not slug or len(slug) > 60 or not slug.replace("-", "").isalnum():
-            errors["slug"] = ["Use lower-case letters, digits and hyphens."]
+            errors["slug"] = [_("Use lower-case letters, digits and hyphens.")]
         if parent_id is not None and not models.Category.objects.filter(pk=parent_id).exists():
-            errors["parent"] = ["No such parent category."]
+            errors["parent"] = [_("No such parent category.")]
         if errors:
-            raise ProductError("Please correct the errors below.", errors=errors)
+            raise ProductError(_("Please correct the errors below."), errors=errors)
         try:
             with transaction.atomic():
                 category = models.Category.objects.create(name=name, slug=slug, parent_id=parent_id, position=position)
                 self.categories_changed()
         except IntegrityError:
-            raise ProductError("That category address is taken.", field="slug") from None
+            raise ProductError(_("That category address is taken."), field="slug") from None
         return category.pk
 
     def categories_changed(self) -> None:
@@ -381,7 +409,7 @@ class CatalogService:
     def _require_vendor(self, actor_id: int) -> None:
         """Any shop, even one that may not sell now, may hide or delete its own listings."""
         if self._vendors.get_for_user(user_id=actor_id) is None:
-            raise VendorNotActive("Only vendors can do this. Apply to open a shop first.")
+            raise VendorNotActive(_("Only vendors can do this. Apply to open a shop first."))
 
     def _own(self, actor_id: int, product_id, *, lock: bool = False):
         queryset = _models().Product.objects.select_related("vendor")
@@ -392,7 +420,7 @@ class CatalogService:
         except (TypeError, ValueError):
             product = None
         if product is None:
-            raise NotFound("You have no such product.")
+            raise NotFound(_("You have no such product."))
         return product
 
     def _validated(self, *, title, description, price_sat, stock, category_id) -> tuple[dict, dict]:
@@ -406,19 +434,19 @@ class CatalogService:
         if problems:
             errors["description"] = problems
         if isinstance(price_sat, bool) or not isinstance(price_sat, int):
-            errors["price"] = ["Enter a price in BTC, such as 0.0015."]
+            errors["price"] = [_("Enter a price in BTC, such as 0.0015.")]
         elif price_sat < 1:
-            errors["price"] = ["The price must be more than zero."]
+            errors["price"] = [_("The price must be more than zero.")]
         elif price_sat > MAX_SATS:
-            errors["price"] = ["That is more bitcoin than will ever exist."]
+            errors["price"] = [_("That is more bitcoin than will ever exist.")]
         if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= STOCK_MAX:
-            errors["stock"] = [f"Enter a whole number from 0 to {STOCK_MAX:,}."]
+            errors["stock"] = [_("Enter a whole number from 0 to %(max)s.") % {"max": f"{STOCK_MAX:,}"}]
         try:
             category_id = int(category_id)
         except (TypeError, ValueError):
             category_id = None
         if category_id is None or not _models().Category.objects.filter(pk=category_id).exists():
-            errors["category"] = ["Choose one of the categories."]
+            errors["category"] = [_("Choose one of the categories.")]
         fields = {
             "title": title,
             "description": description,
@@ -487,10 +515,12 @@ class CatalogService:
         wanted: dict[int, int] = {}
         for product_id, quantity in pairs:
             if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= QUANTITY_MAX:
-                raise ProductError(f"Quantities are whole numbers from 1 to {QUANTITY_MAX}.", field="quantity")
+                raise ProductError(
+                    _("Quantities are whole numbers from 1 to %(max)s.") % {"max": QUANTITY_MAX}, field="quantity"
+                )
             wanted[int(product_id)] = wanted.get(int(product_id), 0) + quantity
         if not wanted:
-            raise ProductError("Nothing to take.", field="quantity")
+            raise ProductError(_("Nothing to take."), field="quantity")
         return wanted
 
     @staticmethod

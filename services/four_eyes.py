@@ -6,6 +6,8 @@ its proposer nor the person credited, confirms it; a withdrawal is approved by s
 than the person withdrawing, and by two different people above the configured amount.
 """
 
+from django.utils.translation import gettext as _
+
 from services.errors import PermissionDenied
 
 
@@ -21,18 +23,22 @@ def approvals_needed(amount_sat: int, *, second_approval_above_sat: int, recorde
 
 def require_deposit_confirmer(*, actor_id: int, proposer_id: int | None, beneficiary_id: int) -> None:
     if actor_id == proposer_id:
-        raise PermissionDenied("You proposed this deposit: another member of staff must confirm it.")
+        raise PermissionDenied(_("You proposed this deposit: another member of staff must confirm it."))
     if actor_id == beneficiary_id:
-        raise PermissionDenied("This deposit credits your own balance: another member of staff must confirm it.")
+        raise PermissionDenied(_("This deposit credits your own balance: another member of staff must confirm it."))
 
 
 def require_withdrawal_reviewer(*, actor_id: int, requester_id: int, approver_ids=()) -> None:
     if actor_id == requester_id:
-        raise PermissionDenied("Nobody reviews their own withdrawal: another member of staff must (cancel it instead).")
+        raise PermissionDenied(
+            _("Nobody reviews their own withdrawal: another member of staff must (cancel it instead).")
+        )
     if actor_id in approver_ids:
-        raise PermissionDenied("You already approved this withdrawal: the next approval must come from someone else.")
+        raise PermissionDenied(
+            _("You already approved this withdrawal: the next approval must come from someone else.")
+        )
 
 
 def require_not_own_entry(*, actor_id: int, user_ids) -> None:
     if actor_id in set(user_ids):
-        raise PermissionDenied("This entry moved your own money: another member of staff must reverse it.")
+        raise PermissionDenied(_("This entry moved your own money: another member of staff must reverse it."))

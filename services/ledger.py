@@ -41,6 +41,7 @@ from django.db import (
     connections,
     transaction,
 )
+from django.utils.translation import gettext as _
 
 from marketplace.wallets.models import Account, JournalEntry, Posting
 from services.errors import (
@@ -116,18 +117,18 @@ def request_hash(kind: str, request: Mapping) -> str:
 def check_amount(value, *, field: str = "amount_sat", allow_zero: bool = False) -> int:
     """An amount in satoshis: an int (not bool, float, str or Decimal), > 0, at most 21M BTC."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidAmount("Amounts are whole numbers of satoshis.", field=field)
+        raise InvalidAmount(_("Amounts are whole numbers of satoshis."), field=field)
     if value < 0 or (value == 0 and not allow_zero):
-        raise InvalidAmount("The amount must be more than zero.", field=field)
+        raise InvalidAmount(_("The amount must be more than zero."), field=field)
     if value > MAX_SATS:
-        raise InvalidAmount("That is more bitcoin than will ever exist.", field=field)
+        raise InvalidAmount(_("That is more bitcoin than will ever exist."), field=field)
     return value
 
 
 def check_key(key, *, limit: int = KEY_MAX) -> str:
     if not isinstance(key, str) or not key.strip() or len(key) > limit or not key.isprintable():
         raise WalletError(
-            f"An idempotency key is a printable text of 1 to {limit} characters.",
+            _("An idempotency key is a printable text of 1 to %(limit)s characters.") % {"limit": limit},
             field="idempotency_key",
         )
     return key
@@ -256,7 +257,7 @@ class Ledger:
     def _replay(self, existing: JournalEntry, fingerprint: str) -> PostedEntry:
         if existing.request_hash != fingerprint:
             raise IdempotencyConflict(
-                "This idempotency key was already used for a different request; nothing was moved.",
+                _("This idempotency key was already used for a different request; nothing was moved."),
                 field="idempotency_key",
             )
         postings = tuple(
@@ -297,7 +298,7 @@ class Ledger:
             from django.contrib.auth import get_user_model
 
             if not get_user_model().objects.filter(pk=ref.user_id, is_active=True).exists():
-                raise NotFound(f"No user with id {ref.user_id!r}.")
+                raise NotFound(_("No user with id %(id)s.") % {"id": repr(ref.user_id)})
         try:
             with transaction.atomic():
                 Account.objects.create(
@@ -321,7 +322,7 @@ class Ledger:
             if row.kind != Account.Kind.ASSET and after < 0:
                 raise _shortfall(row, -amount)
             if abs(after) > MAX_SATS:
-                raise InvalidAmount("That would hold more bitcoin than will ever exist.")
+                raise InvalidAmount(_("That would hold more bitcoin than will ever exist."))
         return movements
 
     def _write(self, entry: "_NewEntry", locked: dict[str, _Locked], movements: dict[str, int]) -> int:
@@ -350,7 +351,7 @@ def _merged(postings: Postings, accounts: Mapping[str, object]) -> dict[str, int
         movements[ref.code] = movements.get(ref.code, 0) + amount
     movements = {code: amount for code, amount in movements.items() if amount}
     if not movements:
-        raise InvalidAmount("Nothing to move: the amount is zero.")
+        raise InvalidAmount(_("Nothing to move: the amount is zero."))
     if sum(movements.values()) != 0:
         raise WalletError(f"unbalanced entry: postings sum to {sum(movements.values())}")
     return movements
@@ -515,10 +516,12 @@ def _shortfall(account: _Locked, needed: int) -> WalletError:
     want = format_btc(needed)
     if account.kind == Account.Kind.ESCROW:
         return EscrowError(
-            f"The escrow of order {account.order_ref} holds {have} BTC; {want} BTC cannot come out of it."
+            _("The escrow of order %(order)s holds %(have)s BTC; %(want)s BTC cannot come out of it.")
+            % {"order": account.order_ref, "have": have, "want": want}
         )
     error = InsufficientFunds(
-        f"Insufficient funds: the available balance is {have} BTC and this needs {want} BTC.",
+        _("Insufficient funds: the available balance is %(have)s BTC and this needs %(want)s BTC.")
+        % {"have": have, "want": want},
         field="amount",
     )
     error.account_code = account.code

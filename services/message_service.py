@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from marketplace.orders.models import Message
 from services.errors import MessageError
@@ -42,7 +43,7 @@ class MessageService:
         body = clean_text(body if isinstance(body, str) else "")
         problems = text_errors(body, max_length=BODY_MAX, required=True, plain=False)
         if problems:
-            raise MessageError("Write a message first.", errors={"body": problems})
+            raise MessageError(_("Write a message first."), errors={"body": problems})
         order, role = order_for(reference, actor_id, self._access)
         with transaction.atomic():
             message = Message.objects.create(order=order, author_id=actor_id, body=body, created_at=self._clock.now())

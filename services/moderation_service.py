@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from services.errors import ModerationError, NotFound
 from services.page_cache import scopes_for_product
@@ -38,12 +39,12 @@ class ModerationService:
         models = _models()
         details = clean_text(details)
         if reason not in models.ProductReport.Reason.values:
-            raise ModerationError("Choose a reason.", field="reason")
+            raise ModerationError(_("Choose a reason."), field="reason")
         problems = text_errors(details, max_length=DETAILS_MAX, plain=False)
         if reason == models.ProductReport.Reason.OTHER and not details:
-            problems = ["Tell staff what is wrong with this listing."]
+            problems = [_("Tell staff what is wrong with this listing.")]
         if problems:
-            raise ModerationError("Please correct the errors below.", errors={"details": problems})
+            raise ModerationError(_("Please correct the errors below."), errors={"details": problems})
         product = (
             models.Product.objects.filter(pk=product_id, deleted_at=None)
             .select_related("vendor")
@@ -51,9 +52,9 @@ class ModerationService:
             .first()
         )
         if product is None:
-            raise NotFound("No such product.")
+            raise NotFound(_("No such product."))
         if product[1] == reporter_id:
-            raise ModerationError("You cannot report your own listing.")
+            raise ModerationError(_("You cannot report your own listing."))
         try:
             with transaction.atomic():
                 report = models.ProductReport.objects.create(
@@ -65,7 +66,7 @@ class ModerationService:
                 )
                 self._events.publish("products.reported", product_id=product[0], report_id=report.pk)
         except IntegrityError:
-            raise ModerationError("You already reported this listing; staff will look at it.") from None
+            raise ModerationError(_("You already reported this listing; staff will look at it.")) from None
         return report.pk
 
     def unlist(self, *, staff_id: int, product_id: int, note: str) -> None:
@@ -97,10 +98,12 @@ class ModerationService:
                 .first()
             )
             if product is None:
-                raise NotFound("No such product.")
+                raise NotFound(_("No such product."))
             if product.moderation == moderation:
                 raise ModerationError(
-                    "This listing is already unlisted." if moderation == "unlisted" else "This listing is not unlisted."
+                    _("This listing is already unlisted.")
+                    if moderation == "unlisted"
+                    else _("This listing is not unlisted.")
                 )
             now = self._clock.now()
             product.moderation, product.moderation_note = moderation, note
@@ -123,7 +126,7 @@ class ModerationService:
         note = clean_text(note)
         problems = text_errors(note, max_length=NOTE_MAX, min_length=5, required=True, plain=False)
         if problems:
-            raise ModerationError("Write a note the vendor will see.", errors={"note": problems})
+            raise ModerationError(_("Write a note the vendor will see."), errors={"note": problems})
         return note
 
     def _require_staff(self, staff_id: int) -> None:

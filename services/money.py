@@ -12,11 +12,14 @@ none is guessed).
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 SATS_PER_BTC = 100_000_000
 MAX_SATS = 21_000_000 * SATS_PER_BTC
 DECIMALS = 8
 
-EXAMPLE = "Enter an amount in BTC, such as 0.0015."
+EXAMPLE = gettext_noop("Enter an amount in BTC, such as 0.0015.")
 _AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
@@ -27,38 +30,38 @@ class AmountError(ValueError):
 def parse_btc(text: str) -> int:
     """``"0.0015"`` -> ``150000``. At most 8 decimals, no float on the way."""
     if not isinstance(text, str):
-        raise AmountError(EXAMPLE)
+        raise AmountError(_(EXAMPLE))
     cleaned = text.strip()
     if not cleaned:
-        raise AmountError(EXAMPLE)
+        raise AmountError(_(EXAMPLE))
     if not _AMOUNT.fullmatch(cleaned):
         raise AmountError(_why_not_an_amount(cleaned))
     negative = cleaned.startswith("-")
-    whole, _, fraction = cleaned.removeprefix("-").partition(".")
+    whole, _dot, fraction = cleaned.removeprefix("-").partition(".")
     if len(fraction) > DECIMALS:
-        raise AmountError("Bitcoin amounts have at most 8 decimal places.")
+        raise AmountError(_("Bitcoin amounts have at most 8 decimal places."))
     whole = whole.lstrip("0")
     # Compared as text first: int() of thousands of digits is slow, and refused past 4300.
     if len(whole) > 8:
-        raise AmountError("That is more bitcoin than will ever exist.")
+        raise AmountError(_("That is more bitcoin than will ever exist."))
     sats = int(whole or "0") * SATS_PER_BTC + int(fraction.ljust(DECIMALS, "0"))
     if sats > MAX_SATS:
-        raise AmountError("That is more bitcoin than will ever exist.")
+        raise AmountError(_("That is more bitcoin than will ever exist."))
     return -sats if negative else sats
 
 
 def _why_not_an_amount(text: str) -> str:
     if "," in text:
-        return "Use a dot as the decimal separator (0.0002)."
+        return _("Use a dot as the decimal separator (0.0002).")
     if any(not c.isascii() and unicodedata.category(c) == "Nd" for c in text):
-        return "Type the amount with the digits 0-9, such as 0.0015."
+        return _("Type the amount with the digits 0-9, such as 0.0015.")
     if any(c.isalpha() for c in text):
-        return "Enter an amount in BTC, such as 0.0015: digits and one dot, without letters or a unit."
+        return _("Enter an amount in BTC, such as 0.0015: digits and one dot, without letters or a unit.")
     if any(c.isspace() for c in text):
-        return "Type the amount without spaces, such as 0.0015."
+        return _("Type the amount without spaces, such as 0.0015.")
     if text.count(".") > 1:
-        return "An amount has at most one dot, such as 0.0015."
-    return "Use only the digits 0-9 and one dot, such as 0.0015."
+        return _("An amount has at most one dot, such as 0.0015.")
+    return _("Use only the digits 0-9 and one dot, such as 0.0015.")
 
 
 def format_btc(sats: int) -> str:

@@ -24,6 +24,7 @@ class Notice:
     body: str
     link: str = ""
     key: str = ""  # the same for every attempt at this notice: a repeat is recognisable downstream
+    language: str = ""  # what subject and body are written in (the recipient's language)
 
     def text(self) -> str:
         return f"{self.body}\n\n{self.link}" if self.link else self.body
@@ -56,12 +57,14 @@ class EmailBackend:
         # A worker killed between the server's "250" and recording it sends again: the same
         # Message-ID lets mail software drop the repeat.
         domain = self.from_email.rpartition("@")[2] or "marketplace.invalid"
-        headers = {"Message-ID": f"<{notice.key}@{domain}>"} if notice.key else None
+        headers = {"Message-ID": f"<{notice.key}@{domain}>"} if notice.key else {}
+        if notice.language:
+            headers["Content-Language"] = notice.language
         message = EmailMessage(
             subject=self.subject_prefix + notice.subject,
             body=notice.text(),
             from_email=self.from_email,
             to=[notice.email],
-            headers=headers,
+            headers=headers or None,
         )
         message.send(fail_silently=False)

@@ -8,22 +8,34 @@ as the notification: the request that caused it never waits on a mail server, an
 that fails is retried with back-off by the task queue, then shown to staff as failed. The
 notifications module subscribes ``handle`` to the orders' events and the wallets'
 ``deposit_credited``, which are themselves delivered after commit.
+
+Each notification has a kind (services/notification_kinds.py); a user who switched e-mail off for
+that kind (services/notification_preferences.py) still gets it in their list, never by e-mail.
+Reading and marking the list is services/notification_inbox.py.
+
+A notification is written in one person's request for another: its text is composed in the
+recipient's language (``User.language``, empty for the site's default), once per recipient, and
+its e-mail sent in that language too.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from marketplace.notifications.models import Notification
+from marketplace.notifications.models import EmailOptOut, Notification
 from services.money import format_btc
 from services.notification_backends import Notice
+from services.notification_kinds import kind_of, thread_of
 
 if TYPE_CHECKING:
     from services.ports import Clock, NotificationBackend
@@ -32,16 +44,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOPICS = ("orders.changed", "orders.message_posted", "orders.reviewed", "wallets.deposit_credited")
-INBOX_SIZE = 50
 
 
 @dataclass(frozen=True)
-class InboxRow:
-    subject: str
-    body: str
-    link: str
-    created_at: datetime
-    unread: bool
+class _About:
+    text: Callable[[], tuple[str, str]]  # (subject, body), called in the recipient's language
+    path: str
+    topic: str
+    kind: str
+    thread: str
 
 
 class NotificationService:
@@ -55,49 +66,59 @@ class NotificationService:
     def backend_name(self) -> str:
         return self._backend.name
 
-    def notify(self, *, user_ids, subject: str, body: str, path: str = "", topic: str = "") -> None:
-        """Send to each user once the current transaction commits (at once outside one)."""
+    def notify(
+        self, *, user_ids, subject: str, body: str, path: str = "", topic: str = "", kind: str = "", thread: str = ""
+    ) -> None:
+        """Send to each user once the current transaction commits (at once outside one).
+
+        ``kind`` is what a user may switch e-mail off for (services/notification_kinds.py);
+        ``thread`` what the inbox groups it under."""
         recipients = sorted({uid for uid in user_ids if isinstance(uid, int)})
         if recipients:
-            transaction.on_commit(lambda: self._deliver(recipients, subject, body, path, topic))
+            about = _About(lambda: (subject, body), path, topic, kind, thread)
+            transaction.on_commit(lambda: self._deliver(recipients, about))
 
     def handle(self, topic: str, payload: dict) -> None:
         """An order event (delivered after commit): work out who to tell, and what."""
         composed = _compose(topic, payload)
         if composed is None:
             return
-        recipients, subject, body = composed
+        recipients = sorted({uid for uid in composed[0] if isinstance(uid, int)})
+        if not recipients:
+            return
         path = _wallet_path() if topic.startswith("wallets.") else _order_path(payload["reference"])
-        self.notify(user_ids=recipients, subject=subject, body=body, path=path, topic=topic)
-
-    # the user's list
-    def inbox(self, *, user_id: int, limit: int = INBOX_SIZE) -> list[InboxRow]:
-        rows = Notification.objects.filter(user_id=user_id).order_by("-id")[:limit]
-        return [InboxRow(n.subject, n.body, n.link, n.created_at, n.read_at is None) for n in rows]
-
-    def unread_count(self, *, user_id: int) -> int:
-        return Notification.objects.filter(user_id=user_id, read_at=None).count()
-
-    def mark_all_read(self, *, user_id: int) -> int:
-        return Notification.objects.filter(user_id=user_id, read_at=None).update(read_at=self._clock.now())
+        about = _About(
+            lambda: _compose(topic, payload)[1:], path, topic, kind_of(topic, payload), thread_of(topic, payload)
+        )
+        transaction.on_commit(lambda: self._deliver(recipients, about))
 
     # delivery
-    def _deliver(self, recipients: list[int], subject: str, body: str, path: str, topic: str) -> None:
+    def _deliver(self, recipients: list[int], about: _About) -> None:
         """Each user's notification, and the task that sends it, written together."""
         users = get_user_model().objects.filter(pk__in=recipients, is_active=True)
-        users = users.only("pk", "email", "email_verified")
+        users = users.only("pk", "email", "email_verified", "language")
         needs_address = getattr(self._backend, "needs_address", False)
+        # Those who switched this kind of e-mail off still find it in their list on the site.
+        opted_out = (
+            set(EmailOptOut.objects.filter(user_id__in=recipients, kind=about.kind).values_list("user_id", flat=True))
+            if about.kind
+            else set()
+        )
         with transaction.atomic():
             for user in users:
                 # Only an address its owner proved they read (accounts' verification link) is mailed;
                 # without one the notification still reaches the user's list on the site.
-                inbox_only = needs_address and not (user.email and user.email_verified)
+                inbox_only = user.pk in opted_out or (needs_address and not (user.email and user.email_verified))
+                with translation.override(language_of(user)):
+                    subject, body = about.text()
                 record = Notification.objects.create(
                     user_id=user.pk,
-                    topic=topic[:40],
-                    subject=subject[:200],
-                    body=body,
-                    link=path[:300],
+                    topic=about.topic[:40],
+                    kind=about.kind[:20],
+                    thread=about.thread[:60],
+                    subject=str(subject)[:200],
+                    body=str(body),
+                    link=about.path[:300],
                     backend="inbox" if inbox_only else self._backend.name,
                     status=Notification.Status.SENT if inbox_only else Notification.Status.PENDING,
                     created_at=self._clock.now(),
@@ -113,11 +134,19 @@ class NotificationService:
             log.info("notification %s was already sent", record.pk)
             return
         user = record.user
+        if record.kind and EmailOptOut.objects.filter(user_id=user.pk, kind=record.kind).exists():
+            # Switched off between writing it and this attempt: the list on the site is enough.
+            Notification.objects.filter(pk=record.pk).update(status=Notification.Status.SENT, backend="inbox", error="")
+            return
         address = user.email if user.email_verified else ""
         link = self.site_url + record.link if record.link else ""
-        notice = Notice(user.pk, user.username, address, record.subject, record.body, link, f"notification-{record.pk}")
+        language = language_of(user)
+        notice = Notice(
+            user.pk, user.username, address, record.subject, record.body, link, f"notification-{record.pk}", language
+        )
         try:
-            self._backend.send(notice)
+            with translation.override(language):
+                self._backend.send(notice)
         except Exception as exc:  # the order stands whatever the mail server thinks
             log.warning(
                 "notification %s to %s failed on the %s backend: %s", record.pk, user.username, self._backend.name, exc
@@ -127,6 +156,13 @@ class NotificationService:
             )
             raise
         Notification.objects.filter(pk=record.pk).update(status=Notification.Status.SENT, error="")
+
+
+def language_of(user) -> str:
+    """The language to write to this user in: the one they last chose, else the site's."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    chosen = getattr(user, "language", "") or ""
+    return chosen if chosen in codes else settings.LANGUAGE_CODE
 
 
 def _order_path(reference: str) -> str:
@@ -144,51 +180,63 @@ def _wallet_path() -> str:
 
 
 def _compose(topic: str, p: dict) -> tuple[set, str, str] | None:
+    """Who to tell and what, in the active language (the caller switches to the recipient's)."""
     if topic == "wallets.deposit_credited":
         amount = format_btc(int(p.get("amount_sat") or 0))
-        body = f"{amount} BTC arrived in your balance and can be spent now."
-        return {p.get("user_id")} - {None}, f"Deposit of {amount} BTC credited", body
+        body = _("%(amount)s BTC arrived in your balance and can be spent now.") % {"amount": amount}
+        return {p.get("user_id")} - {None}, _("Deposit of %(amount)s BTC credited") % {"amount": amount}, body
     ref = p.get("reference", "")
     buyer, vendor, actor = p.get("buyer_id"), p.get("vendor_user_id"), p.get("actor_id", p.get("author_id"))
     others = {buyer, vendor} - {actor}
     if topic == "orders.message_posted":
-        return others, f"New message about order {ref}", p.get("excerpt", "")
+        return others, _("New message about order %(ref)s") % {"ref": ref}, p.get("excerpt", "")
     if topic == "orders.reviewed":
-        return {vendor}, f"Order {ref} was reviewed: {p.get('rating')}/5", "The buyer left a review of this order."
+        subject = _("Order %(ref)s was reviewed: %(rating)s/5") % {"ref": ref, "rating": p.get("rating")}
+        return {vendor}, subject, _("The buyer left a review of this order.")
     if topic != "orders.changed":
         return None
     amount = format_btc(int(p.get("total_sat") or 0))
     note = p.get("note") or ""
+    about = {"ref": ref, "amount": amount}
     texts = {
-        "place": ({vendor}, f"New order {ref}", f"The buyer paid {amount} BTC into escrow. Accept or decline it."),
-        "accept": ({buyer}, f"Order {ref} was accepted", "The vendor accepted your order and will ship it."),
+        "place": (
+            {vendor},
+            _("New order %(ref)s"),
+            _("The buyer paid %(amount)s BTC into escrow. Accept or decline it."),
+        ),
+        "accept": ({buyer}, _("Order %(ref)s was accepted"), _("The vendor accepted your order and will ship it.")),
         "decline": (
             {buyer},
-            f"Order {ref} was declined",
-            f"The vendor declined your order; {amount} BTC went back to your balance.",
+            _("Order %(ref)s was declined"),
+            _("The vendor declined your order; %(amount)s BTC went back to your balance."),
         ),
-        "cancel": ({vendor}, f"Order {ref} was cancelled", "The buyer cancelled the order before you accepted it."),
+        "cancel": (
+            {vendor},
+            _("Order %(ref)s was cancelled"),
+            _("The buyer cancelled the order before you accepted it."),
+        ),
         "expire": (
             {buyer, vendor},
-            f"Order {ref} was not accepted in time",
-            f"The vendor did not accept it in time; {amount} BTC went back to the buyer.",
+            _("Order %(ref)s was not accepted in time"),
+            _("The vendor did not accept it in time; %(amount)s BTC went back to the buyer."),
         ),
-        "ship": ({buyer}, f"Order {ref} has shipped", "The vendor shipped your order."),
+        "ship": ({buyer}, _("Order %(ref)s has shipped"), _("The vendor shipped your order.")),
         "confirm": (
             {vendor},
-            f"Order {ref} is complete",
-            "The buyer confirmed receipt; the payment was released to your balance.",
+            _("Order %(ref)s is complete"),
+            _("The buyer confirmed receipt; the payment was released to your balance."),
         ),
         "auto_complete": (
             {buyer, vendor},
-            f"Order {ref} completed automatically",
-            "The confirmation period ended; the payment was released to the vendor.",
+            _("Order %(ref)s completed automatically"),
+            _("The confirmation period ended; the payment was released to the vendor."),
         ),
-        "dispute": (others, f"A dispute was opened on order {ref}", "Staff will look into it and rule."),
-        "resolve": ({buyer, vendor}, f"The dispute on order {ref} was resolved", "Staff ruled on the dispute."),
+        "dispute": (others, _("A dispute was opened on order %(ref)s"), _("Staff will look into it and rule.")),
+        "resolve": ({buyer, vendor}, _("The dispute on order %(ref)s was resolved"), _("Staff ruled on the dispute.")),
     }
     found = texts.get(p.get("action"))
     if found is None:
         return None
     recipients, subject, body = found
+    subject, body = subject % about, body % about
     return recipients - {None}, subject, f"{body}\n\n{note}" if note else body

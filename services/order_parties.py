@@ -8,6 +8,8 @@ that does not exist.
 
 import re
 
+from django.utils.translation import gettext as _
+
 from marketplace.orders.models import Dispute, Order
 from services import order_states as states
 from services.errors import NotFound, PermissionDenied
@@ -18,7 +20,7 @@ REFERENCE = re.compile(r"^ORD-[0-9A-Z]{8}$")
 
 def check_reference(value) -> str:
     if not isinstance(value, str) or not REFERENCE.match(value):
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return value
 
 
@@ -48,8 +50,8 @@ def order_for(reference, actor_id, access=None) -> tuple[Order, str]:
         if Capability.RULE_DISPUTES in held and has_dispute(order):
             return order, states.STAFF
         if held & {Capability.VIEW_ANY_ORDER, Capability.RULE_DISPUTES}:
-            raise PermissionDenied("Your staff role lets you look at this order, not act on it.")
-    raise NotFound("No such order.")
+            raise PermissionDenied(_("Your staff role lets you look at this order, not act on it."))
+    raise NotFound(_("No such order."))
 
 
 def has_dispute(order: Order) -> bool:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.orders.models import Message, Order, OrderEvent, OrderLine, Review
 from services import order_states as states
@@ -63,7 +65,12 @@ class OrderRow:
     @property
     def summary(self) -> str:
         more = self.line_count - 1
-        return self.first_title + (f" and {more} more" if more > 0 else "")
+        if more <= 0:
+            return self.first_title
+        return ngettext("%(title)s and %(count)s more", "%(title)s and %(count)s more", more) % {
+            "title": self.first_title,
+            "count": more,
+        }
 
     @property
     def url(self) -> str:
@@ -212,7 +219,7 @@ class OrderQueries:
         typed = typed if typed.startswith("ORD-") else f"ORD-{typed}"
         found = Order.objects.filter(reference=check_reference(typed)).values_list("reference", flat=True).first()
         if found is None:
-            raise NotFound(f"There is no order {typed}.")
+            raise NotFound(_("There is no order %(reference)s.") % {"reference": typed})
         return found
 
     def _page(self, queryset, page, *, oldest_first: bool = False) -> PageOf:
@@ -264,14 +271,14 @@ class OrderQueries:
             .first()
         )
         if order is None:
-            raise NotFound("No such order.")
+            raise NotFound(_("No such order."))
         dispute = getattr(order, "dispute", None)
         role, rules = party_role(order, viewer_id), False
         if role is None:
             held = self._access.capabilities(viewer_id) if viewer_id is not None else frozenset()
             rules = dispute is not None and Capability.RULE_DISPUTES in held
             if not (rules or Capability.VIEW_ANY_ORDER in held):
-                raise NotFound("No such order.")
+                raise NotFound(_("No such order."))
             role = states.STAFF
         # The thread is the buyer and vendor's own; staff read it once one of them disputes.
         messages_visible = role != states.STAFF or dispute is not None

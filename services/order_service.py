@@ -18,6 +18,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from marketplace.orders.models import CartItem, Checkout, Dispute, Order, OrderEvent, OrderLine
 from services import order_states as states
@@ -151,7 +152,7 @@ class OrderService:
             isinstance(expected_total_sat, bool) or not isinstance(expected_total_sat, int)
         ):
             raise CheckoutError(
-                "This checkout form is invalid; reload the page and try again.", field="expected_total_sat"
+                _("This checkout form is invalid; reload the page and try again."), field="expected_total_sat"
             )
         existing = Checkout.objects.filter(buyer_id=buyer_id, idempotency_key=key).first()
         if existing is not None:
@@ -172,9 +173,15 @@ class OrderService:
             # Read once everything is rolled back: earlier orders of this checkout are unpaid again.
             balance = self._balances.get_balance(user_id=buyer_id).available_sat
             raise InsufficientFunds(
-                f"Insufficient funds: this checkout costs {format_btc(total)} BTC and your available "
-                f"balance is {format_btc(balance)} BTC. Deposit {format_btc(max(total - balance, 1))} BTC more, "
-                f"or remove something from your cart.",
+                _(
+                    "Insufficient funds: this checkout costs %(total)s BTC and your available balance is "
+                    "%(balance)s BTC. Deposit %(missing)s BTC more, or remove something from your cart."
+                )
+                % {
+                    "total": format_btc(total),
+                    "balance": format_btc(balance),
+                    "missing": format_btc(max(total - balance, 1)),
+                },
             ) from None
 
     def _checkout(self, buyer_id, key, expected_total_sat, items) -> CheckoutResult:
@@ -186,22 +193,27 @@ class OrderService:
         if items is None:
             cart = list(CartItem.objects.select_for_update().filter(user_id=buyer_id).order_by("pk"))
             if not cart:
-                raise CheckoutError("Your cart is empty.")
+                raise CheckoutError(_("Your cart is empty."))
             cart_ids = [line.pk for line in cart]
             wanted = {line.product_id: line.quantity for line in cart}
         else:
             wanted = dict(items)
             if not wanted:
-                raise CheckoutError("Nothing to buy.")
+                raise CheckoutError(_("Nothing to buy."))
         lines = self._catalog.reserve_stock(items=wanted)
         own = [line.title for line in lines if line.vendor_user_id == buyer_id]
         if own:
-            raise CheckoutError(f"You cannot buy from your own shop: remove {own[0]} from your cart.")
+            raise CheckoutError(
+                _("You cannot buy from your own shop: remove %(title)s from your cart.") % {"title": own[0]}
+            )
         total = sum(line.total_sat for line in lines)
         if expected_total_sat is not None and total != expected_total_sat:
             raise CheckoutError(
-                f"Prices or quantities changed since you looked: the total is now {format_btc(total)} BTC, "
-                f"not {format_btc(int(expected_total_sat))} BTC. Review your cart and check out again."
+                _(
+                    "Prices or quantities changed since you looked: the total is now %(total)s BTC, "
+                    "not %(expected)s BTC. Review your cart and check out again."
+                )
+                % {"total": format_btc(total), "expected": format_btc(int(expected_total_sat))}
             )
         references = []
         accept_by = now + timedelta(days=self.accept_timeout_days)
@@ -275,8 +287,8 @@ class OrderService:
         now = self._clock.now()
         if order.state == states.FUNDED and role == states.VENDOR and now > order.accept_by:
             raise IllegalTransition(
-                f"Too late: this order had to be accepted by {order.accept_by:%Y-%m-%d %H:%M} UTC; "
-                f"the buyer is being refunded."
+                _("Too late: this order had to be accepted by %(deadline)s UTC; the buyer is being refunded.")
+                % {"deadline": f"{order.accept_by:%Y-%m-%d %H:%M}"}
             )
         with transaction.atomic():
             if order.state == states.FUNDED and role == states.VENDOR:
@@ -291,13 +303,18 @@ class OrderService:
                 )
                 if shop is not None and shop["suspended_at"] is not None:
                     raise VendorNotActive(
-                        f"Your shop is suspended, so it cannot accept new orders (the reason given: "
-                        f"{shop['suspension_reason']}). Decline this one to refund the buyer now."
+                        _(
+                            "Your shop is suspended, so it cannot accept new orders (the reason given: "
+                            "%(reason)s). Decline this one to refund the buyer now."
+                        )
+                        % {"reason": shop["suspension_reason"]}
                     )
                 if shop is None or shop["status"] != Vendor.Status.APPROVED:
                     raise VendorNotActive(
-                        "Your shop is not open, so it cannot accept new orders. Decline this one to refund the "
-                        "buyer now."
+                        _(
+                            "Your shop is not open, so it cannot accept new orders. Decline this one to refund the "
+                            "buyer now."
+                        )
                     )
             return self._apply(order, "accept", actor_id=actor_id, role=role, fields={"accepted_at": now})
 
@@ -350,13 +367,13 @@ class OrderService:
         reason = clean_text(reason if isinstance(reason, str) else "")
         problems = text_errors(reason, max_length=REASON_MAX, min_length=REASON_MIN, required=True, plain=False)
         if problems:
-            raise DisputeError("Say what went wrong, so staff can rule on it.", errors={"reason": problems})
+            raise DisputeError(_("Say what went wrong, so staff can rule on it."), errors={"reason": problems})
         order, role = order_for(reference, actor_id, self._access)
         now = self._clock.now()
         if order.state == states.SHIPPED and order.auto_complete_at and now >= order.auto_complete_at:
             raise IllegalTransition(
-                f"The time to dispute this order ended on {order.auto_complete_at:%Y-%m-%d %H:%M} UTC; "
-                f"it completes automatically."
+                _("The time to dispute this order ended on %(deadline)s UTC; it completes automatically.")
+                % {"deadline": f"{order.auto_complete_at:%Y-%m-%d %H:%M}"}
             )
         with transaction.atomic():
             result = self._apply(
@@ -384,17 +401,17 @@ class OrderService:
         staff = self._access.require(staff_id, Capability.RULE_DISPUTES)
         errors = {}
         if ruling not in RULINGS:
-            errors["ruling"] = ["Choose refund, release or split."]
+            errors["ruling"] = [_("Choose refund, release or split.")]
         if ruling == "split" and (
             isinstance(buyer_percent, bool) or not isinstance(buyer_percent, int) or not 1 <= buyer_percent <= 99
         ):
-            errors["buyer_percent"] = ["For a split, give the buyer's share as a whole percentage from 1 to 99."]
+            errors["buyer_percent"] = [_("For a split, give the buyer's share as a whole percentage from 1 to 99.")]
         note = clean_text(note if isinstance(note, str) else "")
         problems = text_errors(note, max_length=REASON_MAX, min_length=5, required=True, plain=False)
         if problems:
             errors["note"] = problems
         if errors:
-            raise DisputeError("Please correct the ruling.", errors=errors)
+            raise DisputeError(_("Please correct the ruling."), errors=errors)
         order, role = order_for(reference, staff, self._access)
         dispute = Dispute.objects.filter(order=order).first()
         if ruling == "refund":
@@ -493,7 +510,8 @@ class OrderService:
             if not moved:
                 now_state = Order.objects.filter(pk=order.pk).values_list("state", flat=True).first()
                 raise OrderChanged(
-                    f"This order changed meanwhile: it is now {states.label(now_state).lower()}. Nothing was done."
+                    _("This order changed meanwhile: it is now %(state)s. Nothing was done.")
+                    % {"state": states.in_sentence(now_state)}
                 )
             entry = self._settle(order, settlement) if settlement is not None else None
             if action.restock if restock is None else restock:  # a ruling decides for itself
@@ -577,8 +595,8 @@ def _split(order: Order, buyer_percent: int) -> _Settlement:
     to_buyer = order.total_sat * buyer_percent // 100
     if not 0 < to_buyer < order.total_sat:
         raise DisputeError(
-            f"This order ({format_btc(order.total_sat)} BTC) is too small to split {buyer_percent}%: "
-            f"refund or release it instead.",
+            _("This order (%(total)s BTC) is too small to split %(percent)s%%: refund or release it instead.")
+            % {"total": format_btc(order.total_sat), "percent": buyer_percent},
             field="buyer_percent",
         )
     to_vendor = order.total_sat - to_buyer
@@ -594,7 +612,7 @@ def _timeout_note(action: str, service: OrderService) -> str:
 
 def _key(value) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > KEY_MAX or not value.isprintable():
-        raise CheckoutError("This checkout form is invalid; reload the page and try again.", field="idempotency_key")
+        raise CheckoutError(_("This checkout form is invalid; reload the page and try again."), field="idempotency_key")
     return value
 
 
@@ -602,7 +620,7 @@ def _note(value, field: str, limit: int) -> str:
     text = clean_text(value if isinstance(value, str) else "")
     problems = text_errors(text, max_length=limit, plain=False)
     if problems:
-        raise OrderError("Please correct the note.", errors={field: problems})
+        raise OrderError(_("Please correct the note."), errors={field: problems})
     return text
 
 

@@ -12,6 +12,9 @@ releases it to the vendor less commission; a ruling refunds, releases or splits 
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 FUNDED = "funded"
 ACCEPTED = "accepted"
 SHIPPED = "shipped"
@@ -28,15 +31,29 @@ CLOSED = frozenset({COMPLETED, CANCELLED, DECLINED, EXPIRED, RESOLVED})
 ALL = OPEN | CLOSED
 
 LABELS = {
-    FUNDED: "Paid, waiting for the vendor",
-    ACCEPTED: "Accepted by the vendor",
-    SHIPPED: "Shipped",
-    COMPLETED: "Completed",
-    CANCELLED: "Cancelled by the buyer",
-    DECLINED: "Declined by the vendor",
-    EXPIRED: "Not accepted in time",
-    DISPUTED: "In dispute",
-    RESOLVED: "Dispute resolved",
+    FUNDED: gettext_lazy("Paid, waiting for the vendor"),
+    ACCEPTED: gettext_lazy("Accepted by the vendor"),
+    SHIPPED: gettext_lazy("Shipped"),
+    COMPLETED: gettext_lazy("Completed"),
+    CANCELLED: gettext_lazy("Cancelled by the buyer"),
+    DECLINED: gettext_lazy("Declined by the vendor"),
+    EXPIRED: gettext_lazy("Not accepted in time"),
+    DISPUTED: gettext_lazy("In dispute"),
+    RESOLVED: gettext_lazy("Dispute resolved"),
+}
+
+# The labels as they read inside a sentence ("This order is in dispute: ..."): lower case in
+# English, but German nouns keep their capitals, so each language says how it reads there.
+IN_SENTENCE = {
+    FUNDED: pgettext_lazy("order state in a sentence", "paid, waiting for the vendor"),
+    ACCEPTED: pgettext_lazy("order state in a sentence", "accepted by the vendor"),
+    SHIPPED: pgettext_lazy("order state in a sentence", "shipped"),
+    COMPLETED: pgettext_lazy("order state in a sentence", "completed"),
+    CANCELLED: pgettext_lazy("order state in a sentence", "cancelled by the buyer"),
+    DECLINED: pgettext_lazy("order state in a sentence", "declined by the vendor"),
+    EXPIRED: pgettext_lazy("order state in a sentence", "not accepted in time"),
+    DISPUTED: pgettext_lazy("order state in a sentence", "in dispute"),
+    RESOLVED: pgettext_lazy("order state in a sentence", "dispute resolved"),
 }
 
 BUYER = "buyer"
@@ -51,7 +68,7 @@ class Action:
     sources: frozenset[str]
     target: str
     roles: frozenset[str]
-    verb: str  # "cancelled": for messages such as "it can no longer be cancelled"
+    verb: str  # "cancelled" (translated lazily): for messages such as "it can no longer be cancelled"
     money: str  # "" | "refund" | "release" | "ruling"
     restock: bool = False
 
@@ -59,32 +76,115 @@ class Action:
 ACTIONS = {
     a.name: a
     for a in (
-        Action("accept", frozenset({FUNDED}), ACCEPTED, frozenset({VENDOR}), "accepted", ""),
-        Action("decline", frozenset({FUNDED}), DECLINED, frozenset({VENDOR}), "declined", "refund", restock=True),
-        Action("cancel", frozenset({FUNDED}), CANCELLED, frozenset({BUYER}), "cancelled", "refund", restock=True),
-        Action("expire", frozenset({FUNDED}), EXPIRED, frozenset({SYSTEM}), "refunded", "refund", restock=True),
-        Action("ship", frozenset({ACCEPTED}), SHIPPED, frozenset({VENDOR}), "shipped", ""),
-        Action("confirm", frozenset({SHIPPED}), COMPLETED, frozenset({BUYER}), "confirmed", "release"),
-        Action("auto_complete", frozenset({SHIPPED}), COMPLETED, frozenset({SYSTEM}), "completed", "release"),
-        Action("dispute", frozenset({ACCEPTED, SHIPPED}), DISPUTED, frozenset({BUYER, VENDOR}), "disputed", ""),
-        Action("resolve", frozenset({DISPUTED}), RESOLVED, frozenset({STAFF}), "resolved", "ruling"),
+        Action(
+            "accept",
+            frozenset({FUNDED}),
+            ACCEPTED,
+            frozenset({VENDOR}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "accepted"),
+            "",
+        ),
+        Action(
+            "decline",
+            frozenset({FUNDED}),
+            DECLINED,
+            frozenset({VENDOR}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "declined"),
+            "refund",
+            restock=True,
+        ),
+        Action(
+            "cancel",
+            frozenset({FUNDED}),
+            CANCELLED,
+            frozenset({BUYER}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "cancelled"),
+            "refund",
+            restock=True,
+        ),
+        Action(
+            "expire",
+            frozenset({FUNDED}),
+            EXPIRED,
+            frozenset({SYSTEM}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "refunded"),
+            "refund",
+            restock=True,
+        ),
+        Action(
+            "ship",
+            frozenset({ACCEPTED}),
+            SHIPPED,
+            frozenset({VENDOR}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "shipped"),
+            "",
+        ),
+        Action(
+            "confirm",
+            frozenset({SHIPPED}),
+            COMPLETED,
+            frozenset({BUYER}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "confirmed"),
+            "release",
+        ),
+        Action(
+            "auto_complete",
+            frozenset({SHIPPED}),
+            COMPLETED,
+            frozenset({SYSTEM}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "completed"),
+            "release",
+        ),
+        Action(
+            "dispute",
+            frozenset({ACCEPTED, SHIPPED}),
+            DISPUTED,
+            frozenset({BUYER, VENDOR}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "disputed"),
+            "",
+        ),
+        Action(
+            "resolve",
+            frozenset({DISPUTED}),
+            RESOLVED,
+            frozenset({STAFF}),
+            pgettext_lazy("order action, as in: it can no longer be ...", "resolved"),
+            "ruling",
+        ),
     )
 }
 
-ROLE_NAMES = {BUYER: "the buyer", VENDOR: "the vendor", STAFF: "staff", SYSTEM: "the marketplace"}
+ROLE_NAMES = {
+    BUYER: pgettext_lazy("who may act", "the buyer"),
+    VENDOR: pgettext_lazy("who may act", "the vendor"),
+    STAFF: pgettext_lazy("who may act", "staff"),
+    SYSTEM: pgettext_lazy("who may act", "the marketplace"),
+}
 
 
 def label(state: str) -> str:
-    return LABELS.get(state, state)
+    """The state's label in the active language, as plain text (JSON answers carry it too)."""
+    return str(LABELS.get(state, state))
+
+
+def in_sentence(state: str) -> str:
+    """The state as it reads inside a sentence: ``"in dispute"``."""
+    return str(IN_SENTENCE.get(state, state))
 
 
 def refusal(action: Action, state: str, role: str) -> str | None:
     """Why ``role`` may not take ``action`` on an order in ``state``; None when it may."""
     if role not in action.roles:
-        who = " or ".join(ROLE_NAMES[r] for r in sorted(action.roles))
-        return f"Only {who} can do that."
+        names = [str(ROLE_NAMES[r]) for r in sorted(action.roles)]
+        who = names[0]
+        for name in names[1:]:
+            who = _("%(one)s or %(other)s") % {"one": who, "other": name}
+        return _("Only %(who)s can do that.") % {"who": who}
     if state not in action.sources:
-        return f"This order is {label(state).lower()}: it can no longer be {action.verb}."
+        return _("This order is %(state)s: it can no longer be %(done)s.") % {
+            "state": in_sentence(state),
+            "done": str(action.verb),
+        }
     return None
 
 

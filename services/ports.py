@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from services.notification_backends import Notice
     from services.product_images import PreparedImage, StoredImage, Thumbnail
     from services.reload_journal import ReloadEntry
+    from services.review_slots import ReviewsPage
     from services.vendor_slots import PageOf, VendorRating
 
 
@@ -89,9 +90,18 @@ class Ratings(Protocol):
     def ratings_for(self, *, vendor_ids: Sequence[int]) -> dict[int, VendorRating]: ...
 
 
+class Reviews(Protocol):
+    """Filled by ``vendors.reviews`` and ``products.reviews``: orders' ``review_queries``,
+    ``NoReviews`` until then (services/review_slots.py)."""
+
+    def for_product(self, *, product_id: int, page: int = 1) -> ReviewsPage: ...
+
+    def for_shop(self, *, vendor_id: int, page: int = 1) -> ReviewsPage: ...
+
+
 # products
 class SearchBackend(Protocol):
-    """Filled by ``products.search_backend`` (``SimpleSearch`` or ``PostgresSearch``)."""
+    """Filled by ``products.search_backend`` (``Fts5Search``, ``PostgresSearch`` or ``SimpleSearch``)."""
 
     name: str
     ranks: bool

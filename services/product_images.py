@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.errors import ImageRejected, NotFound, ServiceUnavailable
@@ -43,8 +45,8 @@ MAX_EDGE = 20_000
 THUMBNAIL_WIDTHS = (240, 480)
 THUMBNAIL_TYPE = "image/webp"
 THUMBNAIL_QUALITY = 80
-STORE_FAILED = "The picture could not be stored; try again later."
-READ_FAILED = "The picture cannot be read from storage right now; try again later."
+STORE_FAILED = gettext_noop("The picture could not be stored; try again later.")
+READ_FAILED = gettext_noop("The picture cannot be read from storage right now; try again later.")
 
 log = logging.getLogger(__name__)
 
@@ -106,20 +108,28 @@ class ProductImages:
         return next((width for width in THUMBNAIL_WIDTHS if str(size) == str(width)), None)
 
     def describe_limits(self) -> str:
-        return f"JPEG, PNG, WebP or GIF, up to {self.max_bytes // (1024 * 1024)} MB each"
+        return _("JPEG, PNG, WebP or GIF, up to %(size)s MB each") % {"size": self.max_bytes // (1024 * 1024)}
 
     def prepare(self, upload) -> PreparedImage:
         """Check one uploaded file and re-encode it; ``ImageRejected`` says what is wrong."""
         name = str(getattr(upload, "name", "") or "the file")[:80]
         size = getattr(upload, "size", None)
         if not size:
-            raise ImageRejected(f"{name} is empty.", field="images")
+            raise ImageRejected(_("%(name)s is empty.") % {"name": name}, field="images")
         if size > self.max_bytes:
             raise ImageRejected(
-                f"{name} is {size / (1024 * 1024):.1f} MB; the limit is {self.max_bytes / (1024 * 1024):.0f} MB.",
+                _("%(name)s is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "name": name,
+                    "size": f"{size / (1024 * 1024):.1f}",
+                    "limit": f"{self.max_bytes / (1024 * 1024):.0f}",
+                },
                 field="images",
             )
-        not_an_image = ImageRejected(f"{name} is not a picture we can read ({self.describe_limits()}).", field="images")
+        not_an_image = ImageRejected(
+            _("%(name)s is not a picture we can read (%(limits)s).") % {"name": name, "limits": self.describe_limits()},
+            field="images",
+        )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -131,8 +141,8 @@ class ProductImages:
                         raise not_an_image
                     if width * height > self.max_pixels or max(width, height) > MAX_EDGE:
                         raise ImageRejected(
-                            f"{name} is {width}×{height} pixels; the limit is "
-                            f"{self.max_pixels // 1_000_000} million pixels.",
+                            _("%(name)s is %(width)s×%(height)s pixels; the limit is %(limit)s million pixels.")
+                            % {"name": name, "width": width, "height": height, "limit": self.max_pixels // 1_000_000},
                             field="images",
                         )
                     probe.verify()
@@ -145,7 +155,7 @@ class ProductImages:
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRejected(f"{name} is too large once decoded.", field="images") from None
+            raise ImageRejected(_("%(name)s is too large once decoded.") % {"name": name}, field="images") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
             raise not_an_image from None
 
@@ -188,15 +198,15 @@ class ProductImages:
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(io.BytesIO(content)) as image:
                     if image.format not in FORMATS or image.width * image.height > self.max_pixels:
-                        raise ImageRejected("The stored picture is not one we can read.")
+                        raise ImageRejected(_("The stored picture is not one we can read."))
                     image.load()
                     return self._thumbnails(image)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRejected("The stored picture is too large once decoded.") from None
+            raise ImageRejected(_("The stored picture is too large once decoded.")) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
-            raise ImageRejected("The stored picture is not one we can read.") from None
+            raise ImageRejected(_("The stored picture is not one we can read.")) from None
 
     # storage
     def save(self, prepared: PreparedImage) -> str:
@@ -217,7 +227,7 @@ class ProductImages:
         except Exception as error:
             log.warning("a product picture could not be stored: %s: %s", type(error).__name__, error)
             self.discard(written)
-            raise ServiceUnavailable(STORE_FAILED, field="images") from error
+            raise ServiceUnavailable(_(STORE_FAILED), field="images") from error
         return StoredImage(file, thumbnails)
 
     def store_thumbnails(self, name: str, thumbnails: tuple[Thumbnail, ...]) -> dict[int, str]:
@@ -230,7 +240,7 @@ class ProductImages:
         except Exception as error:
             log.warning("thumbnails of %s could not be stored: %s: %s", name, type(error).__name__, error)
             self.discard(written)
-            raise ServiceUnavailable(STORE_FAILED, field="images") from error
+            raise ServiceUnavailable(_(STORE_FAILED), field="images") from error
 
     def _save_thumbnails(self, stem: str, thumbnails: tuple[Thumbnail, ...], written: list[str]) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -263,7 +273,7 @@ class ProductImages:
         try:
             return handle.read()
         except Exception as error:
-            raise ServiceUnavailable(READ_FAILED) from error
+            raise ServiceUnavailable(_(READ_FAILED)) from error
         finally:
             handle.close()
 
@@ -285,7 +295,7 @@ class ProductImages:
         try:
             return self._storage.open(name, "rb")
         except FileNotFoundError:
-            raise NotFound("There is no such picture.") from None
+            raise NotFound(_("There is no such picture.")) from None
         except Exception as error:
             log.warning("product image %s could not be read: %s: %s", name, type(error).__name__, error)
-            raise ServiceUnavailable(READ_FAILED) from error
+            raise ServiceUnavailable(_(READ_FAILED)) from error

@@ -13,6 +13,8 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.utils.translation import ngettext
+
 from services.errors import MailThrottled
 
 if TYPE_CHECKING:
@@ -50,7 +52,12 @@ class SendLimiter:
             if MailRequest.objects.filter(scope=scope, key=digest, created_at__gte=since).count() > limit:
                 minutes = math.ceil(self.window_seconds / 60)
                 raise MailThrottled(
-                    f"Too many e-mails were asked for lately. Try again in {minutes} minutes.",
+                    ngettext(
+                        "Too many e-mails were asked for lately. Try again in %(count)s minute.",
+                        "Too many e-mails were asked for lately. Try again in %(count)s minutes.",
+                        minutes,
+                    )
+                    % {"count": minutes},
                     retry_after=self.window_seconds,
                 )
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from services.errors import NotFound, PermissionDenied
 
@@ -33,14 +35,14 @@ class Capability(StrEnum):
 
 # What each capability lets a person do, shown in the admin and docs/security.md.
 DESCRIPTIONS = {
-    Capability.VIEW_ANY_ORDER: "Look up any order, its history and disputes (read-only)",
-    Capability.MODERATE_CATALOG: "Review reported listings and hide or restore them",
-    Capability.MANAGE_VENDORS: "Approve, reject, suspend and reinstate shops",
-    Capability.HANDLE_DEPOSITS: "Propose and confirm deposits recorded by hand",
-    Capability.HANDLE_WITHDRAWALS: "Approve or reject withdrawals",
-    Capability.RULE_DISPUTES: "Rule on disputed orders (refund, release, split)",
-    Capability.AUDIT_LEDGER: "Read the ledger audit and the staff audit log",
-    Capability.OPERATE: "Ops page, health details, metrics, reloads",
+    Capability.VIEW_ANY_ORDER: _("Look up any order, its history and disputes (read-only)"),
+    Capability.MODERATE_CATALOG: _("Review reported listings and hide or restore them"),
+    Capability.MANAGE_VENDORS: _("Approve, reject, suspend and reinstate shops"),
+    Capability.HANDLE_DEPOSITS: _("Propose and confirm deposits recorded by hand"),
+    Capability.HANDLE_WITHDRAWALS: _("Approve or reject withdrawals"),
+    Capability.RULE_DISPUTES: _("Rule on disputed orders (refund, release, split)"),
+    Capability.AUDIT_LEDGER: _("Read the ledger audit and the staff audit log"),
+    Capability.OPERATE: _("Ops page, health details, metrics, reloads"),
 }
 
 ROLES: dict[str, tuple[Capability, ...]] = {
@@ -100,7 +102,11 @@ class StaffAccess:
         """The user's id if they hold ``capability``; ``PermissionDenied`` otherwise."""
         found = self._user(user)
         if found is None or not self.can(found, capability):
-            raise PermissionDenied(message or f"Only staff allowed to {DESCRIPTIONS[Capability(capability)].lower()}.")
+            if not message:
+                what = str(DESCRIPTIONS[Capability(capability)])
+                # Only the first letter: a translation may capitalise its nouns.
+                message = gettext("Only staff allowed to %(what)s.") % {"what": what[:1].lower() + what[1:]}
+            raise PermissionDenied(message)
         return found.pk
 
     def roles(self, user) -> list[str]:

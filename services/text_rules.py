@@ -7,6 +7,9 @@ render and should learn at once that it will not.
 
 import re
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -21,12 +24,22 @@ def text_errors(
     text: str, *, max_length: int, min_length: int = 0, required: bool = False, plain: bool = True
 ) -> list[str]:
     if required and not text:
-        return ["This field is required."]
+        return [_("This field is required.")]
     if text and len(text) < min_length:
-        return [f"At least {min_length} characters."]
+        return [
+            ngettext("At least %(count)s character.", "At least %(count)s characters.", min_length)
+            % {"count": min_length}
+        ]
     if len(text) > max_length:
-        return [f"At most {max_length} characters (this has {len(text)})."]
+        return [
+            ngettext(
+                "At most %(count)s character (this has %(length)s).",
+                "At most %(count)s characters (this has %(length)s).",
+                max_length,
+            )
+            % {"count": max_length, "length": len(text)}
+        ]
     if plain and _TAG.search(text):
         tag = _TAG.search(text).group(0)[:40]
-        return [f"Plain text only: remove the HTML markup ({tag})."]
+        return [_("Plain text only: remove the HTML markup (%(tag)s).") % {"tag": tag}]
     return []

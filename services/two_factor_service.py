@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import django_otp
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.oath import TOTP
 
 from services.errors import TwoFactorError
@@ -55,18 +57,18 @@ class TwoFactorService:
         return self._staff.is_staff_member(user)
 
     def has_device(self, user) -> bool:
-        TOTPDevice, _, _ = _devices()
+        TOTPDevice = _devices()[0]
         return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
     def recovery_codes_left(self, user) -> int:
-        _, _, StaticToken = _devices()
+        StaticToken = _devices()[2]
         return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
     def start_enrolment(self, user) -> Enrolment:
         """A new (unconfirmed) authenticator secret, or the one shown before if still unconfirmed."""
         if self.has_device(user):
-            raise TwoFactorError("Two-factor sign-in is already on for this account.")
-        TOTPDevice, _, _ = _devices()
+            raise TwoFactorError(_("Two-factor sign-in is already on for this account."))
+        TOTPDevice = _devices()[0]
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
@@ -74,12 +76,12 @@ class TwoFactorService:
 
     def confirm_enrolment(self, user, code: str) -> tuple[TOTPDevice, list[str]]:
         """Turn the authenticator on with a code it shows; returns it and the recovery codes, to show once."""
-        TOTPDevice, _, _ = _devices()
+        TOTPDevice = _devices()[0]
         token = _normalise(code)
         with transaction.atomic():
             device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
             if device is None or self.has_device(user):
-                raise TwoFactorError("Start again: open the two-factor page to get a new secret.")
+                raise TwoFactorError(_("Start again: open the two-factor page to get a new secret."))
             _allowed(device)
             right = len(token) == TOTP_DIGITS and token.isdigit() and device.verify_token(token)
             if right:
@@ -89,47 +91,47 @@ class TwoFactorService:
                 codes = self._replace_recovery_codes(user)
         # Raised after the block: the device's count of wrong codes (its throttle) must stay.
         if not right:
-            raise TwoFactorError("That code is not right. Check the clock of your phone and try the next one.")
+            raise TwoFactorError(_("That code is not right. Check the clock of your phone and try the next one."))
         return device, codes
 
     def verify(self, user, code: str):
         """The device that accepts ``code`` (6 digits: the authenticator; otherwise a recovery code)."""
-        TOTPDevice, StaticDevice, _ = _devices()
+        TOTPDevice, StaticDevice = _devices()[:2]
         token = _normalise(code)
         if not token:
-            raise TwoFactorError("Enter the code from your authenticator app, or a recovery code.")
+            raise TwoFactorError(_("Enter the code from your authenticator app, or a recovery code."))
         totp = len(token) == TOTP_DIGITS and token.isdigit()
         model = TOTPDevice if totp else StaticDevice
         device = model.objects.filter(user=user, confirmed=True).first()
         if device is None or len(token) > 16:
-            raise TwoFactorError("That code is not right.")
+            raise TwoFactorError(_("That code is not right."))
         _allowed(device)
         accepted = django_otp.verify_token(user, device.persistent_id, token)
         if accepted is not None:
             return accepted
         if totp and _seen_before(device, token):
-            raise TwoFactorError("That code was used already. Wait for the next one in your app.")
+            raise TwoFactorError(_("That code was used already. Wait for the next one in your app."))
         if totp:
-            raise TwoFactorError("That code is not right. Check the clock of your phone and try the next one.")
-        raise TwoFactorError("That recovery code is not right, or was used already.")
+            raise TwoFactorError(_("That code is not right. Check the clock of your phone and try the next one."))
+        raise TwoFactorError(_("That recovery code is not right, or was used already."))
 
     def new_recovery_codes(self, user) -> list[str]:
         if not self.has_device(user):
-            raise TwoFactorError("Turn two-factor sign-in on first.")
+            raise TwoFactorError(_("Turn two-factor sign-in on first."))
         with transaction.atomic():
             return self._replace_recovery_codes(user)
 
     def disable(self, user) -> None:
         if self.is_required(user):
-            raise TwoFactorError("Staff members must keep two-factor sign-in on.")
-        TOTPDevice, StaticDevice, _ = _devices()
+            raise TwoFactorError(_("Staff members must keep two-factor sign-in on."))
+        TOTPDevice, StaticDevice = _devices()[:2]
         with transaction.atomic():
             TOTPDevice.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()
 
     @staticmethod
     def _replace_recovery_codes(user) -> list[str]:
-        _, StaticDevice, StaticToken = _devices()
+        StaticDevice, StaticToken = _devices()[1:]
         StaticDevice.objects.filter(user=user).delete()
         device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
@@ -149,11 +151,17 @@ def _allowed(device) -> None:
     allowed, extra = device.verify_is_allowed()
     if not allowed:
         until = (extra or {}).get("locked_until")
-        wait = "a few seconds"
-        if until is not None:
-            seconds = max(1, int((until - timezone.now()).total_seconds()) + 1)
-            wait = f"{seconds} second{'s' if seconds != 1 else ''}"
-        raise TwoFactorError(f"Too many wrong codes. Wait {wait} and try again.")
+        if until is None:
+            raise TwoFactorError(_("Too many wrong codes. Wait a few seconds and try again."))
+        seconds = max(1, int((until - timezone.now()).total_seconds()) + 1)
+        raise TwoFactorError(
+            ngettext(
+                "Too many wrong codes. Wait %(count)s second and try again.",
+                "Too many wrong codes. Wait %(count)s seconds and try again.",
+                seconds,
+            )
+            % {"count": seconds}
+        )
 
 
 def _seen_before(device, token: str) -> bool:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from services.errors import (
     NotFound,
@@ -16,13 +17,14 @@ from services.errors import (
     VendorNotActive,
     VendorStateError,
 )
+from services.review_slots import NO_REVIEWS, NoReviews, ReviewsPage
 from services.staff_access import Capability
 from services.text_rules import clean_text, text_errors
 from services.vendor_slots import NO_RATING, PageOf, VendorRating, page_bounds
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
-    from services.ports import Clock, Events, Listings, Ratings
+    from services.ports import Clock, Events, Listings, Ratings, Reviews
     from services.staff_access import StaffAccess
 
 SHOP_NAME_MIN = 3
@@ -61,8 +63,8 @@ class VendorSummary:
     @property
     def status_label(self) -> str:
         if self.suspended:
-            return "Suspended"
-        return {"pending": "Waiting for review", "approved": "Approved", "rejected": "Rejected"}[self.status]
+            return _("Suspended")
+        return {"pending": _("Waiting for review"), "approved": _("Approved"), "rejected": _("Rejected")}[self.status]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Storefront:
     vendor: VendorSummary
     listing: PageOf
     rating: VendorRating
+    reviews: ReviewsPage = NO_REVIEWS
 
 
 def _vendor_model():
@@ -107,6 +110,7 @@ class VendorService:
         clock: Clock,
         listings: Listings,
         ratings: Ratings,
+        reviews: Reviews | None = None,
     ):
         self._access = access  # StaffAccess
         self._cache = page_cache
@@ -114,6 +118,7 @@ class VendorService:
         self._clock = clock
         self._listings = listings
         self._ratings = ratings
+        self._reviews = reviews or NoReviews()  # the orders module fills the slot
 
     # reads
     def get_for_user(self, *, user_id: int) -> VendorSummary | None:
@@ -124,19 +129,19 @@ class VendorService:
         try:
             return summarize(_vendor_model().objects.get(pk=int(vendor_id)))
         except (_vendor_model().DoesNotExist, TypeError, ValueError):
-            raise NotFound("No such shop.") from None
+            raise NotFound(_("No such shop.")) from None
 
     def require_active(self, *, user_id: int) -> VendorSummary:
         """The caller's shop, if it may sell; otherwise a refusal that says why."""
         vendor = self.get_for_user(user_id=user_id)
         if vendor is None:
-            raise VendorNotActive("Only vendors can do this. Apply to open a shop first.")
+            raise VendorNotActive(_("Only vendors can do this. Apply to open a shop first."))
         if vendor.suspended:
-            raise VendorNotActive(f"Your shop is suspended: {vendor.suspension_reason}")
+            raise VendorNotActive(_("Your shop is suspended: %(reason)s") % {"reason": vendor.suspension_reason})
         if vendor.status == "pending":
-            raise VendorNotActive("Your shop is waiting for review; you can list products once it is approved.")
+            raise VendorNotActive(_("Your shop is waiting for review; you can list products once it is approved."))
         if vendor.status == "rejected":
-            raise VendorNotActive(f"Your application was rejected: {vendor.review_note}")
+            raise VendorNotActive(_("Your application was rejected: %(reason)s") % {"reason": vendor.review_note})
         return vendor
 
     def open_shops(self, *, page: int = 1, page_size: int = 24) -> PageOf:
@@ -150,7 +155,9 @@ class VendorService:
         paired = tuple((row, ratings.get(row.id, NO_RATING)) for row in rows)
         return PageOf(rows=paired, number=number, num_pages=pages, count=count)
 
-    def storefront(self, *, slug: str, page: int = 1, viewer_id: int | None = None) -> Storefront:
+    def storefront(
+        self, *, slug: str, page: int = 1, viewer_id: int | None = None, reviews_page: int = 1
+    ) -> Storefront:
         """A shop's public page. Only active shops have one, except for their owner and the staff
         who manage shops.
 
@@ -160,25 +167,27 @@ class VendorService:
         if not _ANY_SLUG.fullmatch(slug):
             # Not a slug at all (from the API's path; the pages' URL converter allows only these):
             # no such shop, and no query (PostgreSQL refuses a NUL in a string).
-            raise NotFound("No such shop.")
+            raise NotFound(_("No such shop."))
         page = min(max(1, int(page)), MAX_PAGE)
-        key = f"storefront:{slug}:{page}"
+        reviews_page = min(max(1, int(reviews_page)), MAX_PAGE)
+        key = f"storefront:{slug}:{page}:{reviews_page}"
         front, stamp = self._cache.fetch(key, [f"shop:{slug}"])
         if front is None:
             vendor = _vendor_model().objects.filter(slug=slug).first()
             if vendor is None:
-                raise NotFound("No such shop.")
+                raise NotFound(_("No such shop."))
             summary = summarize(vendor)
             listing = self._listings.storefront_page(vendor_id=summary.id, page=page) if summary.is_active else PageOf()
             rating = self._ratings.ratings_for(vendor_ids=[summary.id]).get(summary.id, NO_RATING)
-            front = Storefront(vendor=summary, listing=listing, rating=rating)
+            reviews = self._reviews.for_shop(vendor_id=summary.id, page=reviews_page)
+            front = Storefront(vendor=summary, listing=listing, rating=rating, reviews=reviews)
             self._cache.store(key, stamp, front)
         if (
             not front.vendor.is_active
             and viewer_id != front.vendor.user_id
             and not self._access.can(viewer_id, Capability.MANAGE_VENDORS)
         ):
-            raise NotFound("No such shop.")
+            raise NotFound(_("No such shop."))
         return front
 
     def dashboard_products(self, *, user_id: int) -> list:
@@ -208,13 +217,13 @@ class VendorService:
         existing = Vendor.objects.filter(user_id=user_id).first()
         if existing is not None and existing.status != Vendor.Status.REJECTED:
             raise VendorApplicationError(
-                "You already have a shop."
+                _("You already have a shop.")
                 if existing.status == "approved"
-                else "Your application is already waiting for review."
+                else _("Your application is already waiting for review.")
             )
         errors.update(self._taken_errors(shop_name=shop_name, slug=slug, exclude_id=existing.pk if existing else None))
         if errors:
-            raise VendorApplicationError("Please correct the errors below.", errors=errors)
+            raise VendorApplicationError(_("Please correct the errors below."), errors=errors)
         now = self._clock.now()
         try:
             with transaction.atomic():
@@ -230,7 +239,7 @@ class VendorService:
                 else:
                     vendor = Vendor.objects.select_for_update().get(pk=existing.pk)
                     if vendor.status != Vendor.Status.REJECTED:
-                        raise VendorApplicationError("Your application is already waiting for review.")
+                        raise VendorApplicationError(_("Your application is already waiting for review."))
                     self._touch(vendor)  # its old address may be cached as a rejected shop
                     vendor.shop_name, vendor.slug, vendor.description = shop_name, slug, description
                     vendor.status, vendor.updated_at = Vendor.Status.PENDING, now
@@ -238,7 +247,7 @@ class VendorService:
                 self._touch(vendor)
                 self._events.publish("vendors.applied", vendor_id=vendor.pk, user_id=user_id)
         except IntegrityError:  # a racing applicant took the name or address first
-            raise VendorApplicationError("That shop name or address was just taken.", field="slug") from None
+            raise VendorApplicationError(_("That shop name or address was just taken."), field="slug") from None
         return summarize(vendor)
 
     def update_shop(self, *, user_id: int, shop_name: str, description: str) -> VendorSummary:
@@ -249,12 +258,12 @@ class VendorService:
         errors = self._shop_errors(shop_name=shop_name, description=description)
         vendor = Vendor.objects.filter(user_id=user_id).first()
         if vendor is None:
-            raise NotFound("You have no shop.")
+            raise NotFound(_("You have no shop."))
         if vendor.status != Vendor.Status.APPROVED:
-            raise VendorNotActive("You can edit your shop once it is approved.")
+            raise VendorNotActive(_("You can edit your shop once it is approved."))
         errors.update(self._taken_errors(shop_name=shop_name, slug=None, exclude_id=vendor.pk))
         if errors:
-            raise VendorApplicationError("Please correct the errors below.", errors=errors)
+            raise VendorApplicationError(_("Please correct the errors below."), errors=errors)
         try:
             with transaction.atomic():
                 Vendor.objects.filter(pk=vendor.pk).update(
@@ -262,7 +271,7 @@ class VendorService:
                 )
                 self._touch(vendor)  # the slug never changes once approved
         except IntegrityError:
-            raise VendorApplicationError("That shop name was just taken.", field="shop_name") from None
+            raise VendorApplicationError(_("That shop name was just taken."), field="shop_name") from None
         return self.get(vendor_id=vendor.pk)
 
     # writes: staff
@@ -280,9 +289,9 @@ class VendorService:
         with transaction.atomic():
             vendor = self._locked(vendor_id)
             if vendor.status != Vendor.Status.APPROVED:
-                raise VendorStateError("Only approved shops can be suspended.")
+                raise VendorStateError(_("Only approved shops can be suspended."))
             if vendor.suspended_at is not None:
-                raise VendorStateError("This shop is already suspended.")
+                raise VendorStateError(_("This shop is already suspended."))
             vendor.suspended_at = vendor.updated_at = self._clock.now()
             vendor.suspension_reason, vendor.suspended_by_id = reason, staff_id
             vendor.save(update_fields=["suspended_at", "updated_at", "suspension_reason", "suspended_by"])
@@ -295,7 +304,7 @@ class VendorService:
         with transaction.atomic():
             vendor = self._locked(vendor_id)
             if vendor.suspended_at is None:
-                raise VendorStateError("This shop is not suspended.")
+                raise VendorStateError(_("This shop is not suspended."))
             vendor.suspended_at, vendor.suspended_by_id = None, None
             vendor.updated_at = self._clock.now()
             vendor.save(update_fields=["suspended_at", "suspended_by", "updated_at"])
@@ -318,7 +327,9 @@ class VendorService:
         with transaction.atomic():
             vendor = self._locked(vendor_id)
             if vendor.status != Vendor.Status.PENDING:
-                raise VendorStateError(f"This application was already {vendor.get_status_display().lower()}.")
+                raise VendorStateError(
+                    _("This application was already %(status)s.") % {"status": vendor.get_status_display().lower()}
+                )
             vendor.status = Vendor.Status.APPROVED if approve else Vendor.Status.REJECTED
             vendor.review_note = reason
             vendor.reviewed_by_id = staff_id
@@ -337,7 +348,7 @@ class VendorService:
         try:
             return Vendor.objects.select_for_update().get(pk=int(vendor_id))
         except (Vendor.DoesNotExist, TypeError, ValueError):
-            raise NotFound("No such shop.") from None
+            raise NotFound(_("No such shop.")) from None
 
     def _touch(self, vendor) -> None:
         """After commit: the shop's pages and the catalog are stale; so are its products' pages,
@@ -350,7 +361,7 @@ class VendorService:
         reason = clean_text(reason)
         problems = text_errors(reason, max_length=REASON_MAX, min_length=5, required=True, plain=False)
         if problems:
-            raise VendorApplicationError("Give a reason the vendor will see.", errors={"reason": problems})
+            raise VendorApplicationError(_("Give a reason the vendor will see."), errors={"reason": problems})
         return reason
 
     @staticmethod
@@ -367,13 +378,17 @@ class VendorService:
     @staticmethod
     def _slug_errors(slug: str) -> dict[str, list[str]]:
         if not slug:
-            return {"slug": ["Choose the address of your shop."]}
+            return {"slug": [_("Choose the address of your shop.")]}
         if not SLUG_MIN <= len(slug) <= SLUG_MAX:
-            return {"slug": [f"Between {SLUG_MIN} and {SLUG_MAX} characters."]}
+            return {
+                "slug": [
+                    _("Between %(minimum)s and %(maximum)s characters.") % {"minimum": SLUG_MIN, "maximum": SLUG_MAX}
+                ]
+            }
         if not _SLUG.match(slug):
-            return {"slug": ["Use lower-case letters, digits and single hyphens (such as bobs-tools)."]}
+            return {"slug": [_("Use lower-case letters, digits and single hyphens (such as bobs-tools).")]}
         if slug in RESERVED_SLUGS:
-            return {"slug": ["That address is reserved; choose another."]}
+            return {"slug": [_("That address is reserved; choose another.")]}
         return {}
 
     @staticmethod
@@ -381,7 +396,7 @@ class VendorService:
         others = _vendor_model().objects.exclude(pk=exclude_id) if exclude_id else _vendor_model().objects.all()
         errors = {}
         if shop_name and others.annotate(n=Lower("shop_name")).filter(n=shop_name.lower()).exists():
-            errors["shop_name"] = ["Another shop has that name."]
+            errors["shop_name"] = [_("Another shop has that name.")]
         if slug and others.filter(slug=slug).exists():
-            errors["slug"] = ["That address is taken."]
+            errors["slug"] = [_("That address is taken.")]
         return errors

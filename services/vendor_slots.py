@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+
 
 @dataclass(frozen=True)
 class VendorRating:
@@ -32,9 +35,10 @@ class VendorRating:
     @property
     def label(self) -> str:
         if not self.count or self.average is None:
-            return "No reviews yet"
-        noun = "review" if self.count == 1 else "reviews"
-        return f"{self.average.quantize(Decimal('0.1'))} / 5 from {self.count} {noun}"
+            return gettext("No reviews yet")
+        average = number_format(self.average.quantize(Decimal("0.1")), 1)
+        text = ngettext("%(average)s / 5 from %(count)s review", "%(average)s / 5 from %(count)s reviews", self.count)
+        return text % {"average": average, "count": self.count}
 
 
 NO_RATING = VendorRating()

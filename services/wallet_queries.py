@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Sum, Value, When
+from django.utils.translation import gettext as _
 
 from marketplace.wallets.models import Account, Deposit, Posting, Withdrawal, WithdrawalApproval
 from services.errors import NotFound, PermissionDenied
@@ -146,16 +147,16 @@ class WalletQueries:
         try:
             wid = int(withdrawal_id)
         except (TypeError, ValueError):
-            raise NotFound("No such withdrawal.") from None
+            raise NotFound(_("No such withdrawal.")) from None
         found = Withdrawal.objects.filter(pk=wid, user_id=user_id).select_related("user").first()
         if found is None:
-            raise NotFound("No such withdrawal.")
+            raise NotFound(_("No such withdrawal."))
         return _row(found)
 
     def withdrawal_queue(self, *, staff: bool, status: str = Withdrawal.Status.PENDING, page=1):
         """Withdrawals for staff to review, oldest first (a ``Page`` of ``WithdrawalRow``)."""
         if not staff:
-            raise PermissionDenied("Only staff can see the withdrawal queue.")
+            raise PermissionDenied(_("Only staff can see the withdrawal queue."))
         if status not in Withdrawal.Status.values:
             status = Withdrawal.Status.PENDING
         rows = self._with_approvals(Withdrawal.objects.filter(status=status))
@@ -204,7 +205,7 @@ class WalletQueries:
             .first()
         )
         if found is None:
-            raise NotFound(f"No deposit recorded for {txid}:{vout}.")
+            raise NotFound(_("No deposit recorded for %(output)s.") % {"output": f"{txid}:{vout}"})
         return found
 
     @staticmethod

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from marketplace.wallets.models import (
     ChainCursor,
@@ -154,7 +155,7 @@ class WalletService:
         amount = check_amount(amount_sat)
         sender, recipient = user_id_of(sender_id), user_id_of(recipient_id)
         if sender == recipient:
-            raise WalletError("Sender and recipient are the same user.", field="recipient")
+            raise WalletError(_("Sender and recipient are the same user."), field="recipient")
         return self._ledger.post(
             kind=JournalEntry.Kind.TRANSFER,
             idempotency_key=scoped_key(JournalEntry.Kind.TRANSFER, idempotency_key),
@@ -247,7 +248,7 @@ class WalletService:
         to_buyer = check_amount(buyer_sat, field="buyer_sat")
         bps = bps_of(commission_bps)
         if buyer == vendor:
-            raise EscrowError("Buyer and vendor are the same user.")
+            raise EscrowError(_("Buyer and vendor are the same user."))
         escrow, buyer_acct, vendor_acct = (
             escrow_account(ref),
             user_account(buyer),
@@ -258,8 +259,11 @@ class WalletService:
             held = balances.get(escrow.code, 0)
             if to_buyer >= held:
                 raise EscrowError(
-                    f"The escrow of order {ref} holds {format_btc(held)} BTC: a split gives the buyer "
-                    f"less than that (use a refund to return it all)."
+                    _(
+                        "The escrow of order %(order)s holds %(held)s BTC: a split gives the buyer "
+                        "less than that (use a refund to return it all)."
+                    )
+                    % {"order": ref, "held": format_btc(held)}
                 )
             to_vendor = held - to_buyer
             commission = to_vendor * bps // BPS
@@ -311,7 +315,7 @@ class WalletService:
             return self._same_proposal(live, user, amount)
         check = self._check_output(user, amount, txid, vout)  # the node, before any lock
         if check.status == Deposit.Check.MISMATCH:
-            raise DepositError(f"The node does not confirm it: {check.detail}", field="txid")
+            raise DepositError(_("The node does not confirm it: %(detail)s") % {"detail": check.detail}, field="txid")
         now = self._clock.now()
         try:
             with transaction.atomic():
@@ -353,7 +357,7 @@ class WalletService:
         confirmer = self._staff.require(staff_user_id, Capability.HANDLE_DEPOSITS)
         deposit = Deposit.objects.filter(pk=positive_id(deposit_id, "deposit")).first()
         if deposit is None:
-            raise NotFound("No such deposit.")
+            raise NotFound(_("No such deposit."))
         require_deposit_confirmer(
             actor_id=confirmer, proposer_id=deposit.recorded_by_id, beneficiary_id=deposit.user_id
         )
@@ -370,7 +374,7 @@ class WalletService:
         if not check.passed:
             # What the node said is kept for the finance page; nothing else changes.
             Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.PROPOSED).update(**checked)
-            raise DepositError(f"Not confirmed: {check.detail}")
+            raise DepositError(_("Not confirmed: %(detail)s") % {"detail": check.detail})
         with transaction.atomic():
             deposit = Deposit.objects.select_for_update().get(pk=deposit.pk)
             if deposit.status != Deposit.Status.PROPOSED:
@@ -396,9 +400,14 @@ class WalletService:
                     on_posted=credited,
                 )
             except IdempotencyConflict:
-                raise DepositError(f"Output {deposit} was credited already, to another user or amount.") from None
+                raise DepositError(
+                    _("Output %(output)s was credited already, to another user or amount.") % {"output": deposit}
+                ) from None
             if posted.replayed:
-                raise DepositError(f"Output {deposit} was credited already (entry #{posted.entry_id}).")
+                raise DepositError(
+                    _("Output %(output)s was credited already (entry #%(entry)s).")
+                    % {"output": deposit, "entry": posted.entry_id}
+                )
             self._audit(
                 confirmer,
                 client_ip,
@@ -433,12 +442,13 @@ class WalletService:
         with transaction.atomic():
             deposit = Deposit.objects.select_for_update().filter(pk=did).first()
             if deposit is None:
-                raise NotFound("No such deposit.")
+                raise NotFound(_("No such deposit."))
             if deposit.status == Deposit.Status.REJECTED:
                 return deposit_result(deposit, replayed=True)
             if deposit.status != Deposit.Status.PROPOSED:
                 raise DepositError(
-                    f"This deposit is {deposit.get_status_display().lower()}: only a proposal can be rejected."
+                    _("This deposit is %(status)s: only a proposal can be rejected.")
+                    % {"status": deposit.get_status_display().lower()}
                 )
             now = self._clock.now()
             Deposit.objects.filter(pk=deposit.pk).update(
@@ -469,14 +479,20 @@ class WalletService:
     @staticmethod
     def _same_proposal(live, user: int, amount: int) -> DepositResult:
         if live.user_id != user or live.amount_sat != amount:
-            raise DepositError(f"Output {live} was already recorded, for another user or amount.", field="txid")
+            raise DepositError(
+                _("Output %(output)s was already recorded, for another user or amount.") % {"output": live},
+                field="txid",
+            )
         return deposit_result(live, replayed=True)
 
     @staticmethod
     def _already_decided(deposit) -> DepositResult:
         if deposit.status == Deposit.Status.CREDITED:
             return deposit_result(deposit, replayed=True)  # a second click, or a racing colleague
-        raise DepositError(f"This deposit is {deposit.get_status_display().lower()}: there is nothing to confirm.")
+        raise DepositError(
+            _("This deposit is %(status)s: there is nothing to confirm.")
+            % {"status": deposit.get_status_display().lower()}
+        )
 
     def _check_output(self, user: int, amount: int, txid: str, vout: int):
         addresses = DepositAddress.objects.filter(user_id=user).values_list("address", flat=True)
@@ -672,13 +688,13 @@ class WalletService:
         amount = check_amount(amount_sat, field="amount")
         if amount < self.withdrawal_min_sat:
             raise WithdrawalError(
-                f"The smallest withdrawal is {format_btc(self.withdrawal_min_sat)} BTC.",
+                _("The smallest withdrawal is %(minimum)s BTC.") % {"minimum": format_btc(self.withdrawal_min_sat)},
                 field="amount",
             )
         destination = normalize_address(address, network=self.network)
         if DepositAddress.objects.filter(address=destination).exists():
             raise InvalidAddress(
-                "That address is a deposit address of this marketplace: send a transfer instead.",
+                _("That address is a deposit address of this marketplace: send a transfer instead."),
                 field="address",
             )
         fee = self.withdrawal_fee_sat
@@ -709,12 +725,13 @@ class WalletService:
             )
         except InsufficientFunds as exc:
             raise InsufficientFunds(
-                f"{exc.message} (the amount plus the {format_btc(fee)} BTC network fee)",
+                _("%(refusal)s (the amount plus the %(fee)s BTC network fee)")
+                % {"refusal": exc.message, "fee": format_btc(fee)},
                 field="amount",
             ) from None
         except IdempotencyConflict:
             raise WithdrawalError(
-                "This withdrawal form was already sent with other details; reload the page.",
+                _("This withdrawal form was already sent with other details; reload the page."),
                 field="amount",
             ) from None
         withdrawal = Withdrawal.objects.get(request_entry_id=posted.entry_id)
@@ -764,14 +781,19 @@ class WalletService:
             last = len(approvers) + 1 >= needed
             if last and not sent_txid:
                 raise WithdrawalError(
-                    "Yours is the last approval this withdrawal needs: send the bitcoin, then "
-                    "approve with the transaction id.",
+                    _(
+                        "Yours is the last approval this withdrawal needs: send the bitcoin, then "
+                        "approve with the transaction id."
+                    ),
                     field="txid",
                 )
             if not last and sent_txid:
                 raise WithdrawalError(
-                    f"This withdrawal needs {needed} approvals before any bitcoin leaves: approve "
-                    f"it without a transaction id; the last approver sends it.",
+                    _(
+                        "This withdrawal needs %(needed)s approvals before any bitcoin leaves: approve "
+                        "it without a transaction id; the last approver sends it."
+                    )
+                    % {"needed": needed},
                     field="txid",
                 )
             WithdrawalApproval.objects.create(withdrawal=withdrawal, approver_id=approver, created_at=self._clock.now())
@@ -841,13 +863,15 @@ class WalletService:
             rows = rows.filter(user_id=owner_id)
         withdrawal = rows.first()
         if withdrawal is None:
-            raise NotFound("No such withdrawal.")
+            raise NotFound(_("No such withdrawal."))
         return withdrawal
 
     @staticmethod
     def _require_pending(withdrawal: Withdrawal) -> None:
         if withdrawal.status != Withdrawal.Status.PENDING:
-            raise WithdrawalError(f"This withdrawal is already {withdrawal.get_status_display().lower()}.")
+            raise WithdrawalError(
+                _("This withdrawal is already %(status)s.") % {"status": withdrawal.get_status_display().lower()}
+            )
 
     def _settle(
         self, withdrawal: Withdrawal, *, status, reviewer_id=None, txid: str = "", note: str = ""
@@ -894,10 +918,11 @@ class WalletService:
         reason = reason_of(reason, WalletError)
         original = JournalEntry.objects.filter(pk=eid).first()
         if original is None:
-            raise NotFound("No such journal entry.")
+            raise NotFound(_("No such journal entry."))
         if original.kind not in REVERSIBLE:
             raise WalletError(
-                f"A {original.get_kind_display().lower()} entry is settled through its own flow, not reversed."
+                _("A %(kind)s entry is settled through its own flow, not reversed.")
+                % {"kind": original.get_kind_display().lower()}
             )
         postings = list(original.postings.select_related("account"))
         require_not_own_entry(actor_id=reviewer, user_ids=[p.account.user_id for p in postings])
@@ -945,5 +970,5 @@ class WalletService:
     def _active_user_id(self, user_id) -> int:
         uid = positive_id(user_id, "user")
         if not get_user_model().objects.filter(pk=uid, is_active=True).exists():
-            raise NotFound(f"No user with id {user_id!r}.", field="user")
+            raise NotFound(_("No user with id %(id)s.") % {"id": repr(user_id)}, field="user")
         return uid

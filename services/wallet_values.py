@@ -8,6 +8,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from services.errors import DepositError, EscrowError, NotFound
 from services.ledger import AccountRef, PostedEntry, check_key
 
@@ -74,28 +76,39 @@ def scoped_key(kind: str, key) -> str:
     return f"{kind}:{check_key(key)}"
 
 
+def _no_such(what: str) -> NotFound:
+    # Whole sentences per kind: "deposit" and "withdrawal" take different articles elsewhere.
+    messages = {
+        "deposit": _("No such deposit."),
+        "withdrawal": _("No such withdrawal."),
+        "entry": _("No such entry."),
+        "user": _("No such user."),
+    }
+    return NotFound(messages.get(what, _("Not found.")))
+
+
 def positive_id(value, what: str) -> int:
     if isinstance(value, bool):
-        raise NotFound(f"No such {what}.")
+        raise _no_such(what)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise NotFound(f"No such {what}.") from None
+        raise _no_such(what) from None
     if number <= 0 or number > 2**63 - 1 or (isinstance(value, float) and number != value):
-        raise NotFound(f"No such {what}.")
+        raise _no_such(what)
     return number
 
 
 def user_id_of(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise NotFound(f"No user with id {value!r}.", field="user")
+        raise NotFound(_("No user with id %(id)s.") % {"id": repr(value)}, field="user")
     return value
 
 
 def order_ref_of(value) -> str:
     if not isinstance(value, str) or not ORDER_REF.match(value):
         raise EscrowError(
-            "An order reference is 1 to 100 letters, digits and . _ : - (starting with a letter or digit).",
+            _("An order reference is 1 to 100 letters, digits and . _ : - (starting with a letter or digit)."),
             field="order_ref",
         )
     return value
@@ -103,14 +116,14 @@ def order_ref_of(value) -> str:
 
 def bps_of(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BPS:
-        raise EscrowError("Commission is a whole number of basis points from 0 to 10000.", field="commission_bps")
+        raise EscrowError(_("Commission is a whole number of basis points from 0 to 10000."), field="commission_bps")
     return value
 
 
 def escrow_amount(ref: str, held: int, wanted: int | None) -> int:
     if wanted is None:
         if held <= 0:
-            raise EscrowError(f"The escrow of order {ref} is empty.")
+            raise EscrowError(_("The escrow of order %(order)s is empty.") % {"order": ref})
         return held
     return wanted  # the ledger refuses it if the escrow holds less
 
@@ -118,20 +131,20 @@ def escrow_amount(ref: str, held: int, wanted: int | None) -> int:
 def parse_txid(value) -> str:
     text = value.strip().lower() if isinstance(value, str) else ""
     if not TXID.match(text):
-        raise DepositError("A transaction id is 64 hexadecimal characters.", field="txid")
+        raise DepositError(_("A transaction id is 64 hexadecimal characters."), field="txid")
     return text
 
 
 def parse_vout(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
-        raise DepositError("The output index (vout) is a whole number from 0.", field="vout")
+        raise DepositError(_("The output index (vout) is a whole number from 0."), field="vout")
     return value
 
 
 def reason_of(value, error_class) -> str:
     reason = value.strip() if isinstance(value, str) else ""
     if not reason or len(reason) > 200:
-        raise error_class("Give a reason (at most 200 characters).", field="reason")
+        raise error_class(_("Give a reason (at most 200 characters)."), field="reason")
     return reason
 
 

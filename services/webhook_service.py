@@ -35,6 +35,8 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from marketplace.webhooks.models import WebhookDelivery, WebhookEndpoint
 from services import order_states as states
@@ -48,14 +50,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Marked, not translated here: the names are the API's; the forms show each text translated.
 EVENT_TYPES = {
-    "order.funded": "An order was paid into escrow",
-    "order.accepted": "The vendor accepted an order",
-    "order.shipped": "The vendor shipped an order",
-    "order.completed": "An order completed: the payment went to the vendor",
-    "order.disputed": "A dispute was opened on an order",
-    "order.refunded": "An order was cancelled, declined or not accepted in time: the buyer was refunded",
-    "product.sold_out": "A sale took the last of a product's stock",
+    "order.funded": gettext_noop("An order was paid into escrow"),
+    "order.accepted": gettext_noop("The vendor accepted an order"),
+    "order.shipped": gettext_noop("The vendor shipped an order"),
+    "order.completed": gettext_noop("An order completed: the payment went to the vendor"),
+    "order.disputed": gettext_noop("A dispute was opened on an order"),
+    "order.refunded": gettext_noop("An order was cancelled, declined or not accepted in time: the buyer was refunded"),
+    "product.sold_out": gettext_noop("A sale took the last of a product's stock"),
 }
 # The order state an ``orders.changed`` event moved to -> the event type it is delivered as.
 # A dispute's ruling (RESOLVED) is none of them: its payload does not say who got the money.
@@ -157,7 +160,7 @@ def address_refusal(address: str) -> str | None:
     if ip.version == 6 and ip.ipv4_mapped is not None:  # ::ffff:127.0.0.1 is 127.0.0.1
         ip = ip.ipv4_mapped
     if not ip.is_global or ip.is_multicast:
-        return f"{address} is not a public address"
+        return _("%(address)s is not a public address") % {"address": address}
     return None
 
 
@@ -216,7 +219,10 @@ class WebhookService:
     def register(self, *, user_id: int, url: str, description: str = "", events=()) -> NewSecret:
         url, description, events = self._validated(url, description, events)
         if WebhookEndpoint.objects.filter(owner_id=user_id).count() >= self.max_endpoints:
-            raise Conflict(f"You have {self.max_endpoints} endpoints already, the most allowed: delete one first.")
+            raise Conflict(
+                _("You have %(count)s endpoints already, the most allowed: delete one first.")
+                % {"count": self.max_endpoints}
+            )
         now = self._clock.now()
         secret = new_secret()
         endpoint = WebhookEndpoint.objects.create(
@@ -253,16 +259,16 @@ class WebhookService:
         if isinstance(delivery_id, int):
             delivery = WebhookDelivery.objects.filter(pk=delivery_id, endpoint=endpoint).first()
         if delivery is None:
-            raise NotFound("No such delivery.")
+            raise NotFound(_("No such delivery."))
         if not endpoint.is_active:
-            raise Conflict("This endpoint is disabled: enable it before sending to it again.")
+            raise Conflict(_("This endpoint is disabled: enable it before sending to it again."))
         with transaction.atomic():
             queued = WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=WebhookDelivery.Status.PENDING)
             # Conditional, so two clicks (or a delivery still being retried) never send it twice at once.
             if not queued.update(
                 status=WebhookDelivery.Status.PENDING, attempt_limit=delivery.attempts + self.max_attempts
             ):
-                raise Conflict("This delivery is being sent already.")
+                raise Conflict(_("This delivery is being sent already."))
             self._tasks.enqueue("webhooks.deliver", max_attempts=self.max_attempts, delivery_id=delivery.pk)
 
     # events, after their transaction committed
@@ -357,7 +363,7 @@ class WebhookService:
         if isinstance(endpoint_id, int):
             endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, owner_id=user_id).first()
         if endpoint is None:
-            raise NotFound("No such endpoint.")
+            raise NotFound(_("No such endpoint."))
         return endpoint
 
     def _validated(self, url, description, events) -> tuple[str, str, list[str]]:
@@ -373,44 +379,49 @@ class WebhookService:
         chosen = [e for e in EVENT_TYPES if e in asked]
         unknown = sorted(asked - set(EVENT_TYPES))
         if unknown:
-            errors["events"] = [f"No such event type: {unknown[0]}."]
+            errors["events"] = [_("No such event type: %(name)s.") % {"name": unknown[0]}]
         elif not chosen:
-            errors["events"] = ["Choose at least one event type."]
+            errors["events"] = [_("Choose at least one event type.")]
         if errors:
-            raise ServiceError("Check the endpoint's details.", errors=errors)
+            raise ServiceError(_("Check the endpoint's details."), errors=errors)
         return url, description, chosen
 
     def _url_refusal(self, url: str, *, resolve: bool) -> str | None:
         """Why this URL cannot be an endpoint, in words for the form; None when it can."""
         if not url:
-            return "Enter the URL to send events to."
+            return _("Enter the URL to send events to.")
         if len(url) > URL_MAX:
-            return f"At most {URL_MAX} characters."
+            return ngettext("At most %(count)s character.", "At most %(count)s characters.", URL_MAX) % {
+                "count": URL_MAX
+            }
         if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
-            return "Enter the URL without spaces or special characters (punycode for international names)."
+            return _("Enter the URL without spaces or special characters (punycode for international names).")
         try:
             parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            return "Enter a valid URL, such as https://example.com/webhooks."
+            return _("Enter a valid URL, such as https://example.com/webhooks.")
         schemes = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme not in schemes:
-            return "The URL must start with https://."
+            return _("The URL must start with https://.")
         if not parts.hostname:
-            return "Enter a valid URL, such as https://example.com/webhooks."
+            return _("Enter a valid URL, such as https://example.com/webhooks.")
         if parts.username or parts.password:
-            return "Leave the user name and password out of the URL: the signature proves who sent it."
+            return _("Leave the user name and password out of the URL: the signature proves who sent it.")
         if parts.fragment:
-            return "Leave the #fragment out of the URL: it is never sent."
+            return _("Leave the #fragment out of the URL: it is never sent.")
         if self.allow_private or not resolve:
             return None
         try:
             addresses = self._addresses(parts.hostname, port)
         except OSError:
-            return f"We could not find {parts.hostname}: check the host name."
+            return _("We could not find %(host)s: check the host name.") % {"host": parts.hostname}
         for address in addresses:
             if why := address_refusal(address):
-                return f"{parts.hostname} points to a private or reserved address ({why}): use a public one."
+                return _("%(host)s points to a private or reserved address (%(why)s): use a public one.") % {
+                    "host": parts.hostname,
+                    "why": why,
+                }
         return None
 
     def _addresses(self, host: str, port: int) -> list[str]:

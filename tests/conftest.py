@@ -14,6 +14,14 @@ from tests.support.wallets import *  # noqa: F401,F403  (wallets fixtures)
 pytest_plugins = ["marketplace.testing"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Pages are drawn from the compiled catalogues, as ./dev serve compiles them."""
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests leave the run (deselected, counted) on any other database."""
     from django.conf import settings

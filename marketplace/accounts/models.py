@@ -17,6 +17,9 @@ class User(AbstractUser):
     username_skeleton = models.CharField(  # noqa: DJ001
         max_length=SKELETON_KEY_LENGTH, null=True, blank=True, editable=False
     )
+    # The language last chosen on the site (marketplace/language.py): mail and notifications
+    # caused by someone else's action are written in it. Empty: the site's default.
+    language = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         db_table = "accounts_user"

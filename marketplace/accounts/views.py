@@ -1,11 +1,11 @@
 """Thin views: parse the form, call ``UserService``, show its answer."""
 
 from dependency_injector.wiring import Provide, inject
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
@@ -25,8 +25,9 @@ TWO_FACTOR = Provide["accounts.two_factor_service"]
 @require_http_methods(["GET", "POST"])
 @inject
 def register(request, user_service: UserService = USER_SERVICE):
+    target = _after_sign_in(request)
     if request.user.is_authenticated:
-        return redirect("accounts:profile")
+        return redirect(target)
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -46,9 +47,10 @@ def register(request, user_service: UserService = USER_SERVICE):
                 messages.warning(request, error.message)
             else:
                 messages.info(request, f"We sent a link to {sent_to}: open it to confirm your address.")
-            return redirect("accounts:profile")
+            return redirect(target)
     rules = user_service.get_required_config()
-    return render(request, "accounts/register.html", {"form": form, "rules": rules}, status=_status(form))
+    context = {"form": form, "rules": rules, "next": sign_in.safe_next(request, "")}
+    return render(request, "accounts/register.html", context, status=_status(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,7 +71,7 @@ def login_view(request, user_service: UserService = USER_SERVICE, two_factor: Tw
         except AuthenticationFailed as error:
             form.add_error(None, error.message)
         else:
-            target = sign_in.safe_next(request, reverse("accounts:profile"))
+            target = _after_sign_in(request)
             if two_factor.has_device(user):
                 sign_in.start_pending(request, user, target)
                 return redirect("accounts:login_code")
@@ -106,7 +108,7 @@ def login_code(request, user_service: UserService = USER_SERVICE, two_factor: Tw
         else:
             sign_in.sign_in(request, user, device)
             _warn_when_recovery_code_used(request, two_factor, user, device)
-            return redirect(half_way.next_url or "accounts:profile")
+            return redirect(half_way.next_url or settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/login_code.html", {"form": form}, status=_status(form))
 
 
@@ -173,6 +175,12 @@ def _warn_when_recovery_code_used(request, two_factor: TwoFactorService, user, d
     messages.warning(
         request, f"You signed in with a recovery code; {left} left. Make new ones from your profile if few remain."
     )
+
+
+def _after_sign_in(request) -> str:
+    """Where signing in or registering leads: the ``next`` asked for when it is on this site
+    (a URL of another site or another scheme is refused), else ``LOGIN_REDIRECT_URL`` (home)."""
+    return sign_in.safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def _status(form) -> int:

@@ -8,6 +8,7 @@ session or to anonymous access.
 
 from dependency_injector.wiring import Provide, inject
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
@@ -34,7 +35,7 @@ class Token(HttpBearer):
     def __call__(self, request):
         header = request.headers.get("Authorization")
         if header and not header.lower().startswith("bearer "):
-            raise InvalidToken("Only bearer tokens are accepted: Authorization: Bearer mkt_…")
+            raise InvalidToken(_("Only bearer tokens are accepted: Authorization: Bearer mkt_…"))
         return super().__call__(request)
 
     def authenticate(self, request, token: str):

@@ -11,6 +11,7 @@ import re
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -112,12 +113,12 @@ def install(api) -> None:
     @api.exception_handler(Throttled)
     def throttled(request, exc: Throttled):
         wait = max(1, int((exc.wait or 1) + 0.999))
-        message = f"Too many requests: try again in {wait} s."
+        message = _("Too many requests: try again in %(seconds)s s.") % {"seconds": wait}
         return answer(request, 429, body("throttled", message), Retry_After=str(wait))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        message = "Send a token (Authorization: Bearer mkt_…) or sign in."
+        message = _("Send a token (Authorization: Bearer mkt_…) or sign in.")
         return answer(request, 401, body("not_authenticated", message), WWW_Authenticate="Bearer")
 
     @api.exception_handler(HttpError)
@@ -127,11 +128,11 @@ def install(api) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return answer(request, 404, body("not_found", "There is no such thing here."))
+        return answer(request, 404, body("not_found", _("There is no such thing here.")))
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
-        return answer(request, 413, body("too_large", "The request body is too large."))
+        return answer(request, 413, body("too_large", _("The request body is too large.")))
 
     @api.exception_handler(MultiPartParserError)
     def unreadable_multipart(request, exc):
@@ -141,11 +142,11 @@ def install(api) -> None:
     @api.exception_handler(SuspiciousOperation)
     def suspicious(request, exc):
         # Django answers these 400 on its pages (too many fields or files in a form, ...).
-        return answer(request, 400, body("malformed", "The request was refused: it is malformed or too large."))
+        return answer(request, 400, body("malformed", _("The request was refused: it is malformed or too large.")))
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):
         # Logged with its traceback (and counted by the error reporting the pages use); the
         # caller gets the shape, never a stack trace.
         log.exception("API error on %s %s", request.method, request.path)
-        return answer(request, 500, body("server_error", "Something went wrong on our side; it was logged."))
+        return answer(request, 500, body("server_error", _("Something went wrong on our side; it was logged.")))

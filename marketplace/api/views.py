@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -52,7 +53,7 @@ def revoke(request, token_id: int, service=API):
         service.revoke(user_id=request.user.pk, token_id=token_id)
     except NotFound as error:
         raise Http404(error.message) from error
-    messages.success(request, "The token was revoked: anything using it is refused from now on.")
+    messages.success(request, _("The token was revoked: anything using it is refused from now on."))
     return redirect("api:tokens")
 
 

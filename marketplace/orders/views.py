@@ -17,6 +17,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from containers import ApplicationContainer
@@ -67,14 +69,17 @@ def cart_add(request, carts=CARTS):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
         why = " ".join(form.errors.get("quantity", []))
-        return refusal(request, CartError(f"Choose a quantity from 1 to 999 of a product for sale. {why}".strip()))
+        told = _("Choose a quantity from 1 to 999 of a product for sale.")
+        return refusal(request, CartError(f"{told} {why}".strip()))
     try:
         line = carts.add(
             user_id=request.user.pk, product_id=form.cleaned_data["product_id"], quantity=form.cleaned_data["quantity"]
         )
     except ServiceError as error:
         return refusal(request, error)
-    messages.success(request, f"{line.title} is in your cart ({line.quantity}).")
+    messages.success(
+        request, _("%(title)s is in your cart (%(quantity)s).") % {"title": line.title, "quantity": line.quantity}
+    )
     return redirect("orders:cart")
 
 
@@ -85,14 +90,15 @@ def cart_update(request, product_id: int, carts=CARTS):
     form = QuantityForm(request.POST)
     if not form.is_valid():
         why = " ".join(form.errors.get("quantity", []))
-        return _cart_page(request, carts, error=f"Enter a quantity from 0 to 999. {why}".strip(), status=400)
+        told = _("Enter a quantity from 0 to 999.")
+        return _cart_page(request, carts, error=f"{told} {why}".strip(), status=400)
     try:
         carts.set_quantity(user_id=request.user.pk, product_id=product_id, quantity=form.cleaned_data["quantity"])
     except NotFound as error:
         return _cart_page(request, carts, error=error.message, status=404)
     except ServiceError as error:
         return _cart_page(request, carts, error=error.message, status=400)
-    messages.success(request, "Cart updated." if form.cleaned_data["quantity"] else "Removed from your cart.")
+    messages.success(request, _("Cart updated.") if form.cleaned_data["quantity"] else _("Removed from your cart."))
     return redirect("orders:cart")
 
 
@@ -111,7 +117,7 @@ def checkout(request, orders=ORDERS, carts=CARTS, balances=BALANCES):
         form = CheckoutForm(request.POST)
         if not form.is_valid():
             return _checkout_page(
-                request, orders, carts, balances, error="This checkout form is invalid; check out again."
+                request, orders, carts, balances, error=_("This checkout form is invalid; check out again.")
             )
         try:
             result = orders.checkout(
@@ -124,8 +130,14 @@ def checkout(request, orders=ORDERS, carts=CARTS, balances=BALANCES):
         count = len(result.references)
         messages.success(
             request,
-            f"Paid {format_btc(result.total_sat)} BTC into escrow for {count} order{'s' if count != 1 else ''}: "
-            f"{', '.join(result.references)}. The money stays in escrow until you confirm delivery.",
+            ngettext(
+                "Paid %(total)s BTC into escrow for %(count)s order: %(references)s. "
+                "The money stays in escrow until you confirm delivery.",
+                "Paid %(total)s BTC into escrow for %(count)s orders: %(references)s. "
+                "The money stays in escrow until you confirm delivery.",
+                count,
+            )
+            % {"total": format_btc(result.total_sat), "count": count, "references": ", ".join(result.references)},
         )
         if count == 1:
             return redirect("orders:detail", reference=result.references[0])
@@ -163,7 +175,7 @@ def order_list(request, queries=QUERIES):
 def sales(request, queries=QUERIES, vendors=VENDORS):
     shop = vendors.get_for_user(user_id=request.user.pk)
     if shop is None:
-        return refusal(request, PermissionDenied("Only vendors have a sales queue. Open a shop first."))
+        return refusal(request, PermissionDenied(_("Only vendors have a sales queue. Open a shop first.")))
     tab = request.GET.get("tab") if request.GET.get("tab") in VENDOR_TABS else "todo"
     page, counts = queries.vendor_orders(vendor_user_id=request.user.pk, tab=tab, page=request.GET.get("page"))
     tabs = [(name, label, counts[name]) for name, (label, _) in VENDOR_TABS.items()]
@@ -224,15 +236,15 @@ class _Act:
 
 # What each button posts, and what the page says once it worked.
 ACTS = {
-    "accept": _Act(None, "Order accepted. Ship it, then mark it shipped."),
-    "decline": _Act(ReasonForm, "Order declined; the buyer was refunded."),
-    "cancel": _Act(ReasonForm, "Order cancelled; the money is back in your balance."),
-    "ship": _Act(ShipForm, "Marked as shipped; the buyer has been told."),
-    "confirm": _Act(None, "Thank you: the payment was released to the vendor."),
-    "dispute": _Act(DisputeForm, "Dispute opened: staff will look at it. Use the messages below."),
-    "resolve": _Act(ResolveForm, "Ruling recorded; the escrow was settled."),
-    "message": _Act(MessageForm, "Message sent."),
-    "review": _Act(ReviewForm, "Thank you for your review."),
+    "accept": _Act(None, gettext_lazy("Order accepted. Ship it, then mark it shipped.")),
+    "decline": _Act(ReasonForm, gettext_lazy("Order declined; the buyer was refunded.")),
+    "cancel": _Act(ReasonForm, gettext_lazy("Order cancelled; the money is back in your balance.")),
+    "ship": _Act(ShipForm, gettext_lazy("Marked as shipped; the buyer has been told.")),
+    "confirm": _Act(None, gettext_lazy("Thank you: the payment was released to the vendor.")),
+    "dispute": _Act(DisputeForm, gettext_lazy("Dispute opened: staff will look at it. Use the messages below.")),
+    "resolve": _Act(ResolveForm, gettext_lazy("Ruling recorded; the escrow was settled.")),
+    "message": _Act(MessageForm, gettext_lazy("Message sent.")),
+    "review": _Act(ReviewForm, gettext_lazy("Thank you for your review.")),
 }
 
 
@@ -244,7 +256,7 @@ def act(
 ):
     spec = ACTS.get(action)
     if spec is None:
-        return refusal(request, NotFound("There is no such action on orders."))
+        return refusal(request, NotFound(_("There is no such action on orders.")))
     if staff_access().is_staff_member(request.user) and not second_factor_done(request):
         # Staff change orders (a ruling's thread, or their own purchases) only with their second factor.
         return second_factor_page(request)
@@ -282,7 +294,7 @@ def act(
             return _detail_page(request, reference, queries, clock, failed=(action, form), status=400)
         status = 409 if isinstance(error, Conflict) else 400
         return _detail_page(request, reference, queries, clock, error=error.message, status=status)
-    messages.success(request, spec.done)
+    messages.success(request, str(spec.done))
     return redirect(_next(request) or reverse("orders:detail", args=[reference]))
 
 

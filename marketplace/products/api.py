@@ -20,6 +20,14 @@ router = Router()
 NO_PRODUCT = NotFound("There is no such product.")
 
 
+class RatingOut(Schema):
+    """Buyers' reviews of the product: the average to one decimal (null with none) and how many."""
+
+    average: float | None
+    count: int
+    label: str
+
+
 class ProductCardOut(Schema):
     id: int
     title: str
@@ -31,6 +39,7 @@ class ProductCardOut(Schema):
     category_id: int
     image_url: str | None
     thumbnail_url: str | None
+    rating: RatingOut
     created_at: datetime
 
 
@@ -59,6 +68,7 @@ class ProductOut(Schema):
     shop_name: str
     listed: bool
     images: list[ImageOut]
+    rating: RatingOut
     created_at: datetime
     updated_at: datetime
 
@@ -88,8 +98,13 @@ def _card(card) -> dict:
         "category_id": card.category_id,
         "image_url": card.image_url,
         "thumbnail_url": image_url(card.image_id, SMALL) if card.image_id else None,
+        "rating": _rating(card.rating),
         "created_at": card.created_at,
     }
+
+
+def _rating(rating) -> dict:
+    return {"average": float(rating.average) if rating.count else None, "count": rating.count, "label": rating.label}
 
 
 def _product(product) -> dict:
@@ -106,6 +121,7 @@ def _product(product) -> dict:
         "shop_name": product.vendor_name,
         "listed": product.listed,
         "images": [{"id": i.id, "width": i.width, "height": i.height, "url": i.url} for i in product.images],
+        "rating": _rating(product.rating),
         "created_at": product.created_at,
         "updated_at": product.updated_at,
     }

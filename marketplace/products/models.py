@@ -48,6 +48,10 @@ class Product(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # Buyers' stars, summed and counted as reviews arrive (CatalogService.record_rating, in the
+    # review's transaction), so a catalog card shows its rating without reading any review.
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "products_product"
@@ -62,6 +66,12 @@ class Product(models.Model):
                 condition=models.Q(price_sat__gte=1, price_sat__lte=MAX_SATS), name="products_price_positive"
             ),
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="products_stock_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    rating_sum__gte=models.F("rating_count"), rating_sum__lte=models.F("rating_count") * 5
+                ),
+                name="products_rating_within_stars",
+            ),
             models.CheckConstraint(
                 condition=models.Q(moderation__in=["ok", "unlisted"]), name="products_moderation_valid"
             ),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.access import staff_required
@@ -17,6 +18,7 @@ from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
 from services.errors import NotFound, ServiceError, ServiceUnavailable, VendorNotActive
 from services.moderation_service import ModerationService
+from services.review_slots import parse_page
 from services.staff_access import Capability
 from services.vendor_service import VendorService
 
@@ -26,7 +28,11 @@ MODERATION = Provide["products.moderation_service"]
 IMAGES = Provide["products.product_images"]
 VENDORS = Provide["vendors.vendor_service"]
 PAGE_CACHE = Provide["vendors.page_cache"]
-NO_PRODUCT = NotFound("There is no such product.")
+
+
+def no_product() -> NotFound:
+    """Built per request, so the refusal is in the reader's language."""
+    return NotFound(_("There is no such product."))
 
 
 def _viewer(request) -> int | None:
@@ -58,16 +64,20 @@ def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
 @require_GET
 @inject
 def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
+    reviews_page = parse_page(request.GET.get("reviews"))
+
     def build():
         user_id = _viewer(request)
-        product = queries_provider().visible_product(product_id=product_id, viewer_id=user_id)
+        queries = queries_provider()
+        product = queries.visible_product(product_id=product_id, viewer_id=user_id)
         if product is None:
-            return refusal(request, NO_PRODUCT)
-        return render(request, "products/detail.html", {"product": product, "owner": user_id == product.vendor_user_id})
+            return refusal(request, no_product())
+        reviews = queries.product_reviews(product_id=product.id, page=reviews_page)
+        context = {"product": product, "owner": user_id == product.vendor_user_id, "reviews": reviews}
+        return render(request, "products/detail.html", context)
 
-    return whole_page(
-        request, page_cache, key=f"detail:{product_id}", scopes=[f"product:{product_id}", "categories"], build=build
-    )
+    key = f"detail:{product_id}:{reviews_page}"
+    return whole_page(request, page_cache, key=key, scopes=[f"product:{product_id}", "categories"], build=build)
 
 
 @require_GET
@@ -78,11 +88,11 @@ def image(request, image_id: int, queries: CatalogQueries = QUERIES, images=IMAG
     if "size" in request.GET:
         width = images.thumbnail_width(request.GET["size"])
         if width is None:
-            return refusal(request, NotFound("There is no such picture size."))
+            return refusal(request, NotFound(_("There is no such picture size.")))
     found = queries.image_file(image_id=image_id)
     product = queries.visible_product(product_id=found.product_id, viewer_id=_viewer(request)) if found else None
     if product is None:
-        return refusal(request, NotFound("There is no such picture."))
+        return refusal(request, NotFound(_("There is no such picture.")))
     try:
         picture = images.open_sized(
             file=found.file, content_type=found.content_type, thumbnails=found.thumbnails, width=width
@@ -146,7 +156,7 @@ def create(
             if isinstance(error, ServiceUnavailable):
                 return _form_page(request, form, None, unavailable=True)
         else:
-            messages.success(request, "Your product is listed.")
+            messages.success(request, _("Your product is listed."))
             return redirect("products:detail", product_id=product_id)
     return _form_page(request, form, None)
 
@@ -168,7 +178,7 @@ def edit(
         return refusal(request, error)
     product = queries.product_detail(product_id=product_id)
     if product is None or product.vendor_user_id != request.user.pk:
-        return refusal(request, NO_PRODUCT)
+        return refusal(request, no_product())
     initial = {
         "title": product.title,
         "description": product.description,
@@ -207,7 +217,7 @@ def edit(
             if isinstance(error, ServiceUnavailable):
                 return _form_page(request, form, product, unavailable=True)
         else:
-            messages.success(request, "Product saved.")
+            messages.success(request, _("Product saved."))
             return redirect("products:detail", product_id=product_id)
     return _form_page(request, form, product)
 
@@ -223,21 +233,24 @@ def _form_page(request, form, product, *, unavailable: bool = False):
 
 
 def _image_help(images, catalog) -> str:
-    return f"Up to {catalog.max_images} pictures: {images.describe_limits()}."
+    return _("Up to %(count)s pictures: %(limits)s.") % {
+        "count": catalog.max_images,
+        "limits": images.describe_limits(),
+    }
 
 
 @login_required
 @require_POST
 @inject
 def unlist(request, product_id: int, catalog: CatalogService = CATALOG):
-    return _set_listed(request, catalog, product_id, False, "Hidden from buyers.")
+    return _set_listed(request, catalog, product_id, False, _("Hidden from buyers."))
 
 
 @login_required
 @require_POST
 @inject
 def relist(request, product_id: int, catalog: CatalogService = CATALOG):
-    return _set_listed(request, catalog, product_id, True, "Listed again.")
+    return _set_listed(request, catalog, product_id, True, _("Listed again."))
 
 
 def _set_listed(request, catalog, product_id, listed: bool, done: str):
@@ -260,17 +273,17 @@ def delete(
     vendors: VendorService = VENDORS,
 ):
     if vendors.get_for_user(user_id=request.user.pk) is None:
-        return refusal(request, VendorNotActive("Only vendors can do this. Apply to open a shop first."))
+        return refusal(request, VendorNotActive(_("Only vendors can do this. Apply to open a shop first.")))
     if request.method == "POST":
         try:
             catalog.delete_product(actor_id=request.user.pk, product_id=product_id)
         except ServiceError as error:
             return refusal(request, error)
-        messages.success(request, "Product deleted.")
+        messages.success(request, _("Product deleted."))
         return redirect("vendors:dashboard")
     product = queries.product_detail(product_id=product_id)
     if product is None or product.vendor_user_id != request.user.pk:
-        return refusal(request, NO_PRODUCT)
+        return refusal(request, no_product())
     return render(request, "products/delete.html", {"product": product})
 
 
@@ -281,7 +294,7 @@ def delete(
 def report(request, product_id: int, moderation: ModerationService = MODERATION, queries: CatalogQueries = QUERIES):
     product = queries.visible_product(product_id=product_id, viewer_id=_viewer(request))
     if product is None:
-        return refusal(request, NO_PRODUCT)
+        return refusal(request, no_product())
     form = ReportForm(request.POST or None, reasons=ProductReport.Reason.choices)
     if request.method == "POST" and form.is_valid():
         try:
@@ -289,7 +302,7 @@ def report(request, product_id: int, moderation: ModerationService = MODERATION,
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, "Thank you. Staff will look at this listing.")
+            messages.success(request, _("Thank you. Staff will look at this listing."))
             return redirect("products:detail", product_id=product_id)
     return render(request, "products/report.html", {"form": form, "product": product}, status=form_status(form))
 
@@ -324,7 +337,7 @@ def moderate_unlist(request, product_id: int, moderation: ModerationService = MO
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     return _moderate(
-        request, moderation.unlist, "Listing unlisted; the vendor sees your note.", product_id=product_id, note=note
+        request, moderation.unlist, _("Listing unlisted; the vendor sees your note."), product_id=product_id, note=note
     )
 
 
@@ -332,11 +345,11 @@ def moderate_unlist(request, product_id: int, moderation: ModerationService = MO
 @require_POST
 @inject
 def moderate_restore(request, product_id: int, moderation: ModerationService = MODERATION):
-    return _moderate(request, moderation.restore, "Listing restored.", product_id=product_id)
+    return _moderate(request, moderation.restore, _("Listing restored."), product_id=product_id)
 
 
 @staff_required(Capability.MODERATE_CATALOG)
 @require_POST
 @inject
 def moderate_dismiss(request, product_id: int, moderation: ModerationService = MODERATION):
-    return _moderate(request, moderation.dismiss_reports, "Reports dismissed.", product_id=product_id)
+    return _moderate(request, moderation.dismiss_reports, _("Reports dismissed."), product_id=product_id)

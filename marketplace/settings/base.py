@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before anything that renders: the visitor's language for the request.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -167,7 +169,8 @@ MARKETPLACE_TRUSTED_PROXIES = env_int("MARKETPLACE_TRUSTED_PROXIES", 0)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+# Signing in or registering without a ``next`` of this site lands on the home page.
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -176,9 +179,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages the site is translated into (locale/<code>/LC_MESSAGES/django.po, compiled by
+# manage.py compile_translations); a visitor's choice is kept in a cookie by Django's set_language.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -244,6 +253,9 @@ MARKETPLACE_MODULES = env_list(
     ],
 )
 INSTALLED_APPS += module_apps(MARKETPLACE_MODULES, package="marketplace", installed=INSTALLED_APPS)
+# Places in the site's own pages that modules fill with their parts (docs/modkit.md): the home
+# page's sections, each drawn by the module owning its data.
+MODKIT_SITE_SLOTS = ("home_glance", "home_products", "home_browse")
 
 # migrate_to_modules (docs/migrating.md) writes a migrated app's module and service where this
 # project keeps its own, and enables it by name in MARKETPLACE_MODULES.
@@ -323,9 +335,8 @@ MARKETPLACE = {
         "near_cache": env_bool("MARKETPLACE_PAGE_CACHE_NEAR", True),
     },
     "products": {
-        # simple | postgres (full-text, ranked); PostgreSQL databases default to postgres.
-        "search_backend": env_str("MARKETPLACE_SEARCH_BACKEND")
-        or ("postgres" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "simple"),
+        # auto (fts5 on SQLite, postgres on PostgreSQL) | fts5 | postgres | simple: docs/configuration.md
+        "search_backend": env_str("MARKETPLACE_SEARCH_BACKEND") or "auto",
         "page_size": env_int("MARKETPLACE_CATALOG_PAGE_SIZE", 24),
         "max_images": env_int("MARKETPLACE_PRODUCT_MAX_IMAGES", 6),
         "max_image_bytes": env_int("MARKETPLACE_PRODUCT_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
@@ -427,8 +438,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": LOGGING_BUDGETS["filters"],
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {**LOGGING_BUDGETS["filters"], "refusals": {"()": "marketplace.logging.RefusalLines"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, **LOGGING_BUDGETS["loggers"]},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's own console handler on "django" (DEBUG only) printed each record a second time
+        # on its way to the root's: the root's alone writes them.
+        "django": {"handlers": [], "level": "INFO"},
+        **LOGGING_BUDGETS["loggers"],
+    },
 }

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 
 MESSAGES_COOKIE = "messages"
 
@@ -37,7 +38,9 @@ def whole_page(
 ) -> HttpResponse:
     if not is_anonymous_and_plain(request):
         return build()
-    hit, stamp = page_cache.fetch("page:" + key, scopes)
+    # One entry per language: LocaleMiddleware picks it from the cookie or Accept-Language.
+    key = f"page:{get_language()}:{key}"
+    hit, stamp = page_cache.fetch(key, scopes)
     if hit is not None:
         content_type, content = hit
         response = HttpResponse(content, content_type=content_type)
@@ -47,7 +50,7 @@ def whole_page(
         if response.status_code == 200 and not response.cookies and not response.streaming:
             if hasattr(response, "render"):
                 response.render()
-            page_cache.store("page:" + key, stamp, (response["Content-Type"], response.content))
+            page_cache.store(key, stamp, (response["Content-Type"], response.content))
         response["X-Page-Cache"] = "miss" if stamp else "off"
-    patch_vary_headers(response, ["Cookie"])
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
     return response

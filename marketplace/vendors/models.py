@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class Vendor(models.Model):
     """A user's shop. Approved and not suspended: it sells; otherwise its listings are hidden."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="vendor")
     shop_name = models.CharField(max_length=80)

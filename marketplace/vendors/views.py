@@ -4,6 +4,7 @@ from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.access import staff_required
@@ -12,6 +13,7 @@ from marketplace.vendors.caching import whole_page
 from marketplace.vendors.forms import ApplyForm, ReasonForm, ShopForm
 from marketplace.vendors.responses import form_status, refusal
 from services.errors import ServiceError, VendorNotActive
+from services.review_slots import parse_page
 from services.staff_access import Capability
 from services.vendor_service import VendorService
 
@@ -28,6 +30,7 @@ def _page_number(request) -> int:
 @inject
 def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVICE, page_cache=PAGE_CACHE):
     page = _page_number(request)
+    reviews_page = parse_page(request.GET.get("reviews"))
 
     def build():
         try:
@@ -35,13 +38,18 @@ def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVIC
                 slug=slug,
                 page=page,
                 viewer_id=request.user.pk if request.user.is_authenticated else None,
+                reviews_page=reviews_page,
             )
         except ServiceError as error:
             return refusal(request, error)
         return render(request, "vendors/storefront.html", {"front": front})
 
     return whole_page(
-        request, page_cache, key=f"storefront:{slug.lower()}:{page}", scopes=[f"shop:{slug.lower()}"], build=build
+        request,
+        page_cache,
+        key=f"storefront:{slug.lower()}:{page}:{reviews_page}",
+        scopes=[f"shop:{slug.lower()}"],
+        build=build,
     )
 
 
@@ -62,7 +70,7 @@ def apply(request, vendor_service: VendorService = VENDOR_SERVICE):
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, "Thank you. Staff will review your shop shortly.")
+            messages.success(request, _("Thank you. Staff will review your shop shortly."))
             return redirect("vendors:dashboard")
     return render(request, "vendors/apply.html", {"form": form, "current": current}, status=form_status(form))
 
@@ -86,7 +94,7 @@ def edit_shop(request, vendor_service: VendorService = VENDOR_SERVICE):
     if vendor is None:
         return redirect("vendors:apply")
     if vendor.status != "approved":
-        return refusal(request, VendorNotActive("You can edit your shop once it is approved."))
+        return refusal(request, VendorNotActive(_("You can edit your shop once it is approved.")))
     form = ShopForm(request.POST or None, initial={"shop_name": vendor.shop_name, "description": vendor.description})
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +102,7 @@ def edit_shop(request, vendor_service: VendorService = VENDOR_SERVICE):
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, "Shop saved.")
+            messages.success(request, _("Shop saved."))
             return redirect("vendors:dashboard")
     return render(request, "vendors/edit_shop.html", {"form": form, "vendor": vendor}, status=form_status(form))
 
@@ -113,7 +121,7 @@ def staff_queue(request, vendor_service: VendorService = VENDOR_SERVICE):
 def _staff_action(request, vendor_id: int, action, done: str, *, needs_reason: bool):
     form = ReasonForm(request.POST) if needs_reason else None
     if form is not None and not form.is_valid():
-        messages.error(request, "Give a reason the vendor will see.")
+        messages.error(request, _("Give a reason the vendor will see."))
         return redirect("vendors:staff")
     try:
         kwargs = {"reason": form.cleaned_data["reason"]} if form is not None else {}
@@ -123,7 +131,7 @@ def _staff_action(request, vendor_id: int, action, done: str, *, needs_reason: b
             messages.error(request, f"{error.message} {' '.join(error.errors['reason'])}")
             return redirect("vendors:staff")
         return refusal(request, error)
-    messages.success(request, f"{vendor.shop_name}: {done}.")
+    messages.success(request, done % {"shop": vendor.shop_name})
     return redirect("vendors:staff")
 
 
@@ -131,25 +139,27 @@ def _staff_action(request, vendor_id: int, action, done: str, *, needs_reason: b
 @require_POST
 @inject
 def approve(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
-    return _staff_action(request, vendor_id, vendor_service.approve, "approved", needs_reason=False)
+    return _staff_action(request, vendor_id, vendor_service.approve, _("%(shop)s: approved."), needs_reason=False)
 
 
 @staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def reject(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
-    return _staff_action(request, vendor_id, vendor_service.reject, "rejected", needs_reason=True)
+    return _staff_action(request, vendor_id, vendor_service.reject, _("%(shop)s: rejected."), needs_reason=True)
 
 
 @staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def suspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
-    return _staff_action(request, vendor_id, vendor_service.suspend, "suspended", needs_reason=True)
+    return _staff_action(request, vendor_id, vendor_service.suspend, _("%(shop)s: suspended."), needs_reason=True)
 
 
 @staff_required(Capability.MANAGE_VENDORS)
 @require_POST
 @inject
 def unsuspend(request, vendor_id: int, vendor_service: VendorService = VENDOR_SERVICE):
-    return _staff_action(request, vendor_id, vendor_service.unsuspend, "suspension lifted", needs_reason=False)
+    return _staff_action(
+        request, vendor_id, vendor_service.unsuspend, _("%(shop)s: suspension lifted."), needs_reason=False
+    )

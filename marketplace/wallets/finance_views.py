@@ -12,6 +12,7 @@ from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from containers import ApplicationContainer
@@ -71,12 +72,16 @@ def propose_deposit(request, service=WALLET_SERVICE, queries=WALLET_QUERIES, aud
         status = 503 if isinstance(error, ChainBackendError) else 400
         return _page(request, service, queries, audit, propose_form=form, status=status)
     if result.replayed:
-        messages.info(request, f"Deposit #{result.deposit_id} ({result.txid}:{result.vout}) was already recorded.")
+        messages.info(
+            request,
+            _("Deposit #%(id)s (%(output)s) was already recorded.")
+            % {"id": result.deposit_id, "output": f"{result.txid}:{result.vout}"},
+        )
     else:
         messages.success(
             request,
-            f"Deposit #{result.deposit_id} of {format_btc(result.amount_sat)} BTC proposed; "
-            f"another member of staff must confirm it.",
+            _("Deposit #%(id)s of %(amount)s BTC proposed; another member of staff must confirm it.")
+            % {"id": result.deposit_id, "amount": format_btc(result.amount_sat)},
         )
     return redirect("wallets:finance")
 
@@ -91,8 +96,12 @@ def confirm_deposit(request, deposit_id: int, service=WALLET_SERVICE):
         )
     except ServiceError as error:
         return _refused(request, error)
-    verb = "was already confirmed" if result.replayed else "confirmed and credited"
-    messages.success(request, f"Deposit #{result.deposit_id} of {format_btc(result.amount_sat)} BTC {verb}.")
+    done = (
+        _("Deposit #%(id)s of %(amount)s BTC was already confirmed.")
+        if result.replayed
+        else _("Deposit #%(id)s of %(amount)s BTC confirmed and credited.")
+    )
+    messages.success(request, done % {"id": result.deposit_id, "amount": format_btc(result.amount_sat)})
     return redirect("wallets:finance")
 
 
@@ -111,7 +120,7 @@ def reject_deposit(request, deposit_id: int, service=WALLET_SERVICE, queries=WAL
             )
         except ServiceError as error:
             return _refused(request, error, form=form, page=(service, queries, audit), row=f"Deposit #{deposit_id}")
-        messages.success(request, f"Deposit #{result.deposit_id} rejected; nothing was credited.")
+        messages.success(request, _("Deposit #%(id)s rejected; nothing was credited.") % {"id": result.deposit_id})
         return redirect("wallets:finance")
     return _page(request, service, queries, audit, failed=(f"Deposit #{deposit_id}", form), status=400)
 
@@ -133,12 +142,12 @@ def approve_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, quer
         except ServiceError as error:
             return _refused(request, error, form=form, page=(service, queries, audit), row=row)
         if result.status == "sent":
-            messages.success(request, f"Withdrawal #{result.withdrawal_id} marked as sent.")
+            messages.success(request, _("Withdrawal #%(id)s marked as sent.") % {"id": result.withdrawal_id})
         else:
             messages.success(
                 request,
-                f"Withdrawal #{result.withdrawal_id} approved ({result.approvals} of "
-                f"{result.approvals_required}); another member of staff sends it.",
+                _("Withdrawal #%(id)s approved (%(approvals)s of %(required)s); another member of staff sends it.")
+                % {"id": result.withdrawal_id, "approvals": result.approvals, "required": result.approvals_required},
             )
         return redirect("wallets:finance")
     return _page(request, service, queries, audit, failed=(row, form), status=400)
@@ -160,7 +169,10 @@ def reject_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE, queri
             )
         except ServiceError as error:
             return _refused(request, error, form=form, page=(service, queries, audit), row=row)
-        messages.success(request, f"Withdrawal #{result.withdrawal_id} rejected; the funds went back to the user.")
+        messages.success(
+            request,
+            _("Withdrawal #%(id)s rejected; the funds went back to the user.") % {"id": result.withdrawal_id},
+        )
         return redirect("wallets:finance")
     return _page(request, service, queries, audit, failed=(row, form), status=400)
 

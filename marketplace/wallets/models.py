@@ -9,17 +9,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from services.money import MAX_SATS
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        USER = "user", "Available balance"
-        WITHDRAWAL = "withdrawal", "Pending withdrawals"
-        ESCROW = "escrow", "Order escrow"
-        FEES = "fees", "Platform fees"
-        ASSET = "asset", "Bitcoin held on chain"
+        USER = "user", _("Available balance")
+        WITHDRAWAL = "withdrawal", _("Pending withdrawals")
+        ESCROW = "escrow", _("Order escrow")
+        FEES = "fees", _("Platform fees")
+        ASSET = "asset", _("Bitcoin held on chain")
 
     code = models.CharField(max_length=140, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -60,16 +61,16 @@ class Account(models.Model):
 
 class JournalEntry(models.Model):
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        TRANSFER = "transfer", "Transfer"
-        HOLD = "hold", "Escrow hold"
-        RELEASE = "release", "Escrow release"
-        REFUND = "refund", "Escrow refund"
-        SPLIT = "split", "Escrow split"
-        WITHDRAWAL_REQUEST = "withdrawal_request", "Withdrawal requested"
-        WITHDRAWAL_SENT = "withdrawal_sent", "Withdrawal sent"
-        WITHDRAWAL_RETURN = "withdrawal_return", "Withdrawal returned"
-        REVERSAL = "reversal", "Reversal"
+        DEPOSIT = "deposit", _("Deposit")
+        TRANSFER = "transfer", _("Transfer")
+        HOLD = "hold", _("Escrow hold")
+        RELEASE = "release", _("Escrow release")
+        REFUND = "refund", _("Escrow refund")
+        SPLIT = "split", _("Escrow split")
+        WITHDRAWAL_REQUEST = "withdrawal_request", _("Withdrawal requested")
+        WITHDRAWAL_SENT = "withdrawal_sent", _("Withdrawal sent")
+        WITHDRAWAL_RETURN = "withdrawal_return", _("Withdrawal returned")
+        REVERSAL = "reversal", _("Reversal")
 
     # Unique through ``wallets_entry_key_once``: ``unique=True`` would add a second index for
     # LIKE queries that nothing runs, paid on every payment.
@@ -174,20 +175,20 @@ class DepositAddress(models.Model):
 
 class Deposit(models.Model):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed, waiting for a second person"
-        PENDING = "pending", "Waiting for confirmations"
-        CREDITED = "credited", "Credited"
-        REMOVED = "removed", "Dropped from the chain"
-        REVERSED = "reversed", "Reversed by staff"
-        REJECTED = "rejected", "Proposal rejected"
+        PROPOSED = "proposed", _("Proposed, waiting for a second person")
+        PENDING = "pending", _("Waiting for confirmations")
+        CREDITED = "credited", _("Credited")
+        REMOVED = "removed", _("Dropped from the chain")
+        REVERSED = "reversed", _("Reversed by staff")
+        REJECTED = "rejected", _("Proposal rejected")
 
     class Check(models.TextChoices):
         """What the chain backend said of the output the last time a proposal was checked."""
 
-        UNCHECKED = "unchecked", "Nothing to check against (manual backend)"
-        OK = "ok", "Matches the node"
-        WAITING = "waiting", "Too few confirmations yet"
-        MISMATCH = "mismatch", "Does not match the node"
+        UNCHECKED = "unchecked", _("Nothing to check against (manual backend)")
+        OK = "ok", _("Matches the node")
+        WAITING = "waiting", _("Too few confirmations yet")
+        MISMATCH = "mismatch", _("Does not match the node")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits")
     address = models.ForeignKey(
@@ -269,10 +270,10 @@ class ChainCursor(models.Model):
 
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        SENT = "sent", "Sent"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting for review")
+        SENT = "sent", _("Sent")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
     address = models.CharField(max_length=90)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.access import staff_required
@@ -63,7 +64,8 @@ def withdraw(request, service=WALLET_SERVICE, queries=WALLET_QUERIES):
         else:
             messages.success(
                 request,
-                f"Withdrawal of {format_btc(result.amount_sat)} BTC requested; staff will review it.",
+                _("Withdrawal of %(amount)s BTC requested; staff will review it.")
+                % {"amount": format_btc(result.amount_sat)},
             )
             return redirect("wallets:wallet")
     context = {
@@ -86,7 +88,7 @@ def cancel_withdrawal(request, withdrawal_id: int, service=WALLET_SERVICE):
         raise Http404("No such withdrawal.") from None
     except ServiceError as error:
         return render(request, "wallets/refused.html", {"message": error.message}, status=400)
-    messages.success(request, "Withdrawal cancelled; the funds are back in your balance.")
+    messages.success(request, _("Withdrawal cancelled; the funds are back in your balance."))
     return redirect("wallets:wallet")
 
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.accounts.reauth import recent_auth_required
@@ -75,13 +76,13 @@ def rotate(request, endpoint_id: int, service=WEBHOOKS):
 def set_active(request, endpoint_id: int, service=WEBHOOKS):
     form = ActiveForm(request.POST)
     if not form.is_valid():
-        return render(request, "webhooks/refused.html", {"message": "Enable or disable: nothing else."}, status=400)
+        return render(request, "webhooks/refused.html", {"message": _("Enable or disable: nothing else.")}, status=400)
     active = form.cleaned_data["active"]
     try:
         service.set_active(user_id=request.user.pk, endpoint_id=endpoint_id, active=active)
     except NotFound:
         raise Http404("No such endpoint.") from None
-    messages.success(request, "Endpoint enabled." if active else "Endpoint disabled: nothing is sent to it.")
+    messages.success(request, _("Endpoint enabled.") if active else _("Endpoint disabled: nothing is sent to it."))
     return redirect("webhooks:detail", endpoint_id=endpoint_id)
 
 
@@ -93,7 +94,7 @@ def delete(request, endpoint_id: int, service=WEBHOOKS):
         service.delete(user_id=request.user.pk, endpoint_id=endpoint_id)
     except NotFound:
         raise Http404("No such endpoint.") from None
-    messages.success(request, "Endpoint deleted, with its deliveries.")
+    messages.success(request, _("Endpoint deleted, with its deliveries."))
     return redirect("webhooks:list")
 
 
@@ -108,7 +109,7 @@ def redeliver(request, endpoint_id: int, delivery_id: int, service=WEBHOOKS):
     except Conflict as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, "Sending it again.")
+        messages.success(request, _("Sending it again."))
     return redirect("webhooks:detail", endpoint_id=endpoint_id)
 
 

@@ -11,6 +11,7 @@ REGISTER = reverse("accounts:register")
 LOGIN = reverse("accounts:login")
 LOGOUT = reverse("accounts:logout")
 PROFILE = reverse("accounts:profile")
+HOME = reverse("home")
 PASSWORD = reverse("accounts:password")
 REAUTH = reverse("accounts:reauth")
 GOOD = "a sturdy passphrase"
@@ -28,7 +29,7 @@ def test_register_signs_the_new_user_in(client):
     assert b"at least 10 characters" in page.content
 
     response = client.post(REGISTER, register_form())
-    assert response.status_code == 302 and response["Location"] == PROFILE
+    assert response.status_code == 302 and response["Location"] == HOME  # no next: the home page
     profile = client.get(PROFILE)
     assert profile.status_code == 200
     assert b"alice@example.com" in profile.content
@@ -73,7 +74,7 @@ def test_register_accepts_unicode_letters(client):
 def test_login_and_logout(client, make_user):
     make_user("bob")
     response = client.post(LOGIN, {"username": "bob", "password": GOOD})
-    assert response.status_code == 302 and response["Location"] == PROFILE
+    assert response.status_code == 302 and response["Location"] == HOME
     assert client.get(PROFILE).status_code == 200
     assert client.get(LOGOUT).status_code == 405  # signing out changes state: POST only
     assert client.post(LOGOUT).status_code == 302
@@ -120,7 +121,7 @@ def test_login_is_rate_limited(client, make_user, container):
 def test_login_next_never_leaves_the_site(client, make_user):
     make_user("bob")
     response = client.post(LOGIN + "?next=https://evil.example/", {"username": "bob", "password": GOOD})
-    assert response["Location"] == PROFILE
+    assert response["Location"] == HOME
     client.post(LOGOUT)
     response = client.post(LOGIN + "?next=/accounts/password/", {"username": "bob", "password": GOOD})
     assert response["Location"] == PASSWORD

@@ -51,22 +51,24 @@ def test_a_signed_in_catalog_page_adds_only_the_session_user_and_balance(
     bulk_products(make_vendor("bob"), n)
     client.force_login(make_user("alice"))
     # 3 for the catalog; session, user, the header's balance, and the user's permissions and their
-    # groups' (the header's staff menu shows what their roles allow, templates/_staff_menu.html)
-    with django_assert_num_queries(8):
+    # groups' (the header's staff menu shows what their roles allow, templates/_staff_menu.html),
+    # whether they have a shop ("Sell here" or "My shop") and their unread notifications
+    with django_assert_num_queries(10):
         assert client.get(CATALOG).status_code == 200
-    with django_assert_num_queries(5):  # the catalog's rows come from the cache
+    with django_assert_num_queries(7):  # the catalog's rows come from the cache
         assert client.get(CATALOG).status_code == 200
 
 
 @pytest.mark.parametrize("n", [10, 500])
-def test_the_storefront_runs_four_queries_whatever_the_number_of_products(
+def test_the_storefront_runs_five_queries_whatever_the_number_of_products(
     client, make_vendor, bulk_products, n, django_assert_num_queries
 ):
     bob = make_vendor("bob")
     bulk_products(bob, n)
     url = reverse("vendors:storefront", args=[bob.shop_slug])
-    # the shop, the count, one page of rows, and its rating (the orders module's reviews)
-    with django_assert_num_queries(4):
+    # the shop, the count, one page of rows, its rating and its reviews' stars counted by number
+    # (the orders module's reviews; no page of reviews is read when there is none)
+    with django_assert_num_queries(5):
         page = client.get(url)
     assert page.status_code == 200 and page.content.decode().count('class="listing"') == min(n, 24)
     assert "No reviews yet" in page.content.decode()
@@ -75,9 +77,10 @@ def test_the_storefront_runs_four_queries_whatever_the_number_of_products(
 
 
 @pytest.mark.parametrize("pictures", [1, 6])
-def test_a_product_page_runs_three_queries(client, make_vendor, make_product, png, pictures, django_assert_num_queries):
+def test_a_product_page_runs_four_queries(client, make_vendor, make_product, png, pictures, django_assert_num_queries):
     product_id = make_product(make_vendor("bob"), images=[png() for _ in range(pictures)])
-    with django_assert_num_queries(3):  # the product with its shop, its pictures, the categories
+    # the product with its shop, its pictures, the categories, its reviews' stars counted by number
+    with django_assert_num_queries(4):
         page = client.get(reverse("products:detail", args=[product_id]))
     assert page.content.decode().count('alt="Brass desk lamp, picture') == pictures
 

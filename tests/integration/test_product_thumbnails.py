@@ -153,7 +153,7 @@ def test_catalog_boxes_use_the_240_thumbnail_with_a_480_candidate(
     )
     with django_assert_num_queries(3):  # categories, count, one page of rows with first pictures
         catalog = client.get(reverse("products:list")).content.decode()
-    with django_assert_num_queries(4):  # the shop, the count, one page of rows, its rating
+    with django_assert_num_queries(5):  # the shop, the count, one page of rows, its rating, its reviews
         shop = client.get(reverse("vendors:storefront", args=[bob.shop_slug])).content.decode()
     for page in (catalog, shop):
         assert expected in page
@@ -165,7 +165,7 @@ def test_the_product_page_uses_the_480_thumbnail_and_the_original_for_dense_scre
 ):
     product_id = make_product(bob, images=[png((1200, 800)), png((300, 200))])
     big, small = ProductImage.objects.filter(product_id=product_id).order_by("position")
-    with django_assert_num_queries(3):  # the product with its shop, its pictures, the categories
+    with django_assert_num_queries(4):  # the product with its shop, its pictures, the categories, its reviews
         page = client.get(reverse("products:detail", args=[product_id])).content.decode()
     # Shown at most 420 CSS px wide: the 480 thumbnail at 1x, the original at 2x and more (and
     # as ``src`` for what knows no srcset).

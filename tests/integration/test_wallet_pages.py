@@ -60,7 +60,9 @@ def test_wallet_page_shows_balance_address_qr_and_history(client, alice):
     assert '<svg role="img"' in html and "<path" in html
     assert "Deposit" in html and 'id="history"' in html
     # the header shows the balance through the context processor
-    assert re.search(r'class="nav-balance"[^>]*>₿ 0.01500000<', html)
+    assert re.search(
+        r'class="nav-balance"[^>]*><svg class="btc-icon" [^>]*aria-label="BTC">.*?</svg> 0.01500000<', html
+    )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
@@ -76,9 +78,10 @@ def test_history_is_paginated_with_a_fixed_number_of_queries(
     for n in range(60):
         wallet_service.transfer(sender_id=alice.pk, recipient_id=bob.pk, amount_sat=10 + n, idempotency_key=f"h-{n}")
     client.get(WALLET)  # the deposit address is handed out on the first visit
-    with django_assert_max_num_queries(12):
+    # (the header asks two of them: whether they have a shop, and their unread notifications)
+    with django_assert_max_num_queries(14):
         first = client.get(WALLET)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         last = client.get(WALLET + "?page=3")
     assert "Page 1 of 3" in first.content.decode() and "Page 3 of 3" in last.content.decode()
     for page in ("999", "abc", "-1", "1" * 40):

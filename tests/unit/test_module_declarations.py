@@ -248,3 +248,41 @@ def test_a_part_goes_only_in_a_slot_the_page_offers(boot):
 def test_a_part_goes_only_in_pages_of_a_dependency(boot):
     with pytest.raises(ImproperlyConfigured, match="draws in 'shops.actions', but does not declare a dependency"):
         boot("Shops", "Intruder")
+
+
+@module(name="homely", version="1.0.0")
+class Homely(BaseModule):
+    page_parts = {"site.home": "home_part.html"}
+
+
+@module(name="lost", version="1.0.0")
+class Lost(BaseModule):
+    page_parts = {"site.attic": "home_part.html"}
+
+
+@module(name="site", version="1.0.0")
+class Impostor(BaseModule):
+    pass
+
+
+def test_a_module_fills_a_slot_of_the_site_without_a_dependency(boot, settings):
+    settings.MODKIT_SITE_SLOTS = ("home",)
+    runtime = boot("Shops", "Homely", "Sulky")
+    runtime.ensure_started()
+    engine = Engine(
+        loaders=[("django.template.loaders.locmem.Loader", {"home_part.html": "[{{ slot }}]", "sulk.html": "sulk"})],
+        libraries={"modkit": "modkit.templatetags.modkit"},
+    )
+    page = engine.from_string('{% load modkit %}<{% module_slot "site.home" %}>')
+    assert page.render(Context({})) == "<[site.home]>"
+
+
+def test_a_site_slot_must_be_offered_by_the_host(boot, settings):
+    settings.MODKIT_SITE_SLOTS = ("home",)
+    with pytest.raises(ImproperlyConfigured, match=r"the site offers no page slot 'attic' \(MODKIT_SITE_SLOTS: home\)"):
+        boot("Lost")
+
+
+def test_no_module_may_take_the_name_of_the_site(boot):
+    with pytest.raises(ImproperlyConfigured, match="no module may be named 'site'"):
+        boot("Impostor")

@@ -154,3 +154,39 @@ def test_whole_number_field_refuses_everything_else(text, message):
     form = CountForm({"quantity": text})
     assert not form.is_valid()
     assert message in form.errors["quantity"][0]
+
+
+@pytest.mark.parametrize(
+    "language, sats, shown",
+    [
+        ("en", 150_000, "0.00150000"),
+        ("de", 150_000, "0,00150000"),
+        ("es", 150_000, "0,00150000"),
+        ("en", 123_456_789_012_345, "1,234,567.89012345"),
+        ("de", 123_456_789_012_345, "1.234.567,89012345"),
+        ("de", -5, "-0,00000005"),
+        ("de", MAX_SATS, "21.000.000,00000000"),
+    ],
+)
+def test_amounts_are_shown_with_the_languages_separators_and_eight_decimals(language, sats, shown):
+    from django.utils import translation
+
+    from marketplace.templatetags.money import btc_plain
+
+    with translation.override(language):
+        assert btc(sats) == shown
+        # What a form gives back to be typed again is the one notation the amount fields accept.
+        assert btc_plain(sats) == format_btc(sats)
+        if sats >= 0:
+            assert parse_btc(btc_plain(sats)) == sats
+
+
+@given(st.integers(min_value=0, max_value=MAX_SATS))
+def test_a_shown_amount_keeps_every_satoshi_in_every_language(sats):
+    from django.utils import translation
+
+    for language in ("en", "de", "es"):
+        with translation.override(language):
+            shown = btc(sats)
+        digits = "".join(ch for ch in shown if ch.isdigit())
+        assert int(digits) == sats

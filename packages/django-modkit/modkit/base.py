@@ -53,7 +53,9 @@ class BaseModule:
     ``nav`` lists the module's links (``modkit.navigation.NavEntry``), shown while it serves.
     ``page_slots`` names places in this module's pages that others may fill; ``page_parts``
     maps another module's slot (``"products.actions"``) to a template of this one, drawn there by
-    ``{% module_slot %}`` (``modkit.templatetags.modkit``) while this module serves.
+    ``{% module_slot %}`` (``modkit.templatetags.modkit``) while this module serves; the host
+    site offers slots in its own pages under the owner ``site`` (``"site.home"``), listed in the
+    setting ``MODKIT_SITE_SLOTS``, which any module may fill without declaring a dependency.
     ``apps`` names the module's Django apps, which must be in ``INSTALLED_APPS`` for it to start
     (``modkit.settings.module_apps`` derives them from the enabled modules). ``config_defaults``
     are its configuration section's defaults, under what the project sets; ``config_required``

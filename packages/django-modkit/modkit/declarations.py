@@ -29,8 +29,21 @@ def completed_config(config: dict, classes: Mapping[str, type[BaseModule]]) -> d
     return config
 
 
+SITE = "site"
+"""The owner name of the host site's own page slots (``"site.home"``), which no module may take."""
+
+
+def site_slots() -> tuple[str, ...]:
+    """The slots the host site offers in its own pages: ``MODKIT_SITE_SLOTS = ("home",)``."""
+    from django.conf import settings
+
+    return tuple(getattr(settings, "MODKIT_SITE_SLOTS", ()))
+
+
 def check_declarations(module: BaseModule, modules: ModuleRegistry) -> None:
     """What the module needs and declares must exist: apps, dependencies, slots, handlers, pages, topics."""
+    if module.name == SITE:
+        raise ImproperlyConfigured(f"no module may be named {SITE!r}: it names the host site's own page slots")
     _check_apps(module)
     declared = getattr(module.container_class, "providers", {})
     _check_needs(module, declared)
@@ -78,6 +91,14 @@ def _check_page_parts(module: BaseModule, modules: ModuleRegistry) -> None:
     for target in module.page_parts:
         owner, _, slot = target.partition(".")
         where = f"module {module.name} draws in {target!r}"
+        if owner == SITE:
+            # The host's pages are always there: no dependency to declare, only the slot to exist.
+            if slot not in site_slots():
+                offered = ", ".join(site_slots()) or "none"
+                raise ImproperlyConfigured(
+                    f"{where}, but the site offers no page slot {slot!r} (MODKIT_SITE_SLOTS: {offered})"
+                )
+            continue
         if owner not in module.info.dependency_names:
             raise ImproperlyConfigured(f"{where}, but does not declare a dependency on {owner!r}")
         if slot not in type(modules.get(owner)).page_slots:

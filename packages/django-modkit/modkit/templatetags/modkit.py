@@ -2,6 +2,9 @@
 
 A page of module ``products`` offers a slot by naming it in ``ProductsModule.page_slots``; a
 module that depends on products fills it with ``page_parts = {"products.actions": "<template>"}``.
+The host site offers slots in its own templates the same way, named ``"site.<slot>"`` and listed
+in ``MODKIT_SITE_SLOTS`` (``modkit.declarations.site_slots``): a home page whose sections come from
+the modules that own their data, each gone with its module.
 Each serving module's template is drawn here, in the modules' start order, with the page's context.
 """
 

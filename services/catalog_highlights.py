@@ -1,0 +1,145 @@
+"""The products module's sections of the home page: the newest listings and the categories.
+
+Each is read in one query and kept in the page cache under the versions of what it shows
+(``catalog``, ``categories``), so a new product or a price change shows on the very next request
+and a repeated one runs no query at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from services.catalog_queries import LARGE, LISTED, SMALL, image_url, url_for
+from services.review_slots import Rating
+
+if TYPE_CHECKING:
+    from services.page_cache import VersionedPageCache
+
+
+@dataclass(frozen=True)
+class HighlightCard:
+    """A product's tile on the home page (the names the catalog's tiles use)."""
+
+    id: int
+    title: str
+    price_sat: int
+    stock: int
+    vendor_name: str
+    vendor_slug: str
+    image_id: int | None
+    created_at: datetime
+    rating_sum: int = 0
+    rating_count: int = 0
+
+    @property
+    def url(self) -> str:
+        return url_for("products:detail", self.id)
+
+    @property
+    def rating(self) -> Rating:
+        return Rating.of(self.rating_sum, self.rating_count)
+
+    @property
+    def image_url(self) -> str | None:
+        return image_url(self.image_id) if self.image_id else None
+
+    @property
+    def image_small_url(self) -> str | None:
+        return image_url(self.image_id, SMALL) if self.image_id else None
+
+    @property
+    def image_srcset(self) -> str:
+        if not self.image_id:
+            return ""
+        return f"{image_url(self.image_id, SMALL)} {SMALL}w, {image_url(self.image_id, LARGE)} {LARGE}w"
+
+    @property
+    def vendor_url(self) -> str:
+        return url_for("vendors:storefront", self.vendor_slug)
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    name: str
+    slug: str
+    products: int
+
+    @property
+    def url(self) -> str:
+        return f"{reverse('products:list')}?{urlencode({'category': self.slug})}"
+
+
+def _products():
+    from marketplace.products.models import Product
+
+    return Product
+
+
+def highlight_cards(queryset, limit: int) -> list[HighlightCard]:
+    """Tiles for the first ``limit`` products of ``queryset`` (ordered), with their first picture: one query."""
+    from marketplace.products.models import ProductImage
+
+    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(
+        "id",
+        "title",
+        "price_sat",
+        "stock",
+        "vendor__shop_name",
+        "vendor__slug",
+        "image_id",
+        "created_at",
+        "rating_sum",
+        "rating_count",
+    )[:limit]
+    return [HighlightCard(*row) for row in rows]
+
+
+class CatalogHighlights:
+    def __init__(self, *, page_cache: VersionedPageCache, limit: int = 8):
+        self._cache = page_cache
+        self.limit = max(1, int(limit))
+
+    def newest(self) -> tuple[HighlightCard, ...]:
+        """The latest listings buyers can see, newest first: one query, none when cached."""
+        key = f"home:newest:{self.limit}"
+        cached, stamp = self._cache.fetch(key, ["catalog"])
+        if cached is not None:
+            return cached
+        cards = tuple(highlight_cards(_products().objects.filter(LISTED).order_by("-created_at", "-id"), self.limit))
+        self._cache.store(key, stamp, cards)
+        return cards
+
+    def categories(self) -> tuple[CategoryCount, ...]:
+        """The top-level categories, each with the listed products under it (its own and its
+        sub-categories'): one query, none when cached. Empty ones are left out."""
+        key = "home:categories"
+        cached, stamp = self._cache.fetch(key, ["catalog", "categories"])
+        if cached is not None:
+            return cached
+        from marketplace.products.models import Category
+
+        # Counted in subqueries, not joins: two joined counts would multiply each other's rows.
+        # Products one level down count towards their parent (the depth the demo and shops use).
+        rows = Category.objects.filter(parent=None).annotate(
+            own=_count(category=OuterRef("pk")), below=_count(category__parent=OuterRef("pk"))
+        )
+        found = tuple(
+            CategoryCount(name, slug, own + below)
+            for name, slug, own, below in rows.order_by("position", "name").values_list("name", "slug", "own", "below")
+            if own + below
+        )
+        self._cache.store(key, stamp, found)
+        return found
+
+
+def _count(**where):
+    listed = _products().objects.filter(LISTED, **where).order_by().values(*where).annotate(n=Count("pk"))
+    return Coalesce(Subquery(listed.values("n")[:1]), Value(0), output_field=IntegerField())
