@@ -25,7 +25,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext, gettext_lazy
 
 from services.money import AmountError, format_btc, parse_btc
-from services.review_slots import NoReviews, Rating, ReviewsPage
+from services.review_slots import NoReviews, Rating, RatingSummary, ReviewsPage
 from services.staff_access import Capability
 from services.text_rules import clean_text
 from services.vendor_slots import PageOf, page_bounds
@@ -586,9 +586,14 @@ class CatalogQueries:
             rating_count=product.rating_count,
         )
 
-    def product_reviews(self, *, product_id: int, page: int = 1) -> ReviewsPage:
+    def product_reviews(self, *, product_id: int, page: int = 1, known_count: int | None = None) -> ReviewsPage:
         """The product's rating summary and one page of its reviews, kept under the product's
-        version (a review bumps it, through ``CatalogService.record_rating``)."""
+        version (a review bumps it, through ``CatalogService.record_rating``).
+
+        ``known_count``: the product row's own count of reviews, read with it; none at all
+        needs no query (most products, and every new one)."""
+        if known_count == 0:
+            return ReviewsPage(summary=RatingSummary(by_stars={}))
         product_id, page = int(product_id), min(max(1, int(page)), MAX_PAGE)
         key = f"reviews:{product_id}:{page}"
         cached, stamp = self._cache.fetch(key, [f"product:{product_id}"])

@@ -72,7 +72,7 @@ def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cac
         product = queries.visible_product(product_id=product_id, viewer_id=user_id)
         if product is None:
             return refusal(request, no_product())
-        reviews = queries.product_reviews(product_id=product.id, page=reviews_page)
+        reviews = queries.product_reviews(product_id=product.id, page=reviews_page, known_count=product.rating_count)
         context = {"product": product, "owner": user_id == product.vendor_user_id, "reviews": reviews}
         return render(request, "products/detail.html", context)
 

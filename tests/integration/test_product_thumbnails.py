@@ -165,7 +165,7 @@ def test_the_product_page_uses_the_480_thumbnail_and_the_original_for_dense_scre
 ):
     product_id = make_product(bob, images=[png((1200, 800)), png((300, 200))])
     big, small = ProductImage.objects.filter(product_id=product_id).order_by("position")
-    with django_assert_num_queries(4):  # the product with its shop, its pictures, the categories, its reviews
+    with django_assert_num_queries(3):  # the product with its shop, its pictures, the categories
         page = client.get(reverse("products:detail", args=[product_id])).content.decode()
     # Shown at most 420 CSS px wide: the 480 thumbnail at 1x, the original at 2x and more (and
     # as ``src`` for what knows no srcset).

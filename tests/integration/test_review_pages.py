@@ -181,3 +181,27 @@ def test_the_api_gives_each_product_its_rating(shop, reviewed):
     cards = {card["id"]: card["rating"] for card in api.get("/products").json()["items"]}
     assert cards[shop.kettle]["count"] == 2
     assert cards[shop.lamp] == {"average": None, "count": 0, "label": "No reviews yet"}
+
+
+def test_reviews_left_before_the_summaries_existed_are_counted_by_the_migration(shop, reviewed):
+    """Orders migration 0002 fills the summaries from the reviews already there."""
+    import importlib
+
+    from django.apps import apps
+
+    others = reviewed(3, rating=lambda i: (5, 4, 2)[i])
+    Product.objects.update(rating_sum=0, rating_count=0)  # as they were before products 0004
+    importlib.import_module("marketplace.orders.migrations.0002_product_ratings_from_reviews").fill(apps, None)
+    kettle = Product.objects.get(pk=shop.kettle)
+    assert (kettle.rating_sum, kettle.rating_count) == (11, 3)
+    assert list(Product.objects.filter(pk__in=others).order_by("pk").values_list("rating_sum", "rating_count")) == [
+        (5, 1),
+        (4, 1),
+        (2, 1),
+    ]
+
+
+def test_a_product_without_reviews_costs_no_query_for_them(client, shop, django_assert_num_queries):
+    with django_assert_num_queries(3):  # the product with its shop, its pictures, the categories
+        page = _get(client, reverse("products:detail", args=[shop.kettle]))
+    assert EMPTY_NOTE in page or "No reviews yet" in page
