@@ -22,6 +22,16 @@ def compiled_translations():
     call_command("compile_translations", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    """A request's LocaleMiddleware leaves its language active in the thread after the test
+    client's call, as no server would: the next test starts from the default again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests leave the run (deselected, counted) on any other database."""
     from django.conf import settings

@@ -17,6 +17,7 @@ from django.db.migrations.exceptions import InconsistentMigrationHistory
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
+from django.utils import translation
 
 from modkit.modularize.discovery import LocalApp
 
@@ -111,8 +112,11 @@ def check_migrations(labels: list[str], database: str = DEFAULT_DB_ALIAS) -> dic
             states[label].conflicts = sorted(names)
 
     questioner = NonInteractiveMigrationQuestioner(specified_apps=set(labels), dry_run=True, verbosity=0)
-    autodetector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps), questioner)
-    changes = autodetector.changes(graph=loader.graph, trim_to_apps=set(labels), convert_apps=set(labels))
+    # With no language active, as makemigrations compares them: a translated choice label read in
+    # another language is not a change to the model.
+    with translation.override(None):
+        autodetector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps), questioner)
+        changes = autodetector.changes(graph=loader.graph, trim_to_apps=set(labels), convert_apps=set(labels))
     for label, migrations in changes.items():
         if label in states:
             states[label].missing = [op.describe() for m in migrations for op in m.operations]
