@@ -8,7 +8,6 @@ and a repeated one runs no query at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
@@ -16,53 +15,10 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from services.catalog_queries import LARGE, LISTED, SMALL, image_url, url_for
-from services.review_slots import Rating
+from services.catalog_queries import LISTED, ProductCard
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
-
-
-@dataclass(frozen=True)
-class HighlightCard:
-    """A product's tile on the home page (the names the catalog's tiles use)."""
-
-    id: int
-    title: str
-    price_sat: int
-    stock: int
-    vendor_name: str
-    vendor_slug: str
-    image_id: int | None
-    created_at: datetime
-    rating_sum: int = 0
-    rating_count: int = 0
-
-    @property
-    def url(self) -> str:
-        return url_for("products:detail", self.id)
-
-    @property
-    def rating(self) -> Rating:
-        return Rating.of(self.rating_sum, self.rating_count)
-
-    @property
-    def image_url(self) -> str | None:
-        return image_url(self.image_id) if self.image_id else None
-
-    @property
-    def image_small_url(self) -> str | None:
-        return image_url(self.image_id, SMALL) if self.image_id else None
-
-    @property
-    def image_srcset(self) -> str:
-        if not self.image_id:
-            return ""
-        return f"{image_url(self.image_id, SMALL)} {SMALL}w, {image_url(self.image_id, LARGE)} {LARGE}w"
-
-    @property
-    def vendor_url(self) -> str:
-        return url_for("vendors:storefront", self.vendor_slug)
 
 
 @dataclass(frozen=True)
@@ -82,7 +38,7 @@ def _products():
     return Product
 
 
-def highlight_cards(queryset, limit: int) -> list[HighlightCard]:
+def highlight_cards(queryset, limit: int) -> list[ProductCard]:
     """Tiles for the first ``limit`` products of ``queryset`` (ordered), with their first picture: one query."""
     from marketplace.products.models import ProductImage
 
@@ -92,14 +48,16 @@ def highlight_cards(queryset, limit: int) -> list[HighlightCard]:
         "title",
         "price_sat",
         "stock",
+        "vendor_id",
         "vendor__shop_name",
         "vendor__slug",
+        "category_id",
         "image_id",
         "created_at",
         "rating_sum",
         "rating_count",
     )[:limit]
-    return [HighlightCard(*row) for row in rows]
+    return [ProductCard(*row) for row in rows]
 
 
 class CatalogHighlights:
@@ -107,7 +65,7 @@ class CatalogHighlights:
         self._cache = page_cache
         self.limit = max(1, int(limit))
 
-    def newest(self) -> tuple[HighlightCard, ...]:
+    def newest(self) -> tuple[ProductCard, ...]:
         """The latest listings buyers can see, newest first: one query, none when cached."""
         key = f"home:newest:{self.limit}"
         cached, stamp = self._cache.fetch(key, ["catalog"])

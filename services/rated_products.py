@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, F, FloatField, Sum
 from django.db.models.functions import Cast
 
-from services.catalog_highlights import HighlightCard, highlight_cards
-from services.catalog_queries import LISTED
+from services.catalog_highlights import highlight_cards
+from services.catalog_queries import LISTED, ProductCard
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
@@ -26,7 +26,7 @@ class RatedProducts:
         self._cache = page_cache
         self.limit = max(1, int(limit))
 
-    def best_rated(self) -> tuple[HighlightCard, ...]:
+    def best_rated(self) -> tuple[ProductCard, ...]:
         """Listed products by review average (then number of reviews), each tile's rating the
         one computed here from the reviews: two queries, none when cached."""
         key = f"home:best_rated:{self.limit}"
