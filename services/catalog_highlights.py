@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from services.catalog_queries import LISTED, ProductCard
+from services.catalog_queries import LISTED, ProductCard, product_cards
 
 if TYPE_CHECKING:
     from services.page_cache import VersionedPageCache
@@ -40,24 +40,7 @@ def _products():
 
 def highlight_cards(queryset, limit: int) -> list[ProductCard]:
     """Tiles for the first ``limit`` products of ``queryset`` (ordered), with their first picture: one query."""
-    from marketplace.products.models import ProductImage
-
-    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
-    rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(
-        "id",
-        "title",
-        "price_sat",
-        "stock",
-        "vendor_id",
-        "vendor__shop_name",
-        "vendor__slug",
-        "category_id",
-        "image_id",
-        "created_at",
-        "rating_sum",
-        "rating_count",
-    )[:limit]
-    return [ProductCard(*row) for row in rows]
+    return product_cards(queryset[:limit])
 
 
 class CatalogHighlights:

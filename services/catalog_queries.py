@@ -497,24 +497,7 @@ class CatalogQueries:
         )
 
     def _cards(self, queryset, row_class=ProductCard, extra: tuple[str, ...] = ()) -> list:
-        first_image = _models().ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
-        fields = (
-            "id",
-            "title",
-            "price_sat",
-            "stock",
-            "vendor_id",
-            "vendor__shop_name",
-            "vendor__slug",
-            "category_id",
-            "image_id",
-            "created_at",
-            "rating_sum",
-            "rating_count",
-            *extra,
-        )
-        rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(*fields)
-        return [row_class(*row) for row in rows]
+        return product_cards(queryset, row_class, extra)
 
     # the vendors module's listings slot
     def storefront_page(self, *, vendor_id: int, page: int) -> PageOf:
@@ -673,3 +656,25 @@ class CatalogQueries:
                     (*item.reports, entry),
                 )
         return sorted(grouped.values(), key=lambda i: i.reports[0]["created_at"])
+
+
+def product_cards(queryset, row_class=ProductCard, extra: tuple[str, ...] = ()) -> list:
+    """Catalog tiles for the rows of ``queryset`` (ordered, sliced), with their first picture: one query."""
+    first_image = _models().ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    fields = (
+        "id",
+        "title",
+        "price_sat",
+        "stock",
+        "vendor_id",
+        "vendor__shop_name",
+        "vendor__slug",
+        "category_id",
+        "image_id",
+        "created_at",
+        "rating_sum",
+        "rating_count",
+        *extra,
+    )
+    rows = queryset.annotate(image_id=Subquery(first_image.values("id")[:1])).values_list(*fields)
+    return [row_class(*row) for row in rows]
