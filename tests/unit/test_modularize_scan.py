@@ -361,3 +361,29 @@ def test_imports_of_a_file_resolve_relative_names():
         )
         == "accounts"
     )
+
+
+def test_each_import_keeps_its_statement_as_written():
+    text = (
+        "x = 1\x0c\n"
+        "import os\r\n"
+        "def view():\n"
+        "    from ..core import (\n"
+        "        utils,  # déjà\n"
+        "        more)\n"
+        "    return é + 1 if False else 2; import a.b as c\n"
+    )
+    statements = {i.local: i.statement for i in imports(ast.parse(text), "shop.views.orders", False, text)}
+    assert statements == {
+        "os": "import os",
+        "utils": "from ..core import (\n        utils,  # déjà\n        more)",
+        "more": "from ..core import (\n        utils,  # déjà\n        more)",
+        "c": "import a.b as c",
+    }
+    # The same text as ast.get_source_segment gives, without splitting the file once per node.
+    expected = {
+        n.lineno: ast.get_source_segment(text, n)
+        for n in ast.walk(ast.parse(text))
+        if "import" in type(n).__name__.lower()
+    }
+    assert sorted(statements.values()) == sorted(expected[i.line] for i in imports(ast.parse(text), "m", False, text))

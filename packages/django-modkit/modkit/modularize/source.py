@@ -1,6 +1,7 @@
 """Reading Python source with ``ast``: parsing files and resolving what they import."""
 
 import ast
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,12 @@ def resolve_relative(module_name: str, is_package: bool, level: int, target: str
 def imports(tree: ast.AST, module_name: str, is_package: bool, text: str = "") -> list[Import]:
     """Every import in the file (at any depth: lazy imports inside functions count too)."""
     found = []
+    # Split as ast does: on \n, \r and \r\n only (str.splitlines also splits on form feeds).
+    lines = io.StringIO(text, newline="").readlines()
     for node in ast.walk(tree):
-        statement = (ast.get_source_segment(text, node) or "") if text else ""
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        statement = _segment(lines, node)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name.split(".")[0]
@@ -49,7 +54,7 @@ def imports(tree: ast.AST, module_name: str, is_package: bool, text: str = "") -
                 if not alias.asname and "." in alias.name:
                     # ``import shop.models`` binds ``shop`` but also needs shop.models itself.
                     found.append(Import(alias.name, alias.name, None, node.lineno, statement))
-        elif isinstance(node, ast.ImportFrom):
+        else:
             base = resolve_relative(module_name, is_package, node.level, node.module)
             for alias in node.names:
                 if alias.name == "*":
@@ -57,6 +62,18 @@ def imports(tree: ast.AST, module_name: str, is_package: bool, text: str = "") -
                 else:
                     found.append(Import(alias.asname or alias.name, base, alias.name, node.lineno, statement))
     return found
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """``ast.get_source_segment`` on lines split once: it splits the whole text on every call."""
+    if not lines or node.end_lineno is None:
+        return ""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset : node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    tail = lines[last].encode()[: node.end_col_offset].decode()
+    return "".join([head, *lines[first + 1 : last], tail])
 
 
 def module_level_imports(tree: ast.Module, module_name: str, is_package: bool, text: str = "") -> dict[str, Import]:
