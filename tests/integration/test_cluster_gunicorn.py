@@ -23,7 +23,7 @@ from tests.support.ops import metric_value
 from tests.support.projects import copy_project
 from tests.support.servers import Gunicorn, RedisServer, free_port, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 WORKERS = 3
 LINE = '"min_password_length": self.min_password_length,'

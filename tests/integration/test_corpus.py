@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.projects import ROOT
 
+pytestmark = pytest.mark.isolated
+
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 PROJECTS = {"library": "LIBRARY_DB", "polls": "POLLS_DB", "bookmarks": "BOOKMARKS_DB"}
 

@@ -31,7 +31,7 @@ from tests.support.corpus import (
 )
 from tests.support.projects import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 CMD = "migrate_to_modules"
 VERIFICATION = (

@@ -13,14 +13,15 @@ pytestmark = pytest.mark.slow
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 # A document that deploys against real servers says so on its first line; it runs in the
-# PostgreSQL + Redis pass (where .ci/run has started both on their usual ports).
+# PostgreSQL + Redis pass (where .ci/run has started both on their usual ports). Every other
+# document runs with neither (sandbox_env), the same on both passes: it is marked isolated.
 NEEDS_SERVERS = "<!-- runs against PostgreSQL and Redis -->"
 # A document that installs packages says so; it gets an environment of its own over this one.
 OWN_ENVIRONMENT = "<!-- runs in an environment of its own -->"
 
 
 def _param(doc: Path):
-    marks = [pytest.mark.postgres] if doc.read_text().startswith(NEEDS_SERVERS) else []
+    marks = [pytest.mark.postgres] if doc.read_text().startswith(NEEDS_SERVERS) else [pytest.mark.isolated]
     return pytest.param(doc, id=doc.name, marks=marks)
 
 

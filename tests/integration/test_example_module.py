@@ -19,7 +19,7 @@ from tests.support.operator_login import ENROL, sign_in_operator
 from tests.support.projects import ROOT, copy_project
 from tests.support.servers import Gunicorn
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 SETTINGS = "marketplace/settings/base.py"
 LINE = '        "notifications",\n'

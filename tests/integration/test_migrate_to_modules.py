@@ -25,7 +25,7 @@ from tests.support.corpus import (
 )
 from tests.support.legacy import LEGACY_APPS, LegacyProject
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 CMD = "migrate_to_modules"
 SERVICES = ("inventory", "shop", "blog", "notes")  # the apps with models get a service; pricing has none

@@ -128,6 +128,7 @@ def _tree(project) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_a_new_plain_app_in_this_project_becomes_a_module(tmp_path):
     """In a copy of this project: a plain app is added, migrated to a module, tested, started."""
     project = copy_project(tmp_path / "project")

@@ -20,7 +20,7 @@ import pytest
 from tests.support.projects import ROOT
 from tests.support.servers import RedisServer, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 MODULE = """
 from dependency_injector import containers, providers

@@ -18,7 +18,7 @@ from tests.support.http import HttpClient
 from tests.support.ops import metric_value
 from tests.support.servers import ROOT, Gunicorn, RedisServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 WORKERS = 3
 PRICE = re.compile(r'id="product-price">([^<]+)<')

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.projects import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 SNIPPETS = """
 from modules import ModuleRegistry

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from tests.support.hosts import CeleryWorker, live_workers, manage
 from tests.support.servers import RedisServer, free_port, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 SETUP = """
 from django.contrib.auth import get_user_model
