@@ -33,9 +33,9 @@ class CoreContainer(containers.DeclarativeContainer):
         cache_seconds=config.health_cache_seconds.as_float(),
     )
 
-    # Background tasks. The engine is outside the services (marketplace/tasks/engine.py); the
-    # runtime fills in which tasks exist and the live code that runs each, at start-up.
-    task_dispatcher = providers.Singleton("marketplace.tasks.engine.CeleryDispatcher")
+    # Background tasks. The engine is outside the services (marketplace/tasks/engine.py, imported at
+    # the first dispatch); the runtime fills in which tasks exist and the live code that runs each.
+    task_dispatcher = providers.Singleton("marketplace.tasks.dispatcher.CeleryDispatcher")
     task_handlers = providers.Dependency()
     known_tasks = providers.Dependency()
     task_service = providers.Factory(

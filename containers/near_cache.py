@@ -36,9 +36,6 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from containers.metrics import CACHE_REQUESTS
 
@@ -154,6 +151,10 @@ class TrackedReads:
         self._drop_connection()
         if self._bound() is False:
             return None
+        # redis is imported only where the cache is Redis: on local memory no process loads it.
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         try:
             pool = self._backend.client.get_client(write=False).connection_pool
             conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
@@ -185,6 +186,8 @@ class TrackedReads:
         self._reads = 0
         conn.send_command("CLIENT", "TRACKING", "ON")
         if conn.read_response() not in (b"OK", "OK"):
+            from redis.exceptions import ResponseError
+
             raise ResponseError("Redis refused CLIENT TRACKING")
         conn._parser.set_invalidation_push_handler(self._invalidated)
 
@@ -201,6 +204,8 @@ class TrackedReads:
         # A message is written whole by Redis; once some of it is here, wait for the rest.
         while conn.can_read(timeout=0):
             if conn.read_response(push_request=True) is not _APPLIED:
+                from redis.exceptions import ConnectionError as RedisConnectionError
+
                 raise RedisConnectionError("unexpected reply on the tracking connection")
 
     @staticmethod

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.errors import ImageRejected, NotFound, ServiceUnavailable
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from services.ports import ImageStorage
 
 # Pillow's format name -> what we store it as (GIF becomes a PNG of its first frame).
@@ -130,6 +131,9 @@ class ProductImages:
             _("%(name)s is not a picture we can read (%(limits)s).") % {"name": name, "limits": self.describe_limits()},
             field="images",
         )
+        # Pillow is imported where a picture is read: a process that reads none never loads it.
+        from PIL import Image, UnidentifiedImageError
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -160,6 +164,8 @@ class ProductImages:
             raise not_an_image from None
 
     def _reencode(self, image: Image.Image, source_format: str) -> PreparedImage:
+        from PIL import ImageOps
+
         out_format, content_type, extension = FORMATS[source_format]
         image = ImageOps.exif_transpose(image)
         if out_format == "JPEG":
@@ -178,6 +184,8 @@ class ProductImages:
 
     @staticmethod
     def _thumbnails(image: Image.Image) -> tuple[Thumbnail, ...]:
+        from PIL import Image
+
         has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
         source = image.convert("RGBA" if has_alpha else "RGB")
         made = []
@@ -193,6 +201,8 @@ class ProductImages:
 
     def thumbnails_from_stored(self, content: bytes) -> tuple[Thumbnail, ...]:
         """Thumbnails of a picture already stored (re-encoded by us when it was uploaded)."""
+        from PIL import Image, UnidentifiedImageError
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -20,8 +20,6 @@ import hashlib
 import unicodedata
 from functools import lru_cache
 
-from confusable_homoglyphs import categories, confusables
-
 SKELETON_KEY_LENGTH = 32
 
 _IGNORED_SCRIPTS = frozenset({"COMMON", "INHERITED"})
@@ -58,6 +56,9 @@ def lookalike_keys(name: str) -> frozenset[str]:
 
 
 def mixes_lookalike_scripts(name: str) -> bool:
+    # The library loads its Unicode tables when imported: here, at the first name checked.
+    from confusable_homoglyphs import categories, confusables
+
     scripts = categories.unique_aliases(normalise(name)) - _IGNORED_SCRIPTS
     if len(scripts) <= 1 or any(scripts <= group for group in _ONE_WRITING_SYSTEM):
         return False
@@ -92,6 +93,8 @@ def _prototypes() -> dict[str, str]:
     A character listed with several others is a prototype (they all map to it); one listed with a
     single other maps to it, unless that other is listed with it alone too: for such a pair either
     may be the prototype, and the smaller is taken, which keeps them together all the same."""
+    from confusable_homoglyphs import confusables
+
     data = confusables.confusables_data
     table: dict[str, str] = {}
     for key, entries in data.items():

@@ -46,34 +46,6 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class CeleryDispatcher:
-    """What ``TaskService`` hands its runs to."""
-
-    def __init__(self, celery: Celery = app):
-        self._app = celery
-
-    @property
-    def mode(self) -> str:
-        return "in-process" if self._app.conf.task_always_eager else "worker"
-
-    def send(self, run_id: str, *, countdown: float = 0) -> None:
-        if self.mode == "in-process":
-            run_task.apply(args=(run_id,))
-        else:
-            self._app.send_task(run_task.name, (run_id,), countdown=countdown or None)
-
-    def depth(self) -> int | None:
-        """Messages waiting in the broker's default queue (Redis only; ``None`` when unknown)."""
-        if self.mode != "worker" or not str(self._app.conf.broker_url or "").startswith(("redis://", "rediss://")):
-            return None
-        try:
-            with self._app.connection_for_read() as connection:
-                return int(connection.default_channel.client.llen(self._app.conf.task_default_queue))
-        except Exception as exc:
-            log.warning("could not read the queue depth from the broker: %s", exc)
-            return None
-
-
 def beat_schedule() -> dict:
     """Every enabled module's scheduled tasks, plus the sweep that keeps the queue honest."""
     from django.conf import settings

@@ -254,7 +254,7 @@ def test_a_broker_outage_keeps_the_task_and_the_sweep_sends_it_later(
 ):
     from celery import Celery
 
-    from marketplace.tasks.engine import CeleryDispatcher
+    from marketplace.tasks.dispatcher import CeleryDispatcher
     from tests.support.servers import free_port
 
     outage = Celery("outage", broker=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
