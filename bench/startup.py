@@ -1,0 +1,80 @@
+"""Start-up: ``python manage.py check`` as a whole process, against a bare Django project's.
+
+    .venv/bin/python bench/startup.py [--runs 7]
+
+Every management command, gunicorn worker and task worker pays this start-up before its first
+piece of work. The baseline is ``django-admin startproject`` in a temporary directory, run with
+the same interpreter and environment; the two are run in turn (A B A B ...) and the ratio is taken
+pair by pair, so drift in the machine's speed counts on both sides. The marketplace runs on its
+development settings (SQLite, local memory), as ``./dev manage`` would.
+
+Prints each side's median wall time and the median of the ratios; the target is <= 1.5.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 1.5
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7, help="paired runs counted (after one of each not counted)")
+    args = parser.parse_args()
+
+    # Bytecode is written and read as on a deployed machine (the first, uncounted run writes it).
+    dropped = ("DJANGO_", "DATABASE_URL", "REDIS_URL", "PYTHONDONTWRITEBYTECODE")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch:
+        bare = Path(scratch)
+        subprocess.run([sys.executable, "-m", "django", "startproject", "bare", str(bare)], check=True)
+        var = bare / "marketplace-var"
+        sides = {
+            "marketplace": (
+                [sys.executable, "manage.py", "check"],
+                ROOT,
+                {
+                    **clean,
+                    "DJANGO_SETTINGS_MODULE": "marketplace.settings.dev",
+                    "MARKETPLACE_VAR_DIR": str(var),
+                },
+            ),
+            "bare project": ([sys.executable, "manage.py", "check"], bare, clean),
+        }
+        # Migrations are not part of check; the database file is made once, not counted.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"],
+            cwd=ROOT,
+            env=sides["marketplace"][2],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        for round_ in range(args.runs + 1):
+            for name, (command, cwd, env) in sides.items():
+                took = timed(command, cwd, env)
+                if round_:  # the first of each warms the disk cache and the bytecode
+                    times[name].append(took)
+    ratios = [a / b for a, b in zip(times["marketplace"], times["bare project"], strict=True)]
+    for name, values in times.items():
+        print(f"{name:14} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+    ratio = statistics.median(ratios)
+    print(f"ratio          median {ratio:.2f}  (min {min(ratios):.2f}, max {max(ratios):.2f}; target <= {TARGET})")
+
+
+if __name__ == "__main__":
+    main()
