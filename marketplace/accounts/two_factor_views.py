@@ -1,7 +1,6 @@
 """Two-factor pages: set up an authenticator, enter a code, recovery codes, and re-authentication."""
 
 import django_otp
-import segno
 from dependency_injector.wiring import Provide, inject
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -129,6 +128,8 @@ def reauth(request, user_service: UserService = USER_SERVICE, two_factor: TwoFac
 
 def _qr_svg(otpauth_url: str):
     """The setup URL as inline SVG (segno: path data and a title only, no script, no style attribute)."""
+    import segno  # at first use: see marketplace/wallets/qr.py
+
     svg = segno.make(otpauth_url, error="m").svg_inline(scale=4, dark="#1d1f24", light="#ffffff", title="QR code")
     return mark_safe(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S308  (segno's own markup)
 

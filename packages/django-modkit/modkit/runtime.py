@@ -40,6 +40,7 @@ from modkit.observers import Observer
 from modkit.registry import ModuleGraphError, ModuleRegistry
 from modkit.reloading import ReloadFailed, ReloadResult, fresh_import
 from modkit.services import ServiceEntry, ServiceRegistry
+from modkit.wiring import wire_own_members
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +285,7 @@ class Runtime:
     def _wire(self) -> None:
         targets = {target for record in self.modules for target in type(record.module).wire}
         targets.update(self.container.wiring_config.modules)
-        self.container.wire(modules=sorted(targets))
+        wire_own_members(self.container, sorted(targets))
 
     def _publish_states(self) -> None:
         generations = {name: slot.generation.number for name, slot in self._slots.items()}

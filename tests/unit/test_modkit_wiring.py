@@ -1,0 +1,104 @@
+"""Wiring reads what a module defines, wires it as dependency-injector would, and skips imports."""
+
+import sys
+import types
+
+import pytest
+from dependency_injector import containers, providers
+from modkit.wiring import wire_own_members
+
+
+class Greeter:
+    def greet(self):
+        return "hello"
+
+
+class Container(containers.DeclarativeContainer):
+    greeter = providers.Singleton(Greeter)
+    name = providers.Object("Ada")
+
+
+class Inspected:
+    """Stands for a class a view module imports from elsewhere (``HttpResponse``, a form)."""
+
+    def render(self):
+        return "rendered"
+
+
+def _fake_module(name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    source = """
+from dependency_injector.wiring import Provide, inject
+
+GREETER = Provide["greeter"]
+
+
+@inject
+def view(greeter=GREETER):
+    return greeter.greet()
+
+
+def unwired(name=Provide["name"]):
+    return name
+
+
+class Page:
+    @inject
+    def title(self, name=Provide["name"]):
+        return name
+"""
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def wired_module():
+    name = "modkit_wiring_probe"
+    module = _fake_module(name)
+    module.Imported = Inspected  # what the module imports from elsewhere
+    sys.modules[name] = module
+    container = Container()
+    yield container, module
+    del sys.modules[name]
+
+
+def test_own_functions_methods_and_markers_are_wired(wired_module):
+    container, module = wired_module
+    wire_own_members(container, [module.__name__])
+
+    assert module.view() == "hello"
+    assert module.unwired() == "Ada"  # a marker without @inject is patched, as wire() does
+    assert module.Page().title() == "Ada"
+    assert module.GREETER is container.greeter()  # the module-level marker, resolved
+
+
+def test_names_imported_from_elsewhere_are_left_as_they_are(wired_module, monkeypatch):
+    container, module = wired_module
+    looked_at = []
+    import dependency_injector.wiring as wiring
+
+    real = wiring._patch_method
+
+    def spy(cls, name, method, *args, **kwargs):
+        looked_at.append(cls)
+        return real(cls, name, method, *args, **kwargs)
+
+    monkeypatch.setattr(wiring, "_patch_method", spy)
+    wire_own_members(container, [module.__name__])
+
+    assert module.Page in looked_at
+    assert Inspected not in looked_at
+    assert module.Imported is Inspected
+
+
+def test_wiring_again_follows_an_overridden_provider(wired_module):
+    container, module = wired_module
+    wire_own_members(container, [module.__name__])
+
+    class Loud(Greeter):
+        def greet(self):
+            return "HELLO"
+
+    with container.greeter.override(providers.Singleton(Loud)):
+        assert module.view() == "HELLO"
+    assert module.view() == "hello"
