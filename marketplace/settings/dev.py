@@ -13,3 +13,7 @@ if not DEBUG and SECRET_KEY.startswith("dev-only"):
 if DEBUG and "testserver" not in ALLOWED_HOSTS:  # noqa: F405
     # Django's test client in ``manage.py shell`` (as the docs use it) calls itself testserver.
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+
+# No mail server on a development machine: mail (address confirmations, password resets,
+# notifications) is printed by ``./dev serve``, where the links in it can be followed.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
