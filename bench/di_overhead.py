@@ -36,19 +36,36 @@ from django.urls import include, path  # noqa: E402
 
 from containers import container, runtime  # noqa: E402
 from marketplace.accounts.forms import RegisterForm  # noqa: E402
+from marketplace.tasks.dispatcher import CeleryDispatcher  # noqa: E402
 from services.account_mail import AccountMail  # noqa: E402
 from services.clock import SystemClock  # noqa: E402
 from services.events import EventPublisher  # noqa: E402
 from services.send_limiter import SendLimiter  # noqa: E402
+from services.task_service import TaskService  # noqa: E402
 from services.user_service import UserService  # noqa: E402
 
 EVENTS = EventPublisher()
+CLOCK = SystemClock()
+DISPATCHER = CeleryDispatcher()
 
 
-def build_by_hand(config) -> UserService:
-    """What the accounts container builds, spelt out: the service and its mail collaborator."""
+def build_by_hand(config, tasks_config) -> UserService:
+    """What the accounts container builds, spelt out: the service, its mail and task collaborators."""
+    tasks = TaskService(
+        clock=CLOCK,
+        dispatcher=DISPATCHER,
+        resolve=runtime.task_handler,
+        known=runtime.tasks,
+        max_attempts=int(tasks_config["max_attempts"]),
+        backoff_seconds=float(tasks_config["backoff_seconds"]),
+        backoff_max_seconds=float(tasks_config["backoff_max_seconds"]),
+        lease_seconds=float(tasks_config["lease_seconds"]),
+        stale_seconds=float(tasks_config["stale_seconds"]),
+        keep_days=int(tasks_config["keep_days"]),
+    )
     mail = AccountMail(
-        limiter=SendLimiter(clock=SystemClock(), window_seconds=int(config["mail_window_seconds"])),
+        limiter=SendLimiter(clock=CLOCK, window_seconds=int(config["mail_window_seconds"])),
+        tasks=tasks,
         link_max_age_seconds=int(config["email_link_max_age_seconds"]),
         per_recipient=int(config["mails_per_recipient"]),
         per_client=int(config["mails_per_client"]),
@@ -73,7 +90,8 @@ def injected(request, user_service: UserService = Provide["accounts.user_service
 
 
 def by_hand(request):
-    return _page(request, build_by_hand(runtime.current_config()["accounts"]))
+    config = runtime.current_config()
+    return _page(request, build_by_hand(config["accounts"], config["core"]["tasks"]))
 
 
 urlpatterns = [
@@ -115,7 +133,7 @@ def main() -> None:
 
     # The resolution alone: the container's provider against constructing by hand.
     provider = container.accounts.user_service
-    config = runtime.current_config()["accounts"]
+    config = runtime.current_config()
     loops = 20000
     started = clock()
     for _ in range(loops):
@@ -123,7 +141,7 @@ def main() -> None:
     resolved = (clock() - started) / loops
     started = clock()
     for _ in range(loops):
-        build_by_hand(config)
+        build_by_hand(config["accounts"], config["core"]["tasks"])
     constructed = (clock() - started) / loops
 
     med_i, med_h = statistics.median(timings["injected"]), statistics.median(timings["by_hand"])

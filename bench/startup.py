@@ -9,6 +9,12 @@ pair by pair, so drift in the machine's speed counts on both sides. The marketpl
 development settings (SQLite, local memory), as ``./dev manage`` would.
 
 Prints each side's median wall time and the median of the ratios; the target is <= 1.5.
+
+Run it with the interpreter of the installation to measure: the test extras bring pydantic-settings
+and Werkzeug, which dependency-injector imports whenever they are installed (0.3 s together), so
+a deployment's figure comes from an environment installed without them
+(``python -m venv /tmp/prod && /tmp/prod/bin/pip install -e packages/django-modkit -e .``, then
+``/tmp/prod/bin/python bench/startup.py``).
 """
 
 import argparse
