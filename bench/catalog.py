@@ -53,6 +53,8 @@ def environment(var_dir: Path, redis_url: str, **extra) -> dict:
         "MARKETPLACE_VAR_DIR": str(var_dir),
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
+        # Each gunicorn worker keeps its connection, as deployments on PostgreSQL do by default.
+        "DATABASE_CONN_MAX_AGE": "60",
     }
     env.update(extra)
     return env

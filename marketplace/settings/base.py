@@ -104,7 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A connection per request unless asked: the development server serves each request on a new
+    # thread, where a kept connection would never be used again. Gunicorn's workers may keep theirs.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 
 REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
