@@ -12,7 +12,7 @@ from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
 from marketplace.products.forms import NoteForm, ProductForm, ReportForm
 from marketplace.products.models import ProductReport
-from marketplace.vendors.caching import query_key, whole_page
+from marketplace.vendors.caching import owned_by, query_key, whole_page
 from marketplace.vendors.responses import form_status, refusal
 from services.catalog_queries import CatalogQueries
 from services.catalog_service import CatalogService
@@ -57,7 +57,12 @@ def catalog(request, queries_provider=QUERIES_PROVIDER, page_cache=PAGE_CACHE):
         return render(request, "products/catalog.html", context, status=400 if result.notices else 200)
 
     return whole_page(
-        request, page_cache, key="catalog:" + query_key(request, CATALOG_PARAMS), scopes=["catalog"], build=build
+        request,
+        page_cache,
+        key="catalog:" + query_key(request, CATALOG_PARAMS),
+        scopes=["catalog"],
+        build=build,
+        signed_in=True,
     )
 
 
@@ -74,10 +79,12 @@ def detail(request, product_id: int, queries_provider=QUERIES_PROVIDER, page_cac
             return refusal(request, no_product())
         reviews = queries.product_reviews(product_id=product.id, page=reviews_page, known_count=product.rating_count)
         context = {"product": product, "owner": user_id == product.vendor_user_id, "reviews": reviews}
-        return render(request, "products/detail.html", context)
+        return owned_by(render(request, "products/detail.html", context), product.vendor_user_id)
 
     key = f"detail:{product_id}:{reviews_page}"
-    return whole_page(request, page_cache, key=key, scopes=[f"product:{product_id}", "categories"], build=build)
+    return whole_page(
+        request, page_cache, key=key, scopes=[f"product:{product_id}", "categories"], build=build, signed_in=True
+    )
 
 
 @require_GET

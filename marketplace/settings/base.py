@@ -85,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.modules",
                 "marketplace.wallets.context_processors.user_balance",
+                # Last: a page rendered to be shared gets markers for its CSRF tokens (shared_pages.py).
+                "marketplace.shared_pages.shared_render",
             ],
         },
     },

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from marketplace.access import staff_required
 from marketplace.forms import apply_service_error
-from marketplace.vendors.caching import whole_page
+from marketplace.vendors.caching import owned_by, whole_page
 from marketplace.vendors.forms import ApplyForm, ReasonForm, ShopForm
 from marketplace.vendors.responses import form_status, refusal
 from services.errors import ServiceError, VendorNotActive
@@ -42,7 +42,7 @@ def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVIC
             )
         except ServiceError as error:
             return refusal(request, error)
-        return render(request, "vendors/storefront.html", {"front": front})
+        return owned_by(render(request, "vendors/storefront.html", {"front": front}), front.vendor.user_id)
 
     return whole_page(
         request,
@@ -50,6 +50,7 @@ def storefront(request, slug: str, vendor_service: VendorService = VENDOR_SERVIC
         key=f"storefront:{slug.lower()}:{page}:{reviews_page}",
         scopes=[f"shop:{slug.lower()}"],
         build=build,
+        signed_in=True,
     )
 
 

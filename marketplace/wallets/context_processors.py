@@ -9,15 +9,30 @@ from functools import cached_property
 
 from dependency_injector.wiring import Provide, inject
 
+KNOWN = "_user_balance"
+
+
+def remember_balance(request, balance) -> None:
+    """A page that read the balance already (the wallet) spares the header asking again."""
+    setattr(request, KNOWN, balance)
+
 
 class LazyBalance:
-    def __init__(self, queries, user_id: int):
+    def __init__(self, queries, user_id: int, request=None):
         self._queries = queries
         self._user_id = user_id
+        self._request = request
 
     @cached_property
     def _balance(self):
-        return self._queries.get_balance(user_id=self._user_id)
+        # Kept on the request too: a page drawn in parts (marketplace/shared_pages.py) gets
+        # this processor's values more than once, and asks at most once.
+        known = getattr(self._request, KNOWN, None)
+        if known is None:
+            known = self._queries.get_balance(user_id=self._user_id)
+            if self._request is not None:
+                remember_balance(self._request, known)
+        return known
 
     @property
     def sat(self) -> int:
@@ -42,4 +57,4 @@ def user_balance(request, queries=Provide["wallets.wallet_queries"]) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not runtime.modules.is_ready("wallets"):
         return {}
-    return {"user_balance": LazyBalance(queries, user.pk)}
+    return {"user_balance": LazyBalance(queries, user.pk, request)}

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marketplace.access import staff_required
 from marketplace.accounts.reauth import recent_auth_required
 from marketplace.forms import apply_service_error
+from marketplace.wallets.context_processors import remember_balance
 from marketplace.wallets.forms import WithdrawForm, new_idempotency_key
 from marketplace.wallets.qr import address_qr_svg
 from services.errors import NotFound, ServiceError
@@ -31,8 +32,10 @@ WALLET_QUERIES = Provide["wallets.wallet_queries"]
 def wallet(request, service=WALLET_SERVICE, queries=WALLET_QUERIES):
     user_id = request.user.pk
     address = service.current_deposit_address(user_id=user_id)
+    balance = queries.get_balance(user_id=user_id)
+    remember_balance(request, balance)  # the header shows it too
     context = {
-        "balance": queries.get_balance(user_id=user_id),
+        "balance": balance,
         "address": address,
         "qr_svg": address_qr_svg(address.address),
         "network": service.network,
