@@ -6,7 +6,7 @@ Creates two scratch databases on that server (its role needs CREATEDB) and drops
 one for ``pgbench -i -s <clients>`` then ``pgbench -c <clients> -T <seconds>`` (TPC-B-like: three
 UPDATEs, a SELECT and an INSERT per transaction), one migrated for the marketplace where
 <clients> processes run ``WalletService.transfer`` between random users for the same time.
-Prints both rates and their ratio (target: ledger >= 0.5 x pgbench).
+Prints both rates and their ratio (target: ledger >= 0.6 x pgbench).
 """
 
 import argparse
@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PGBENCH_CANDIDATES = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"]
+TARGET = 0.6
 
 
 def main() -> int:
@@ -66,12 +67,15 @@ def main() -> int:
             pg_rates.append(run_pgbench(pgbench, server, pg_db, args.clients, args.seconds))
             print(f"round {round_number}: pgbench TPC-B-like  {pg_rates[-1]:9.1f} tps")
             ledger_rates.append(run_ledger(server.url(ledger_db), args.clients, args.seconds, args.users))
-            print(f"round {round_number}: ledger transfers     {ledger_rates[-1]:9.1f} tps")
+            print(
+                f"round {round_number}: ledger transfers     {ledger_rates[-1]:9.1f} tps  "
+                f"(ratio {ledger_rates[-1] / pg_rates[-1]:.2f})"
+            )
         pg, ledger = max(pg_rates), max(ledger_rates)
         ratio = ledger / pg if pg else 0.0
         print(
             f"best: ledger {ledger:.1f} transfers/s, pgbench {pg:.1f} tps, ratio {ratio:.2f} "
-            f"(target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})"
+            f"(target >= {TARGET:.2f}: {'met' if ratio >= TARGET else 'NOT met'})"
         )
         return 0
     finally:
@@ -135,15 +139,19 @@ def run_pgbench(pgbench: str, server: Server, database: str, clients: int, secon
     return float(match.group(1))
 
 
-def _django(database_url: str) -> None:
+def _django(database_url: str, modules: str | None = "accounts,wallets") -> None:
+    """Django set up in this process on ``database_url``, with ``modules`` (None: the settings' list)."""
     os.environ.update(
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="marketplace.settings.dev",
         DEBUG="0",  # no query log: it would grow with every transfer and slow it down
         SECRET_KEY=secrets.token_urlsafe(64),
         LOG_LEVEL="WARNING",
-        MARKETPLACE_MODULES="accounts,wallets",
     )
+    if modules is None:
+        os.environ.pop("MARKETPLACE_MODULES", None)
+    else:
+        os.environ["MARKETPLACE_MODULES"] = modules
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
     import django

@@ -280,10 +280,11 @@ class Ledger:
         rows = self._select_for_update(codes)
         if len(rows) == len(codes):
             return rows
-        for code in codes:  # in code order, so two creators never wait on each other in a cycle
-            if code not in rows:
-                self._create(refs[code])
-        return self._select_for_update(codes)
+        self._open([refs[code] for code in codes if code not in rows])
+        rows = self._select_for_update(codes)
+        if len(rows) != len(codes):  # refused by another unique constraint: one account per user and kind
+            raise IntegrityError(f"accounts not opened: {sorted(set(codes) - set(rows))}")
+        return rows
 
     @staticmethod
     def _select_for_update(codes: list[str]) -> dict[str, _Locked]:
@@ -291,26 +292,27 @@ class Ledger:
             cursor.execute(_locking_query(len(codes)), codes)
             return {row[1]: _Locked(*row) for row in cursor.fetchall()}
 
-    def _create(self, ref: AccountRef) -> None:
-        if ref.user_id is not None:
+    def _open(self, refs: list[AccountRef]) -> None:
+        """Insert the missing accounts, in code order so two openers never wait on each other in a
+        cycle. One opened meanwhile by another transaction is kept: ``ON CONFLICT DO NOTHING``
+        rather than an error caught in a savepoint, two round trips fewer for every new escrow."""
+        users = {ref.user_id for ref in refs if ref.user_id is not None}
+        if users:
             # Checked here, not left to the foreign key: PostgreSQL defers that check to COMMIT,
             # which may be the caller's, long after this entry.
             from django.contrib.auth import get_user_model
 
-            if not get_user_model().objects.filter(pk=ref.user_id, is_active=True).exists():
-                raise NotFound(_("No user with id %(id)s.") % {"id": repr(ref.user_id)})
-        try:
-            with transaction.atomic():
-                Account.objects.create(
-                    code=ref.code,
-                    kind=ref.kind,
-                    user_id=ref.user_id,
-                    order_ref=ref.order_ref,
-                    created_at=self._clock.now(),
-                )
-        except IntegrityError:  # created meanwhile by another transaction: use that one
-            if not Account.objects.filter(code=ref.code).exists():
-                raise
+            found = set(get_user_model().objects.filter(pk__in=users, is_active=True).values_list("pk", flat=True))
+            if missing := sorted(users - found):
+                raise NotFound(_("No user with id %(id)s.") % {"id": repr(missing[0])})
+        now = self._clock.now()
+        Account.objects.bulk_create(
+            [
+                Account(code=ref.code, kind=ref.kind, user_id=ref.user_id, order_ref=ref.order_ref, created_at=now)
+                for ref in refs
+            ],
+            ignore_conflicts=True,
+        )
 
     @staticmethod
     def _movements(locked: dict[str, _Locked], plan: Callable) -> dict[str, int]:
@@ -450,7 +452,7 @@ def _post_in_one_statement(db, entry: _NewEntry, movements: dict[str, int]) -> "
     db.ensure_connection()
     try:
         with db.wrap_database_errors:
-            cursor = _prepared_cursor(db.connection)
+            cursor = _prepared_cursor(db)
             cursor.execute(sql, params, prepare=True)
             row = cursor.fetchone()
     except IntegrityError:
@@ -470,15 +472,32 @@ _ONE_STATEMENT_QUERIES: dict[int, str] = {}
 _CURSORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _prepared_cursor(raw):
+def _prepared_cursor(db):
     """One psycopg cursor per database connection for the one-statement path, kept: making one
     per payment was a tenth of its client time. Its statements are prepared once per connection."""
+    raw = db.connection
     cursor = _CURSORS.get(raw)
     if cursor is None or cursor.closed:
         import psycopg
 
+        _allow_preparing(db)
         cursor = _CURSORS[raw] = psycopg.Cursor(raw)
     return cursor
+
+
+# psycopg prepares nothing, ``prepare=True`` included, while a connection's ``prepare_threshold``
+# is None, which is what Django sets unless the settings' OPTIONS name one (transaction-pooling
+# proxies lose prepared statements). Unprepared, the one-statement path cost the server twice the
+# CPU of a prepared one (parsed and planned on every payment). So the ledger turns preparing on
+# for what asks for it (Django's own cursors bind on the client and never prepare), unless the
+# settings say ``prepare_threshold`` themselves: then theirs stands.
+_ONLY_WHEN_ASKED = 2**31
+
+
+def _allow_preparing(db) -> None:
+    raw = db.connection
+    if raw.prepare_threshold is None and "prepare_threshold" not in db.settings_dict.get("OPTIONS", {}):
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
 
 
 @contextmanager
@@ -493,6 +512,7 @@ def _hot_cursor():
     import psycopg
 
     connection.ensure_connection()
+    _allow_preparing(connection)
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
         yield _Prepared(raw)
 

@@ -154,14 +154,13 @@ class OrderService:
             raise CheckoutError(
                 _("This checkout form is invalid; reload the page and try again."), field="expected_total_sat"
             )
-        existing = Checkout.objects.filter(buyer_id=buyer_id, idempotency_key=key).first()
-        if existing is not None:
-            return _checkout_result(existing, replayed=True)
         try:
             with transaction.atomic():
                 return self._checkout(buyer_id, key, expected_total_sat, items)
         except IntegrityError:
-            # The same key committed first in a concurrent request (a double click).
+            # The key was used before, or by a concurrent request that committed first (a double
+            # click): the checkout row, inserted first, ran into the unique index. No lookup
+            # before it: that cost every checkout a round trip to spare a rare replay one.
             existing = Checkout.objects.filter(buyer_id=buyer_id, idempotency_key=key).first()
             if existing is None:
                 raise
