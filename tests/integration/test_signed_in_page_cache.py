@@ -34,6 +34,14 @@ def urls(market) -> dict:
     }
 
 
+def favourites_slot() -> int:
+    """The example module (CI's second pass enables it) adds a button to the product page: for a
+    signed-in person one more form and one query (is it among their favourites)."""
+    from containers import runtime
+
+    return 1 if runtime.modules.is_ready("favourites") else 0
+
+
 def normalised(response) -> str:
     """The page with its CSRF tokens (a new mask at every render) made equal."""
     return TOKEN.sub('name="csrfmiddlewaretoken" value="-"', response.content.decode())
@@ -70,7 +78,8 @@ def test_a_page_is_the_same_with_the_cache_off_and_on(market, alice, page, page_
     assert "0.01234567" in html and 'id="unread-count">1<' in html and ">alice</a>" in html
     assert "X-Page-Cache" not in hit  # that header is the visitors' whole pages'
     assert {"private", "no-store"} <= {part.strip() for part in hit["Cache-Control"].split(",")}
-    assert len(TOKEN.findall(html)) == (2 if page == "product" else 1)  # sign out; add to cart
+    forms = 2 + favourites_slot() if page == "product" else 1  # sign out; add to cart
+    assert len(TOKEN.findall(html)) == forms
     assert "Cookie" in hit["Vary"]
 
 
@@ -215,9 +224,10 @@ HEADER = 7
 def test_a_signed_in_page_runs_fixed_queries(market, alice, page, miss, django_assert_num_queries):
     url = urls(market)[page]
     client = signed_in(alice)
-    with django_assert_num_queries(HEADER + miss):  # the page's own: categories, rows; product, pictures, ...
+    slot = favourites_slot() if page == "product" else 0  # drawn per request, like the header
+    with django_assert_num_queries(HEADER + miss + slot):  # the page's own: categories, rows; product, pictures, ...
         assert client.get(url)[SIGNED_IN_HEADER] == "miss"
-    with django_assert_num_queries(HEADER):
+    with django_assert_num_queries(HEADER + slot):
         assert client.get(url)[SIGNED_IN_HEADER] == "hit"
 
 
