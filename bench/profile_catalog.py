@@ -11,6 +11,9 @@ the settings say so, and Prometheus runs in multiprocess mode), with MARKETPLACE
   batches, without the profiler, and their ratio;
 * ``--path`` under cProfile: the top functions by own and by cumulative time.
 
+``--signed-in`` sends a buyer's session cookie with every request (bench/signed_in.py's buyer);
+``--page-cache`` leaves the page cache on, to profile a hit. Both print one request's SQL.
+
 CPU time, not wall time: other work on a shared machine slows the wall clock, not this process's CPU.
 """
 
@@ -30,10 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.catalog import environment, prepare  # noqa: E402
+from bench.signed_in import add_buyers  # noqa: E402
 from tests.support.servers import RedisServer  # noqa: E402
 
 
-def caller(application, path: str):
+def caller(application, path: str, cookie: str = ""):
     route, _, query = path.partition("?")
 
     def call() -> int:
@@ -49,6 +53,7 @@ def caller(application, path: str):
             "wsgi.input": io.BytesIO(b""),
             "wsgi.errors": sys.stderr,
             "wsgi.url_scheme": "http",
+            **({"HTTP_COOKIE": cookie} if cookie else {}),
         }
         status = []
         body = application(environ, lambda line, headers: status.append(line))
@@ -58,6 +63,17 @@ def caller(application, path: str):
             body.close()  # request_finished: what closes the connection after each request
 
     return call
+
+
+def print_queries(call) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    print(f"{len(queries)} queries:")
+    for query in queries:
+        print(f"  {query['sql'][:160]}")
 
 
 def cpu_ms(call, requests: int) -> float:
@@ -78,21 +94,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--signed-in", action="store_true", help="send a buyer's session cookie")
+    parser.add_argument("--page-cache", action="store_true", help="leave the page cache on")
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="profile-catalog-"))
     metrics_dir = Path(tempfile.mkdtemp(prefix="profile-metrics-"))
     redis = RedisServer().start()
     try:
-        env = environment(var_dir, redis.url, MARKETPLACE_PAGE_CACHE_SECONDS="0")
+        env = environment(var_dir, redis.url, **({} if args.page_cache else {"MARKETPLACE_PAGE_CACHE_SECONDS": "0"}))
         prepare(env, args.products)
+        cookie = add_buyers(env, 1)["cookies"][0] if args.signed_in else ""
         os.environ.update(env, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         from marketplace.wsgi import application
 
-        page, minimal = caller(application, args.path), caller(application, "/bench/minimal")
+        page, minimal = caller(application, args.path, cookie), caller(application, "/bench/minimal", cookie)
         size = page()
         if size < 0:
             raise SystemExit(f"{args.path} did not answer 200")
+        print_queries(page)
         page_ms, minimal_ms = cpu_ms(page, args.requests), cpu_ms(minimal, args.requests)
         print(f"{args.path}: {page_ms:.2f} ms CPU per request ({size} bytes); /bench/minimal: {minimal_ms:.2f} ms")
         print(f"minimal / page = {minimal_ms / page_ms:.3f} (median of 7 batches each, no profiler)")

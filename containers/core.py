@@ -6,6 +6,7 @@ from django.core.cache import cache as django_cache
 from services.clock import SystemClock
 from services.events import EventPublisher
 from services.health_service import DatabaseProbe, HealthService
+from services.personal_parts import PersonalParts
 from services.staff_access import StaffAccess
 from services.staff_audit import StaffAudit
 from services.task_service import TaskService
@@ -21,6 +22,8 @@ class CoreContainer(containers.DeclarativeContainer):
     # Who among staff may do what (every module's services ask it), and the record of what they did.
     staff_access = providers.Singleton(StaffAccess)
     staff_audit = providers.Factory(StaffAudit, clock=clock)
+    # Who has just changed, for the parts of pages kept per person (services/personal_parts.py).
+    personal_parts = providers.Singleton(PersonalParts)
 
     # Filled by the runtime at start-up with the live module registry.
     module_registry = providers.Dependency()

@@ -29,8 +29,9 @@ class NotificationsContainer(containers.DeclarativeContainer):
         clock=core.clock,
         tasks=core.task_service,
         site_url=config.site_url,
+        people=core.personal_parts,
     )
-    notification_inbox = providers.Factory(NotificationInbox, clock=core.clock)
+    notification_inbox = providers.Factory(NotificationInbox, clock=core.clock, people=core.personal_parts)
     notification_preferences = providers.Factory(NotificationPreferences)
 
 

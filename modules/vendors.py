@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 from modkit import BaseModule, NavEntry, module
 
 from containers.near_cache import TrackedReads
+from marketplace.vendors.kept_parts import PeopleWatch
 from services.page_cache import VersionedPageCache
 from services.review_slots import NoReviews
 from services.shop_highlights import ShopHighlights
@@ -43,6 +44,8 @@ class VendorsContainer(containers.DeclarativeContainer):
     page_cache = providers.ThreadSafeSingleton(
         VersionedPageCache, cache=core.cache, timeout=config.cache_seconds.as_int(), near=near_reads
     )
+    # Keeps each person's header fresh (marketplace/vendors/kept_parts.py).
+    people_watch = providers.ThreadSafeSingleton(PeopleWatch, page_cache=page_cache, parts=core.personal_parts)
     shop_highlights = providers.Factory(ShopHighlights, page_cache=page_cache, ratings=ratings)
     vendor_service = providers.Factory(
         VendorService,
@@ -94,9 +97,11 @@ class VendorsModule(BaseModule):
         if self.container.page_cache().timeout < 0:
             raise ValueError("vendors.cache_seconds must be 0 (off) or more")
         Vendor.objects.exists()
+        self.container.people_watch().start()
         return True
 
     def cleanup(self) -> bool:
+        self.container.people_watch().stop()
         self.container.near_reads().close()  # its connection goes now, not at garbage collection
         return super().cleanup()
 

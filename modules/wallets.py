@@ -50,7 +50,7 @@ class WalletsContainer(containers.DeclarativeContainer):
     # Other modules register "expected escrow per open order" here (see EscrowExpectations).
     escrow_expectations = providers.ThreadSafeSingleton(EscrowExpectations)
 
-    ledger = providers.Factory(Ledger, clock=core.clock)
+    ledger = providers.Factory(Ledger, clock=core.clock, people=core.personal_parts)
     wallet_service = providers.Factory(
         WalletService,
         ledger=ledger,

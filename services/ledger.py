@@ -55,6 +55,7 @@ from services.errors import (
 from services.money import MAX_SATS, format_btc
 
 if TYPE_CHECKING:
+    from services.personal_parts import PersonalParts
     from services.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,9 @@ class _NewEntry(NamedTuple):
 
 
 class Ledger:
-    def __init__(self, *, clock: "Clock"):
+    def __init__(self, *, clock: "Clock", people: "PersonalParts | None" = None):
         self._clock = clock
+        self._people = people  # told whose balance moved (the header they see shows it)
 
     def post(
         self,
@@ -177,6 +179,17 @@ class Ledger:
         ``on_posted`` runs inside the same transaction after the postings (the caller's rows
         that must commit with the entry: a withdrawal, a deposit record).
         """
+        accounts = tuple(accounts)
+        posted = self._post(
+            kind, idempotency_key, request, accounts, plan, memo, order_ref, created_by_id, reverses_id, on_posted
+        )
+        if self._people is not None and not posted.replayed:
+            self._people.changed(ref.user_id for ref in accounts)
+        return posted
+
+    def _post(
+        self, kind, idempotency_key, request, accounts, plan, memo, order_ref, created_by_id, reverses_id, on_posted
+    ) -> PostedEntry:
         check_key(idempotency_key, limit=ENTRY_KEY_MAX)
         fingerprint = request_hash(kind, request)
         refs = {ref.code: ref for ref in accounts}

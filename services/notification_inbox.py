@@ -23,6 +23,7 @@ from services.errors import NotFound
 from services.notification_kinds import LABELS, thread_title
 
 if TYPE_CHECKING:
+    from services.personal_parts import PersonalParts
     from services.ports import Clock
 
 # Above any id a table holds, and beyond what SQLite and PostgreSQL integers take.
@@ -62,8 +63,11 @@ class InboxPage:
 
 
 class NotificationInbox:
-    def __init__(self, *, clock: Clock, groups_per_page: int = 10, rows_per_group: int = 5):
+    def __init__(
+        self, *, clock: Clock, people: PersonalParts | None = None, groups_per_page: int = 10, rows_per_group: int = 5
+    ):
         self._clock = clock
+        self._people = people  # told whose unread count changed (the header shows it)
         self.groups_per_page = groups_per_page
         self.rows_per_group = rows_per_group
 
@@ -106,17 +110,23 @@ class NotificationInbox:
         record = self._own(user_id, notification_id)
         if record.read_at is not None:
             return False
-        return bool(Notification.objects.filter(pk=record.pk, read_at__isnull=True).update(read_at=self._clock.now()))
+        return bool(self._read(user_id, Notification.objects.filter(pk=record.pk, read_at__isnull=True)))
 
     def mark_all_read(self, *, user_id: int) -> int:
-        return Notification.objects.filter(user_id=user_id, read_at__isnull=True).update(read_at=self._clock.now())
+        return self._read(user_id, Notification.objects.filter(user_id=user_id, read_at__isnull=True))
+
+    def _read(self, user_id: int, unread) -> int:
+        marked = unread.update(read_at=self._clock.now())
+        if marked and self._people is not None:
+            self._people.changed([user_id])
+        return marked
 
     def open(self, *, user_id: int, notification_id: int) -> str:
         """Mark it read and say where it leads: its link when that is a path on this site, else
         the list (a stored link is never allowed to send anyone to another site)."""
         record = self._own(user_id, notification_id)
         if record.read_at is None:
-            Notification.objects.filter(pk=record.pk, read_at__isnull=True).update(read_at=self._clock.now())
+            self._read(user_id, Notification.objects.filter(pk=record.pk, read_at__isnull=True))
         link = record.link
         if link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
             return link

@@ -38,6 +38,7 @@ from services.notification_backends import Notice
 from services.notification_kinds import kind_of, thread_of
 
 if TYPE_CHECKING:
+    from services.personal_parts import PersonalParts
     from services.ports import Clock, NotificationBackend
     from services.task_service import TaskService
 
@@ -56,8 +57,17 @@ class _About:
 
 
 class NotificationService:
-    def __init__(self, *, backend: NotificationBackend, clock: Clock, tasks: TaskService, site_url: str = ""):
+    def __init__(
+        self,
+        *,
+        backend: NotificationBackend,
+        clock: Clock,
+        tasks: TaskService,
+        site_url: str = "",
+        people: PersonalParts | None = None,
+    ):
         self._backend = backend
+        self._people = people  # told whose unread count grew (the header shows it)
         self._clock = clock
         self._tasks = tasks
         self.site_url = (site_url or "").rstrip("/")
@@ -125,6 +135,8 @@ class NotificationService:
                 )
                 if not inbox_only:
                     self._tasks.enqueue("notifications.deliver", notification_id=record.pk)
+            if self._people is not None:
+                self._people.changed(user.pk for user in users)
 
     def deliver(self, *, notification_id: int) -> None:
         """The task: hand one notification to the backend. Raises when it could not (the queue

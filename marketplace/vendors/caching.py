@@ -10,6 +10,9 @@ those drawn per request (``X-Page-Cache-Signed-In``). It is kept under the same 
 exactly as fresh as the visitors' copy. People who see more than others never use or fill it:
 staff (anyone holding a permission) and the owner of what the page shows (``owned_by``), whose
 pages carry their own edit links and may show what buyers cannot.
+
+The header on such a page is kept per person too (kept_parts.py), so a page served from its
+shared part is assembled without drawing anything but the parts that are not kept.
 """
 
 import hashlib
@@ -21,6 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
 from marketplace import shared_pages
+from marketplace.vendors.kept_parts import KeptParts
 
 MESSAGES_COOKIE = "messages"
 SIGNED_IN_HEADER = "X-Page-Cache-Signed-In"
@@ -90,16 +94,25 @@ def sees_more(user) -> bool:
 
 
 def _signed_in_page(request, page_cache, *, key, scopes, build) -> HttpResponse:
-    if sees_more(request.user):
+    kept = KeptParts(request, page_cache, sees_more)
+    try:
+        return _shared_or_built(request, page_cache, kept, key=key, scopes=scopes, build=build)
+    finally:
+        kept.save()
+
+
+def _shared_or_built(request, page_cache, kept, *, key, scopes, build) -> HttpResponse:
+    if kept.sees_more():
         response = build()
         response[SIGNED_IN_HEADER] = "bypass"
         return response
-    key = f"page:{get_language()}:signed-in:{key}"
+    # "shared": the fragments are (name, values, kept) since kept parts; older entries never match.
+    key = f"page:{get_language()}:shared:{key}"
     hit, stamp = page_cache.fetch(key, scopes)
     if hit is not None:
         content_type, parts, fragments, owner_id = hit
         if owner_id != request.user.pk:
-            response = HttpResponse(shared_pages.assemble(request, parts, fragments), content_type=content_type)
+            response = HttpResponse(shared_pages.assemble(request, parts, fragments, kept), content_type=content_type)
             response[SIGNED_IN_HEADER] = "hit"
             patch_vary_headers(response, ["Cookie", "Accept-Language"])
             return response
@@ -121,7 +134,7 @@ def _signed_in_page(request, page_cache, *, key, scopes, build) -> HttpResponse:
     mine = owner_id == request.user.pk
     if response.status_code == 200 and not response.cookies and not mine:
         page_cache.store(key, stamp, (response["Content-Type"], parts, tuple(recorder.fragments), owner_id))
-    response.content = shared_pages.assemble(request, parts, recorder.fragments)
+    response.content = shared_pages.assemble(request, parts, recorder.fragments, kept)
     response[SIGNED_IN_HEADER] = "bypass" if mine else "miss"
     patch_vary_headers(response, ["Cookie", "Accept-Language"])
     return response
