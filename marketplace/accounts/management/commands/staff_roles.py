@@ -27,6 +27,7 @@ class Command(BaseCommand):
         change.add_argument("--clear", action="store_true", help="remove every staff role")
 
     def handle(self, *args, username, **options):
+        runtime.ensure_started()  # so the modules that keep pages per person hear of the change
         access = runtime.container.core.staff_access()
         user = get_user_model().objects.filter(username__iexact=username).first()
         if user is None:
