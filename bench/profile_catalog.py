@@ -1,6 +1,7 @@
-"""Where an uncached page's time goes: one process, the page cache off, cProfile.
+"""Where a page's time goes: one process, the page cache off (or on), its queries, cProfile.
 
     .venv/bin/python bench/profile_catalog.py [--path /products/] [--requests 200] [--products 500] [--top 30]
+                                              [--signed-in] [--page-cache]
 
 Builds the same throw-away state as bench/catalog.py (SQLite under a temporary directory unless
 DATABASE_URL is set, a private redis-server, production settings), then calls the WSGI application
@@ -12,7 +13,7 @@ the settings say so, and Prometheus runs in multiprocess mode), with MARKETPLACE
 * ``--path`` under cProfile: the top functions by own and by cumulative time.
 
 ``--signed-in`` sends a buyer's session cookie with every request (bench/signed_in.py's buyer);
-``--page-cache`` leaves the page cache on, to profile a hit. Both print one request's SQL.
+``--page-cache`` leaves the page cache on, to profile a hit. One request's SQL is printed first.
 
 CPU time, not wall time: other work on a shared machine slows the wall clock, not this process's CPU.
 """
