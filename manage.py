@@ -4,6 +4,9 @@ import sys
 
 
 def main() -> None:
+    from marketplace import gc_at_start
+
+    gc_at_start.hold()  # until the apps are ready (marketplace/gc_at_start.py)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.dev")
     from django.core.management import execute_from_command_line
 

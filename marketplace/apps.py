@@ -26,8 +26,12 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         # Build and wire only: modules touch the database in initialize(), on first use.
         from containers import runtime
+        from marketplace import gc_at_start
 
-        runtime.boot()
+        try:
+            runtime.boot()
+        finally:
+            gc_at_start.release()
 
     @staticmethod
     def _runtime():
