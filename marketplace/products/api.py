@@ -3,12 +3,13 @@
 import dataclasses
 from datetime import datetime
 
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from marketplace.api.auth import principal, scoped
 from marketplace.api.caching import shared_json
 from marketplace.api.errors import documented
+from marketplace.api.routing import Router
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.products.views import CATALOG, PAGE_CACHE, QUERIES, QUERIES_PROVIDER, VENDORS

@@ -6,10 +6,11 @@ whatever fills the ``listings`` slot (services/vendor_slots.py), read here by th
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Schema
 
 from marketplace.api.auth import principal, scoped
 from marketplace.api.errors import documented
+from marketplace.api.routing import Router
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.vendors.views import VENDOR_SERVICE

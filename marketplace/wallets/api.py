@@ -16,12 +16,13 @@ from types import SimpleNamespace
 from dependency_injector.wiring import Provide
 from django.http import HttpResponse
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Schema, Status
 
 from marketplace.accounts.reauth import RECENT_AUTH_SECONDS, has_recent_auth
 from marketplace.api.auth import principal, scoped
 from marketplace.api.errors import documented
 from marketplace.api.idempotency import IdempotencyKey, replayable
+from marketplace.api.routing import Router
 from marketplace.api.schemas import Page, btc, page_of
 from marketplace.api.wiring import injected
 from marketplace.wallets.views import WALLET_QUERIES, WALLET_SERVICE

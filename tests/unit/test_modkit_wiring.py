@@ -28,6 +28,8 @@ class Inspected:
 def _fake_module(name: str) -> types.ModuleType:
     module = types.ModuleType(name)
     source = """
+from typing import Annotated
+
 from dependency_injector.wiring import Provide, inject
 
 GREETER = Provide["greeter"]
@@ -46,6 +48,21 @@ class Page:
     @inject
     def title(self, name=Provide["name"]):
         return name
+
+
+class Static:
+    @staticmethod
+    def name(name: Annotated[str, Provide["name"]] = ""):
+        return name
+
+
+def plain(value=1):
+    return value
+
+
+class Plain:
+    def render(self):
+        return "plain"
 """
     exec(compile(source, f"<{name}>", "exec"), module.__dict__)
     return module
@@ -69,6 +86,7 @@ def test_own_functions_methods_and_markers_are_wired(wired_module):
     assert module.view() == "hello"
     assert module.unwired() == "Ada"  # a marker without @inject is patched, as wire() does
     assert module.Page().title() == "Ada"
+    assert module.Static.name() == "Ada"  # an Annotated hint, on a static method
     assert module.GREETER is container.greeter()  # the module-level marker, resolved
 
 
@@ -89,6 +107,27 @@ def test_names_imported_from_elsewhere_are_left_as_they_are(wired_module, monkey
     assert module.Page in looked_at
     assert Inspected not in looked_at
     assert module.Imported is Inspected
+
+
+def test_what_asks_for_nothing_is_not_inspected(wired_module, monkeypatch):
+    container, module = wired_module
+    inspected = []
+    import dependency_injector.wiring as wiring
+
+    real = wiring._fetch_reference_injections
+
+    def spy(fn):
+        inspected.append(getattr(fn, "__qualname__", fn))
+        return real(fn)
+
+    spy.cache_clear = real.cache_clear
+    monkeypatch.setattr(wiring, "_fetch_reference_injections", spy)
+    wire_own_members(container, [module.__name__])
+
+    assert "plain" not in inspected
+    assert "Plain.render" not in inspected
+    assert "unwired" in inspected  # a marker default without @inject is still found
+    assert module.plain() == 1
 
 
 def test_wiring_again_follows_an_overridden_provider(wired_module):
