@@ -141,3 +141,31 @@ def test_wiring_again_follows_an_overridden_provider(wired_module):
     with container.greeter.override(providers.Singleton(Loud)):
         assert module.view() == "HELLO"
     assert module.view() == "hello"
+
+
+def test_a_module_imported_later_is_wired_when_it_is(tmp_path, monkeypatch):
+    package = tmp_path / "modkit_lazy_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text(
+        'from dependency_injector.wiring import Provide, inject\n\n\n@inject\ndef view(greeter=Provide["greeter"]):\n'
+        "    return greeter.greet()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    container = Container()
+    try:
+        wire_own_members(container, ["modkit_lazy_probe.views"])
+        assert "modkit_lazy_probe.views" not in sys.modules  # nothing imported at start
+
+        from modkit_lazy_probe import views
+
+        assert views.view() == "hello"
+    finally:
+        for name in ("modkit_lazy_probe.views", "modkit_lazy_probe"):
+            sys.modules.pop(name, None)
+
+
+def test_a_misspelt_module_fails_at_start(wired_module):
+    container, module = wired_module
+    with pytest.raises(ModuleNotFoundError, match="modkit_wiring_probe_typo"):
+        wire_own_members(container, ["modkit_wiring_probe_typo.views"])

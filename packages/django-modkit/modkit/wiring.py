@@ -8,22 +8,41 @@ wired at all. Here ``wire`` sees a stand-in holding the module's markers and tho
 functions and classes that ask for something (a marker as a default or in an ``Annotated`` hint,
 what ``wire`` would look for through ``inspect.signature``, at a tenth of the cost), and what it
 patches is copied back onto the module.
+
+A module not imported yet is wired when it is (wrapt's post-import hook), by whoever imports it:
+a process that serves no page (a scheduled command with no system checks, a task worker) never
+imports the views, the API and their libraries at all.
 """
 
-import importlib
+import functools
+import importlib.util
 import inspect
+import sys
 import types
 from collections.abc import Iterable
 from typing import Annotated, get_args, get_origin
+
+from wrapt import register_post_import_hook
 
 MARKERS_MODULE = "dependency_injector.wiring"
 
 
 def wire_own_members(container, module_names: Iterable[str]) -> None:
-    pairs = []
-    for name in module_names:
-        module = importlib.import_module(name)
-        pairs.append((module, _stand_in(module)))
+    """Wire the named modules: those imported already at once, the others as they are imported."""
+    names = set(module_names)
+    for name in sorted(names - set(sys.modules)):
+        if importlib.util.find_spec(name) is None:  # a misspelt name fails at start, as an import would
+            raise ModuleNotFoundError(f"no module named {name!r} to wire", name=name)
+        register_post_import_hook(functools.partial(_wire_imported, container), name)
+    _wire(container, [sys.modules[name] for name in sorted(names & set(sys.modules))])
+
+
+def _wire_imported(container, module: types.ModuleType) -> None:
+    _wire(container, [module])
+
+
+def _wire(container, modules: list[types.ModuleType]) -> None:
+    pairs = [(module, _stand_in(module)) for module in modules]
     container.wire(modules=[stand_in for _, stand_in in pairs])
     for module, stand_in in pairs:
         for attribute, value in vars(stand_in).items():

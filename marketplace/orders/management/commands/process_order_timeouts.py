@@ -16,6 +16,8 @@ from containers import runtime
 
 
 class Command(BaseCommand):
+    # Run every minute: the system checks (URLs, templates, every view imported) are for deploys.
+    requires_system_checks = []
     help = (
         "Refund paid orders the vendor did not accept in time (MARKETPLACE_ACCEPT_TIMEOUT_DAYS) and complete "
         "shipped orders nobody confirmed or disputed (MARKETPLACE_AUTO_FINALIZE_DAYS after shipping). "

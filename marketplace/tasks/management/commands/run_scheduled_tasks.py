@@ -9,6 +9,8 @@ from containers import container, runtime
 
 
 class Command(BaseCommand):
+    # Run every minute: the system checks (URLs, templates, every view imported) are for deploys.
+    requires_system_checks = []
     help = (
         "Run each module's scheduled tasks once (order timeouts, deposit scans...) and send again the tasks "
         "that waited too long. Safe on several machines at once. Exit status 1 if one failed."

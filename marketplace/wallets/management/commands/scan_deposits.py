@@ -9,6 +9,8 @@ from services.errors import ServiceError
 
 
 class Command(BaseCommand):
+    # Run every minute: the system checks (URLs, templates, every view imported) are for deploys.
+    requires_system_checks = []
     help = "Poll the chain backend once for deposits (bitcoin_core: listsinceblock)."
 
     def add_arguments(self, parser):

@@ -1,5 +1,6 @@
-"""Collection held while a process starts, then resumed with start-up's objects frozen
-(marketplace/gc_at_start.py): a command and a WSGI worker run with the collector on."""
+"""What a process does as it starts. Collection is held, then resumed with start-up's objects
+frozen (marketplace/gc_at_start.py): a command and a WSGI worker run with the collector on. The
+views are not imported until something asks for them, and are wired when they are."""
 
 import gc
 import os
@@ -38,3 +39,14 @@ def test_holding_in_a_process_already_set_up_changes_nothing():
     finally:
         gc_at_start.release()
     assert gc.isenabled()
+
+
+def test_views_are_imported_only_when_asked_for_and_wired_then():
+    probe = (
+        "import sys; views = [m for m in sys.modules if m.startswith('marketplace.') and m.count('.') == 2]; "
+        "print(any(m.endswith(('.views', '.api')) for m in views), end=' '); "
+        "import marketplace.vendors.views as v; print(type(v.VENDOR_SERVICE).__name__)"
+    )
+    imported_at_start, marker = run("manage.py", "shell", "-c", probe).split()
+    assert imported_at_start == "False"
+    assert marker == "VendorService"  # the module's Provide marker, resolved by the wiring on import
