@@ -5,6 +5,7 @@ import types
 
 import pytest
 from dependency_injector import containers, providers
+from dependency_injector.wiring import Provide
 from modkit.wiring import wire_own_members
 
 
@@ -87,7 +88,7 @@ def test_own_functions_methods_and_markers_are_wired(wired_module):
     assert module.unwired() == "Ada"  # a marker without @inject is patched, as wire() does
     assert module.Page().title() == "Ada"
     assert module.Static.name() == "Ada"  # an Annotated hint, on a static method
-    assert module.GREETER is container.greeter()  # the module-level marker, resolved
+    assert isinstance(module.GREETER, Provide)  # a named marker stays one: other modules import it
 
 
 def test_names_imported_from_elsewhere_are_left_as_they_are(wired_module, monkeypatch):
@@ -148,20 +149,28 @@ def test_a_module_imported_later_is_wired_when_it_is(tmp_path, monkeypatch):
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "views.py").write_text(
-        'from dependency_injector.wiring import Provide, inject\n\n\n@inject\ndef view(greeter=Provide["greeter"]):\n'
-        "    return greeter.greet()\n"
+        "from dependency_injector.wiring import Provide, inject\n\n"
+        'GREETER = Provide["greeter"]\n\n\n@inject\ndef view(greeter=GREETER):\n    return greeter.greet()\n'
+    )
+    # The API's operations take the views' named markers, whichever module is imported first.
+    (package / "api.py").write_text(
+        "from dependency_injector.wiring import inject\n\nfrom modkit_lazy_probe.views import GREETER\n\n\n"
+        "@inject\ndef operation(greeter=GREETER):\n    return greeter.greet()\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     container = Container()
     try:
-        wire_own_members(container, ["modkit_lazy_probe.views"])
+        wire_own_members(container, ["modkit_lazy_probe.views", "modkit_lazy_probe.api"])
         assert "modkit_lazy_probe.views" not in sys.modules  # nothing imported at start
 
         from modkit_lazy_probe import views
 
         assert views.view() == "hello"
+        from modkit_lazy_probe import api
+
+        assert api.operation() == "hello"
     finally:
-        for name in ("modkit_lazy_probe.views", "modkit_lazy_probe"):
+        for name in ("modkit_lazy_probe.views", "modkit_lazy_probe.api", "modkit_lazy_probe"):
             sys.modules.pop(name, None)
 
 

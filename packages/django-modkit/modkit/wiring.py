@@ -4,10 +4,15 @@ dependency-injector's ``wire`` walks every member of a module, including every c
 merely imports (``HttpResponse``, forms, models...), and inspects each of their methods. On the
 marketplace that was 5,900 methods and a tenth of a second at every process start, to find
 nothing: names imported from elsewhere are wired where they are defined, if that module is
-wired at all. Here ``wire`` sees a stand-in holding the module's markers and those of its own
-functions and classes that ask for something (a marker as a default or in an ``Annotated`` hint,
-what ``wire`` would look for through ``inspect.signature``, at a tenth of the cost), and what it
-patches is copied back onto the module.
+wired at all. Here ``wire`` sees a stand-in holding those of the module's own functions and
+classes that ask for something (a marker as a default or in an ``Annotated`` hint, what ``wire``
+would look for through ``inspect.signature``, at a tenth of the cost), and what it patches is
+copied back onto the module.
+
+A marker kept in a module's name (``ORDERS = Provide["orders.order_service"]``, the defaults of
+its views) stays a marker: ``wire`` would replace it by a service built then, which another
+module importing the name (the API's operations) would take for an ordinary default, and which
+would never follow a reload.
 
 A module not imported yet is wired when it is (wrapt's post-import hook), by whoever imports it:
 a process that serves no page (a scheduled command with no system checks, a task worker) never
@@ -55,7 +60,7 @@ def _stand_in(module: types.ModuleType) -> types.ModuleType:
     for attribute, value in vars(module).items():
         if attribute.startswith("__"):
             continue
-        if _is_marker(value) or (getattr(value, "__module__", None) == module.__name__ and _asks(value)):
+        if getattr(value, "__module__", None) == module.__name__ and _asks(value):
             setattr(stand_in, attribute, value)
     return stand_in
 
