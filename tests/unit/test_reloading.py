@@ -68,3 +68,43 @@ def test_undo_restores_after_a_later_failure(package):
     assert sys.modules["hotpkg.helper"].VALUE == 4
     undo()
     assert sys.modules["hotpkg.helper"] is before
+
+
+def test_a_thread_importing_the_name_meanwhile_gets_the_whole_new_module(package):
+    # The new code takes a while between its two names; an import from another thread in
+    # that time must wait for it, as it would for a first import, not see half of it.
+    write(
+        package / "service.py",
+        """
+        import threading, time
+        from hotpkg.helper import VALUE
+
+        threading._hotpkg_started.set()
+        time.sleep(0.3)
+
+        class Service:
+            value = VALUE + 100
+        """,
+    )
+    import threading
+
+    threading._hotpkg_started = threading.Event()
+    seen = {}
+
+    def importer():
+        threading._hotpkg_started.wait(5)
+        try:
+            from hotpkg.service import Service
+
+            seen["value"] = Service.value
+        except ImportError as exc:
+            seen["error"] = str(exc)
+
+    thread = threading.Thread(target=importer)
+    thread.start()
+    try:
+        fresh_import(["hotpkg.service"])
+    finally:
+        thread.join(5)
+        del threading._hotpkg_started
+    assert seen == {"value": 101}

@@ -16,6 +16,7 @@ import time
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib._bootstrap import _ModuleLockManager
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,20 @@ def _import_one(name: str) -> list[Callable[[], None]]:
         else:
             sys.modules[name] = old
 
-    sys.modules[name] = module
-    try:
-        exec(code, module.__dict__)
-    except BaseException:
-        restore_entry()
-        raise
+    # As the import system does for a first import: the module's lock held and its spec marked
+    # initializing (before it is in sys.modules), so another thread importing the name meanwhile
+    # (``from services.x import Y`` in a view imported late) waits for the whole new module
+    # instead of taking a half-run one.
+    with _ModuleLockManager(name):
+        module.__spec__._initializing = True
+        sys.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException:
+            restore_entry()
+            raise
+        finally:
+            module.__spec__._initializing = False
     steps.append(restore_entry)
 
     parent_name, _, child = name.rpartition(".")
