@@ -64,6 +64,9 @@ def plain(value=1):
 class Plain:
     def render(self):
         return "plain"
+
+
+Plain.itself = Plain  # a class naming itself is read once, not forever
 """
     exec(compile(source, f"<{name}>", "exec"), module.__dict__)
     return module

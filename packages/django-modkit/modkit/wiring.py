@@ -70,10 +70,10 @@ def _is_marker(value) -> bool:
 
 
 def _asks(value) -> bool:
-    if isinstance(value, type):
+    if isinstance(value, type):  # its methods, as wire() patches them (not its nested classes)
         members = vars(value)
         return _hinted(members.get("__annotations__")) or any(
-            _asks(getattr(member, "__func__", member)) for member in members.values()
+            _asks(getattr(member, "__func__", member)) for member in members.values() if not isinstance(member, type)
         )
     if not callable(value):
         return False
