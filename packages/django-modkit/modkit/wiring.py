@@ -15,8 +15,8 @@ module importing the name (the API's operations) would take for an ordinary defa
 would never follow a reload.
 
 A module not imported yet is wired when it is (wrapt's post-import hook), by whoever imports it:
-a process that serves no page (a scheduled command with no system checks, a task worker) never
-imports the views, the API and their libraries at all.
+a process that serves no page (a scheduled command with no system checks, a task worker) does
+not import the views, the API and their libraries unless its work needs them.
 """
 
 import functools
