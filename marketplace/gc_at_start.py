@@ -1,7 +1,7 @@
 """Garbage collection held back while a process starts; what start-up built is then frozen.
 
-Start-up builds some 200,000 objects (modules, classes, models, containers, URL patterns) that
-live as long as the process. Collecting while they are being built finds almost nothing, and
+Start-up builds some 200,000 objects (modules, classes, models, containers) that live as long
+as the process. Collecting while they are being built finds almost nothing, and
 took 180 ms of every ``manage.py check`` (about 13 %, bench/startup.py). So the entry points
 (``manage.py``, ``marketplace/wsgi.py``) hold collection from their first line, and the site's
 app config releases it once the apps are ready: everything alive then is frozen (``gc.freeze``:
