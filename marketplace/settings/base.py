@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "marketplace.frame_room.FrameRoomMiddleware",
     "marketplace.middleware.RequestIdMiddleware",
     "marketplace.ops.middleware.RequestMetricsMiddleware",
     "marketplace.ops.middleware.ReloadListenerMiddleware",
