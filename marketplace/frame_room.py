@@ -1,8 +1,8 @@
 """Room on Python's frame stack for each request: a workaround for a CPython allocator flaw.
 
 CPython 3.11 keeps the frames of running Python calls in 16 KiB chunks, and frees a chunk as
-soon as the call that opened it returns (python/cpython#142183; later 3.13 and 3.14 releases
-keep one spare chunk instead). A page whose calls keep going in and out across a chunk's edge,
+soon as the call that opened it returns (later 3.13 and 3.14 releases keep one spare chunk
+instead). A page whose calls keep going in and out across a chunk's edge,
 a template loop for instance, maps and unmaps 16 KiB at every crossing. Which page does depends
 on how deep the server starts it, so it comes and goes with unrelated changes.
 

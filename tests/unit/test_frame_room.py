@@ -6,6 +6,7 @@ dive past a chunk's edge opens and frees one.
 """
 
 import resource
+import sys
 
 import pytest
 from django.http import HttpResponse
@@ -39,11 +40,11 @@ def test_deep_calls_inside_the_room_open_no_chunk_per_dive():
     assert inside < DIVES // 4, inside
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="later 3.13 and 3.14 releases keep a spare chunk")
 def test_without_the_room_this_python_opens_a_chunk_per_dive():
-    """The flaw the middleware works around; a Python that keeps a spare chunk has not got it."""
+    """The flaw the middleware works around, on the Pythons that have it for good (3.11, 3.12)."""
     outside = _faults(_faults_while_diving)
-    if outside < DIVES:
-        pytest.skip(f"this Python keeps its frame chunks ({outside} page faults in {DIVES} dives)")
+    assert outside >= DIVES, outside
     assert _faults(FrameRoomMiddleware(_faults_while_diving)) < outside // 4
 
 
